@@ -1,0 +1,103 @@
+package analyzer
+
+// This file is the contract between the per-cell extractor (Python source →
+// facts, the only code that touches tree-sitter) and the step graph (facts of
+// every cell → steps, ins, outs, edges). Facts are plain Go values, immutable
+// once built, so the Analyzer can cache them per cell and reuse them after an
+// edit elsewhere.
+
+// cellFacts is what one code cell does at module level, in execution order.
+type cellFacts struct {
+	// Lang is the cell's language as go-enry names it ("Python", "Shell",
+	// "SQL", "R", "Text" for %%writefile, ...): the notebook's kernel language
+	// unless a %% cell magic says otherwise.
+	Lang string
+	// CellMagic is the %% magic's name without %% ("bash", "capture", "time"),
+	// "" for none; CellMagicArgs the rest of that first line.
+	CellMagic     string
+	CellMagicArgs string
+
+	Actions  []action              // module-level effects, in source order
+	Funcs    map[string]*funcFacts // functions and classes defined at module level (last definition wins)
+	Imports  []importStmt          // module-level import statements, in order
+	Problems []problem             // syntax errors, shell lines, cell magics, ...
+}
+
+type actionKind uint8
+
+const (
+	actRead      actionKind = iota + 1 // Name's value is read
+	actWrite                           // Name is bound (assignment, def, class, import, for/with/except/match target, walrus)
+	actMutate                          // Name is read and changed in place: x.a = …, x[k] = …, x += …, del x[k], x.m(…)
+	actDel                             // del Name: read, then unbound
+	actUnbind                          // Name unbound without a read (an `except … as Name` handler ending)
+	actCall                            // Name(…) called: a read of Name plus the called function's effects (funcFacts)
+	actDynamic                         // star import, globals(), locals(), vars(), exec, eval: any name may be read
+	actFileRead                        // a file is read: Path, or the path held by the module-level name Name
+	actFileWrite                       // a file is written: Path, or the path held by Name
+)
+
+// valueKind says what an actWrite binds, where the extractor can tell.
+type valueKind uint8
+
+const (
+	valOther     valueKind = iota
+	valModule              // an import statement's name
+	valFunction            // def
+	valClass               // class
+	valLambda              // name = lambda …
+	valOpenFile            // name = open(…) (not in a with)
+	valGenerator           // name = (… for …) or a call of a generator function defined in the cell
+	valLock                // name = threading.Lock()/RLock()/…
+	valString              // name = "string literal" (Str holds it; for file paths)
+)
+
+type action struct {
+	Kind  actionKind
+	Name  string    // the module-level name; for file actions, the name holding the path ("" when Path is set)
+	Path  string    // file actions: the literal path as written
+	Args  []string  // actCall: plain names passed as positional arguments, in order ("" for non-names)
+	Cond  bool      // may not happen: under if/for/while/try/with/match, or in a loop/comprehension body
+	Value valueKind // actWrite only
+	Str   string    // actWrite with valString: the literal's value
+	Line  int       // 1-based, in the cell's original source
+	Col   int       // 1-based, in characters
+}
+
+// funcFacts summarises a function or class body for call sites: what a call
+// reads, rebinds and mutates among module-level names. Local names, parameters
+// and names bound in nested scopes are excluded; builtins are NOT (the graph
+// decides, since a notebook may shadow a builtin).
+type funcFacts struct {
+	Name  string
+	Class bool     // a class: its methods' facts are merged here (instantiating or using it may run any)
+	Reads []string // free names read in the body, nested scopes included; sorted, unique
+	Calls []string // free names called in the body (a subset of Reads); sorted, unique
+	// Names declared `global` and rebound: Writes when never read in the body
+	// (a blind rebind), ReadWrites when also read (hits += 1).
+	Writes     []string
+	ReadWrites []string
+	Mutates    []string // free names changed in place in the body (log.append(…), obj.a = …)
+	// MutatesParams holds the indices of positional parameters the body
+	// changes in place (def f(d): d["k"] = 1 → [0]), so f(x) mutates x.
+	MutatesParams []int
+}
+
+// importStmt is a module-level import statement, kept so that a later step
+// using one of its names can replay it instead of marshalling a module.
+type importStmt struct {
+	Names []string // names it binds (import a.b → "a"; import a as b → "b"; from m import x as y → "y")
+	Star  bool     // from m import *
+	Text  string   // the statement's source, normalised to one line
+	Line  int
+	Cond  bool // under if/try/...
+}
+
+// problem is a diagnostic found in one cell, before the cell index is known.
+type problem struct {
+	Severity string // "error", "warning", "info"
+	Code     string // syntax-error, shell-line, cell-magic, ...
+	Line     int    // 1-based
+	Col      int    // 1-based, characters
+	Message  string
+}

@@ -1,0 +1,645 @@
+package analyzer
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/datainsight/datainsight/notebook"
+)
+
+// Diagnostic codes of the data-flow analysis.
+const (
+	CodeSyntaxError    = "syntax-error"
+	CodeUndefinedName  = "undefined-name"
+	CodeCycle          = "cycle"
+	CodeDynamicScope   = "dynamic-scope"
+	CodeParamReassign  = "param-reassigned"
+	CodeUnmarshallable = "unmarshallable"
+	CodeRoleRebound    = "shared-name-rebound"
+)
+
+// bindingKind says where the current value of a module-level name comes from.
+type bindingKind uint8
+
+const (
+	bindValue   bindingKind = iota // an ordinary value a step wrote: marshalled
+	bindModule                     // bound by an import statement in a step: replayed, never marshalled
+	bindParam                      // a pipeline parameter: injected
+	bindShared                     // bound by an imports/functions cell: prepended to every step
+	bindDeleted                    // del'd, or an except-as name whose handler ended
+)
+
+// binding is the last writer of a name, as the simulation goes.
+type binding struct {
+	kind  bindingKind
+	step  int // index of the writing step (bindValue, bindModule, bindDeleted)
+	cell  int
+	line  int
+	col   int
+	value valueKind
+	imp   string     // bindModule: the import statement to replay
+	fn    *funcFacts // a function or class: what calling it does
+}
+
+// graph replays the facts of every cell in notebook order.
+type graph struct {
+	nb       *notebook.Notebook
+	spec     *notebook.Pipeline
+	facts    []*cellFacts
+	last     map[string]*binding
+	strVal   map[string]string // module-level names bound to string literals (for file paths)
+	fileLast map[string]int    // path -> step that last wrote it
+	dynamic  bool              // a star import in a shared cell: any name may exist
+	steps    []*Step
+	stepIdx  map[string]int
+	writes   []map[string]bool // per step: names any of its cells binds (for the cycle check)
+	diags    []notebook.Diagnostic
+	edges    []FileEdge
+}
+
+// stepRun is the state of one step while its cells are replayed.
+type stepRun struct {
+	idx       int
+	local     map[string]*binding // names bound in this step so far
+	ins       map[string]int
+	params    map[string]bool
+	imports   []string
+	dynamic   bool
+	reported  map[string]bool
+	fileRead  map[string]bool
+	fileWrite map[string]bool
+	after     map[string]bool
+	cell      int // the cell being replayed
+}
+
+func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *Analysis {
+	g := &graph{
+		nb: nb, spec: spec, facts: facts,
+		last:     map[string]*binding{},
+		strVal:   map[string]string{},
+		fileLast: map[string]int{},
+		stepIdx:  map[string]int{},
+	}
+	g.problems()
+	g.shared()
+	for _, p := range spec.Parameters {
+		g.last[p.Name] = &binding{kind: bindParam, cell: p.Cell, line: p.Line}
+	}
+	for i, s := range spec.Steps {
+		g.stepIdx[s.Name] = i
+		g.steps = append(g.steps, &Step{
+			Name: s.Name, Cells: append([]int{}, s.Cells...), Settings: s.Settings,
+			Ins: map[string]string{}, OutCells: map[string]int{}, OutKinds: map[string]string{},
+		})
+		w := map[string]bool{}
+		for _, c := range s.Cells {
+			if f := facts[c]; f != nil {
+				for _, a := range f.Actions {
+					if a.Kind == actWrite || a.Kind == actMutate || a.Kind == actDel {
+						w[a.Name] = true
+					}
+				}
+			}
+		}
+		g.writes = append(g.writes, w)
+	}
+	for i := range spec.Steps {
+		g.runStep(i)
+	}
+	return g.finish()
+}
+
+// problems turns each cell's own problems into positioned diagnostics.
+func (g *graph) problems() {
+	skipped := map[int]bool{}
+	for _, c := range g.spec.Skipped {
+		skipped[c] = true
+	}
+	for _, c := range append(append([]int{}, g.spec.ParameterCells...), g.spec.MetricsCells...) {
+		skipped[c] = true // parsed by the notebook package, not as code
+	}
+	for i, f := range g.facts {
+		if f == nil || skipped[i] {
+			continue
+		}
+		for _, p := range f.Problems {
+			g.diags = append(g.diags, notebook.CellDiag(notebook.Severity(p.Severity), i, p.Line, p.Col, p.Code, "%s", p.Message))
+		}
+	}
+}
+
+// shared replays the imports and functions cells: their names exist in every
+// step and are never marshalled.
+func (g *graph) shared() {
+	for _, c := range append(append([]int{}, g.spec.Imports...), g.spec.Functions...) {
+		f := g.facts[c]
+		if f == nil {
+			continue
+		}
+		for _, a := range f.Actions {
+			switch a.Kind {
+			case actWrite, actMutate:
+				b := &binding{kind: bindShared, cell: c, line: a.Line, col: a.Col, value: a.Value}
+				if a.Value == valFunction || a.Value == valClass {
+					b.fn = f.Funcs[a.Name]
+				}
+				if prev := g.last[a.Name]; a.Kind == actMutate && prev != nil {
+					continue
+				}
+				g.last[a.Name] = b
+				g.setStr(a)
+			case actDel, actUnbind:
+				delete(g.last, a.Name)
+			case actDynamic:
+				g.dynamic = true
+			}
+		}
+	}
+}
+
+func (g *graph) setStr(a action) {
+	if a.Kind != actWrite {
+		return
+	}
+	if a.Value == valString {
+		g.strVal[a.Name] = a.Str
+	} else {
+		delete(g.strVal, a.Name)
+	}
+}
+
+func (g *graph) runStep(i int) {
+	s := g.spec.Steps[i]
+	st := &stepRun{
+		idx: i, local: map[string]*binding{}, ins: map[string]int{}, params: map[string]bool{},
+		reported: map[string]bool{}, fileRead: map[string]bool{}, fileWrite: map[string]bool{}, after: map[string]bool{},
+	}
+	for _, c := range s.Cells {
+		f := g.facts[c]
+		if f == nil {
+			continue
+		}
+		st.cell = c
+		for _, a := range f.Actions {
+			g.apply(st, f, a)
+		}
+	}
+	// Commit the step's bindings: later steps see this step as the last
+	// writer of every name it bound.
+	for name, b := range st.local {
+		b.step = i
+		g.last[name] = b
+	}
+	for p := range st.fileWrite {
+		g.fileLast[p] = i
+	}
+	out := g.steps[i]
+	for name, producer := range st.ins {
+		out.Ins[name] = g.steps[producer].Name
+		st.after[g.steps[producer].Name] = true
+	}
+	for _, p := range s.Prev {
+		st.after[p] = true
+	}
+	delete(st.after, s.Name)
+	out.After = sortedKeys(st.after)
+	out.Params = sortedKeys(st.params)
+	out.Imports = st.imports
+}
+
+func (g *graph) apply(st *stepRun, f *cellFacts, a action) {
+	switch a.Kind {
+	case actRead:
+		g.read(st, a.Name, a, true)
+	case actWrite:
+		g.write(st, f, a)
+	case actMutate:
+		g.mutate(st, a.Name, a)
+	case actDel:
+		g.read(st, a.Name, a, true)
+		st.local[a.Name] = &binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col}
+		delete(g.strVal, a.Name)
+	case actUnbind:
+		st.local[a.Name] = &binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col}
+	case actCall:
+		g.read(st, a.Name, a, true)
+		g.call(st, a)
+	case actDynamic:
+		if !st.dynamic {
+			g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, st.cell, a.Line, a.Col, CodeDynamicScope,
+				"the names this code reads cannot be known before it runs (star import, globals(), exec or eval): step %q loads every value earlier steps wrote", g.steps[st.idx].Name))
+		}
+		st.dynamic = true
+		for name, b := range g.last {
+			if b.kind == bindValue && st.local[name] == nil {
+				st.ins[name] = b.step
+			}
+		}
+	case actFileRead, actFileWrite:
+		p := a.Path
+		if p == "" {
+			v, ok := g.strVal[a.Name]
+			if !ok {
+				return
+			}
+			p = v
+		}
+		p = path.Clean(p)
+		if a.Kind == actFileWrite {
+			st.fileWrite[p] = true
+			return
+		}
+		if st.fileWrite[p] {
+			return // the step reads what it wrote itself
+		}
+		if w, ok := g.fileLast[p]; ok && w != st.idx {
+			from := g.steps[w].Name
+			if !st.after[from] || !g.hasEdge(from, g.steps[st.idx].Name, p) {
+				g.edges = append(g.edges, FileEdge{From: from, To: g.steps[st.idx].Name, Path: p})
+			}
+			st.after[from] = true
+		}
+	}
+}
+
+func (g *graph) hasEdge(from, to, p string) bool {
+	for _, e := range g.edges {
+		if e.From == from && e.To == to && e.Path == p {
+			return true
+		}
+	}
+	return false
+}
+
+// read resolves a read of name: from this step, or from its last writer
+// before the step. strict reports a name nothing defines.
+func (g *graph) read(st *stepRun, name string, a action, strict bool) {
+	if b, ok := st.local[name]; ok {
+		if b.kind == bindDeleted && strict {
+			g.undefined(st, name, a, fmt.Sprintf("%q is used after it was deleted in cell %d", name, b.cell))
+		}
+		return
+	}
+	g.cycleCheck(st, name, a)
+	b, ok := g.last[name]
+	switch {
+	case !ok:
+		if strict && !builtinNames[name] && !st.dynamic && !g.dynamic {
+			g.undefined(st, name, a, fmt.Sprintf("%q is used but no earlier cell of the pipeline defines it", name))
+		}
+	case b.kind == bindDeleted:
+		if strict && !builtinNames[name] {
+			g.undefined(st, name, a, fmt.Sprintf("%q is used but was deleted (or unbound) in step %q, cell %d", name, g.steps[b.step].Name, b.cell))
+		}
+	case b.kind == bindParam:
+		st.params[name] = true
+	case b.kind == bindModule:
+		if !contains(st.imports, b.imp) {
+			st.imports = append(st.imports, b.imp)
+		}
+	case b.kind == bindValue:
+		st.ins[name] = b.step
+	}
+}
+
+func (g *graph) undefined(st *stepRun, name string, a action, msg string) {
+	if st.reported[name] {
+		return
+	}
+	st.reported[name] = true
+	g.diags = append(g.diags, notebook.CellDiag(notebook.Error, st.cell, a.Line, a.Col, CodeUndefinedName, "%s", msg))
+}
+
+// cycleCheck reports a repeated step that reads, in a later cell, a name
+// written by a step placed between its cells: steps run at their first
+// cell, so that value cannot exist yet.
+func (g *graph) cycleCheck(st *stepRun, name string, a action) {
+	first := g.spec.Steps[st.idx].Cells[0]
+	if st.cell == first {
+		return
+	}
+	for j := st.idx + 1; j < len(g.spec.Steps); j++ {
+		t := g.spec.Steps[j]
+		if t.Cells[0] > st.cell {
+			break
+		}
+		if g.writes[j][name] {
+			key := "cycle:" + name
+			if !st.reported[key] {
+				st.reported[key] = true
+				g.diags = append(g.diags, notebook.CellDiag(notebook.Error, st.cell, a.Line, a.Col, CodeCycle,
+					"step %q reads %q here, but step %q (cell %d) writes it between the cells of %q: a step runs as one unit at its first cell, so this needs %q both before and after it; rename one of the steps",
+					g.steps[st.idx].Name, name, t.Name, t.Cells[0], g.steps[st.idx].Name, t.Name))
+			}
+			return
+		}
+	}
+}
+
+func (g *graph) write(st *stepRun, f *cellFacts, a action) {
+	name := a.Name
+	if a.Cond {
+		if _, ok := st.local[name]; !ok || st.local[name].kind == bindDeleted {
+			// The write may not happen: the step must start from the
+			// previous value, and saves whatever it ends with.
+			g.read(st, name, a, false)
+		}
+	}
+	g.rebindChecks(st, name, a)
+	b := &binding{kind: bindValue, cell: st.cell, line: a.Line, col: a.Col, value: a.Value}
+	switch a.Value {
+	case valModule:
+		b.kind = bindModule
+		b.imp = importFor(f, name, a.Line)
+	case valFunction, valClass:
+		b.fn = f.Funcs[name]
+	}
+	st.local[name] = b
+	g.setStr(a)
+}
+
+// rebindChecks warns when a step rebinds a parameter or a shared name.
+func (g *graph) rebindChecks(st *stepRun, name string, a action) {
+	if _, ok := st.local[name]; ok {
+		return
+	}
+	prev, ok := g.last[name]
+	if !ok {
+		return
+	}
+	switch prev.kind {
+	case bindParam:
+		g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, st.cell, a.Line, a.Col, CodeParamReassign,
+			"pipeline parameter %q is reassigned in step %q; later steps use this step's value, not the parameter", name, g.steps[st.idx].Name))
+	case bindShared:
+		g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, st.cell, a.Line, a.Col, CodeRoleRebound,
+			"%q from the imports/functions cells (cell %d) is rebound in step %q; from here on it is an ordinary variable passed between steps", name, prev.cell, g.steps[st.idx].Name))
+	}
+}
+
+// mutate handles an in-place change: the step reads the value and, unless
+// it is a module or a shared name, writes it back.
+func (g *graph) mutate(st *stepRun, name string, a action) {
+	if b, ok := st.local[name]; ok {
+		if b.kind == bindDeleted {
+			g.read(st, name, a, true)
+			return
+		}
+		if b.kind != bindModule {
+			b.cell, b.line, b.col = st.cell, a.Line, a.Col
+		}
+		return
+	}
+	g.read(st, name, a, true)
+	prev, ok := g.last[name]
+	if !ok || prev.kind == bindModule || prev.kind == bindShared || prev.kind == bindDeleted {
+		return
+	}
+	if prev.kind == bindParam {
+		g.rebindChecks(st, name, a)
+	}
+	nb := *prev
+	nb.kind, nb.cell, nb.line, nb.col = bindValue, st.cell, a.Line, a.Col
+	if prev.kind == bindParam {
+		nb.value = valOther
+	}
+	st.local[name] = &nb
+}
+
+// call applies what calling a function does to module-level names,
+// following the functions it calls in turn.
+func (g *graph) call(st *stepRun, a action) {
+	seen := map[*funcFacts]bool{}
+	var visit func(name string, args []string)
+	visit = func(name string, args []string) {
+		fn := g.funcOf(st, name)
+		if fn == nil || seen[fn] {
+			return
+		}
+		seen[fn] = true
+		for _, r := range fn.Reads {
+			g.read(st, r, a, !fn.Class)
+		}
+		for _, w := range fn.ReadWrites {
+			g.read(st, w, a, true)
+			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col})
+		}
+		for _, w := range fn.Writes {
+			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col})
+		}
+		for _, m := range fn.Mutates {
+			g.mutate(st, m, a)
+		}
+		for _, p := range fn.MutatesParams {
+			if p < len(args) && args[p] != "" {
+				g.mutate(st, args[p], a)
+			}
+		}
+		for _, c := range fn.Calls {
+			visit(c, nil)
+		}
+	}
+	visit(a.Name, a.Args)
+}
+
+// funcOf finds what name is bound to now, if it is a function or class.
+func (g *graph) funcOf(st *stepRun, name string) *funcFacts {
+	if b, ok := st.local[name]; ok {
+		return b.fn
+	}
+	if b, ok := g.last[name]; ok {
+		return b.fn
+	}
+	return nil
+}
+
+// importFor finds the import statement that bound name at line.
+func importFor(f *cellFacts, name string, line int) string {
+	for _, imp := range f.Imports {
+		if imp.Line == line && contains(imp.Names, name) {
+			return imp.Text
+		}
+	}
+	for _, imp := range f.Imports {
+		if contains(imp.Names, name) {
+			return imp.Text
+		}
+	}
+	return "import " + name
+}
+
+// finish computes outputs (what later steps load), metrics and warnings.
+func (g *graph) finish() *Analysis {
+	final := g.last
+	for _, s := range g.steps {
+		for name, producer := range s.Ins {
+			p := g.steps[g.stepIdx[producer]]
+			if !contains(p.Outs, name) {
+				p.Outs = append(p.Outs, name)
+			}
+		}
+	}
+	// The binding each output was loaded from is the producer's last write
+	// of it before the consumer; the simplest faithful record is the
+	// producer's own final binding, kept while replaying.
+	for _, s := range g.steps {
+		sort.Strings(s.Outs)
+		if s.Outs == nil {
+			s.Outs = []string{}
+		}
+		if s.Imports == nil {
+			s.Imports = []string{}
+		}
+	}
+	g.outInfo()
+	for _, m := range g.spec.Metrics {
+		b, ok := final[m.Name]
+		if !ok || (b.kind != bindValue) {
+			g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, m.Cell, m.Line, 1, "bad-metric",
+				"metric %q is not a value any step computes", m.Name))
+			continue
+		}
+		s := g.steps[b.step]
+		if !contains(s.Metrics, m.Name) {
+			s.Metrics = append(s.Metrics, m.Name)
+		}
+	}
+	an := &Analysis{
+		Steps:        g.steps,
+		FileEdges:    g.edges,
+		Diagnostics:  g.diags,
+		Pipeline:     g.spec,
+		Language:     g.nb.Language,
+		LocalModules: []LocalModule{},
+		Parameters:   []Parameter{},
+	}
+	for _, s := range an.Steps {
+		sort.Strings(s.Metrics)
+		if s.Metrics == nil {
+			s.Metrics = []string{}
+		}
+		s.Langs = g.langs(s)
+	}
+	if an.FileEdges == nil {
+		an.FileEdges = []FileEdge{}
+	}
+	if an.Steps == nil {
+		an.Steps = []*Step{}
+	}
+	if an.Diagnostics == nil {
+		an.Diagnostics = []notebook.Diagnostic{}
+	}
+	for _, p := range g.spec.Parameters {
+		an.Parameters = append(an.Parameters, Parameter{Name: p.Name, Type: p.Default.Type, Default: p.Default.Python()})
+	}
+	return an
+}
+
+// outInfo records, for each output, the cell that last bound it in its
+// producer and what kind of value it is, and warns about values that
+// cannot be passed between processes.
+func (g *graph) outInfo() {
+	// Replay once more, cheaply: the last binding of each name per step.
+	for i, s := range g.spec.Steps {
+		out := g.steps[i]
+		if len(out.Outs) == 0 {
+			continue
+		}
+		lastB := map[string]action{}
+		for _, c := range s.Cells {
+			f := g.facts[c]
+			if f == nil {
+				continue
+			}
+			for _, a := range f.Actions {
+				if a.Kind == actWrite || a.Kind == actMutate {
+					lastB[a.Name] = a
+					out.OutCells[a.Name] = c
+				}
+			}
+		}
+		for _, name := range out.Outs {
+			a, ok := lastB[name]
+			if !ok {
+				continue
+			}
+			kind := ""
+			switch a.Value {
+			case valFunction:
+				kind = "function"
+			case valClass:
+				kind = "class"
+			case valLambda:
+				kind = "lambda"
+			case valOpenFile, valGenerator, valLock:
+				what := map[valueKind]string{valOpenFile: "an open file", valGenerator: "a generator", valLock: "a lock"}[a.Value]
+				g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, out.OutCells[name], a.Line, a.Col, CodeUnmarshallable,
+					"%q is %s, which cannot be passed to a later step (%s loads it); recompute it in the step that uses it", name, what, g.consumers(name, out.Name)))
+			}
+			if kind != "" {
+				out.OutKinds[name] = kind
+			}
+		}
+	}
+}
+
+func (g *graph) consumers(name, producer string) string {
+	var cs []string
+	for _, s := range g.steps {
+		if s.Ins[name] == producer {
+			cs = append(cs, s.Name)
+		}
+	}
+	return strings.Join(cs, ", ")
+}
+
+func (g *graph) langs(s *Step) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range s.Cells {
+		if f := g.facts[c]; f != nil && f.Lang != "" && !seen[f.Lang] {
+			seen[f.Lang] = true
+			out = append(out, f.Lang)
+		}
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// importTopModule returns the top-level module an import statement loads
+// from ("import a.b as c" → "a", "from x.y import z" → "x"); "" for relative
+// imports.
+func importTopModule(stmt string) string {
+	f := strings.Fields(stmt)
+	if len(f) < 2 {
+		return ""
+	}
+	m := strings.TrimSuffix(f[1], ",")
+	if strings.HasPrefix(m, ".") {
+		return ""
+	}
+	top, _, _ := strings.Cut(m, ".")
+	return top
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Datainsight need on a Debian
+# machine, skipping whatever is already there. Safe to run again.
+set -euo pipefail
+
+# Debian packages: the step runtime's interpreter and the libraries the
+# examples and the marshalling tests use, and Jupyter for end-to-end checks.
+packages=(
+  gcc python3 python3-numpy python3-pandas python3-sklearn python3-dill python3-joblib
+  python3-matplotlib python3-nbformat python3-nbclient python3-ipykernel
+  python3-torch python3-xgboost
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq -o DPkg::Lock::Timeout=600
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
+fi
+
+# Go modules, so that builds and tests need no network after this.
+go mod download

@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// version is set at build time with -ldflags "-X .../internal/app.version=…".
+var version = "dev"
+
+// Main runs the command line with the process's arguments and streams and
+// returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+// streams are the command's standard streams.
+type streams struct {
+	in          io.Reader
+	out, errOut io.Writer
+}
+
+// usageError marks a bad invocation (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// exitError carries an exit code chosen by a command (e.g. 1 when an
+// analysis has errors but its output was still printed).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Run runs the command line with the given arguments and streams.
+func Run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer) int {
+	s := &streams{in: in, out: out, errOut: errOut}
+	root := newRoot(s)
+	root.SetArgs(args)
+	root.SetIn(in)
+	root.SetOut(out)
+	root.SetErr(errOut)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	fmt.Fprintf(errOut, "datainsight: %v\n", err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(errOut, "Run 'datainsight --help' for usage.")
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func newRoot(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "datainsight",
+		Short: "Turn annotated Jupyter notebooks into pipelines and run them",
+		Long: `Datainsight turns a Jupyter notebook into a pipeline. It reads Kale-style cell
+tags (block:NAME, prev:NAME, imports, functions, pipeline-parameters, ...),
+infers which values flow between steps from the code itself, and runs the
+steps locally as python3 processes or on Kubernetes as an Argo Workflow.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// Cobra's own argument and flag errors are usage errors.
+		Args: cobra.NoArgs,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(
+		newAnalyzeCmd(s),
+		notYet("compile NOTEBOOK", "Compile a notebook into an Argo Workflow"),
+		notYet("run NOTEBOOK", "Run a notebook as a pipeline (locally by default)"),
+		notYet("runs [NOTEBOOK]", "List runs"),
+		notYet("logs RUN [STEP]", "Print a run's step logs"),
+		notYet("cancel RUN", "Cancel a run"),
+		notYet("retry RUN", "Rerun the failed and downstream steps of a run"),
+		notYet("delete RUN...", "Delete runs and their records"),
+		notYet("prune", "Delete finished runs older than a duration"),
+		notYet("serve", "Run the sidecar for JupyterLab"),
+		newVersionCmd(s),
+	)
+	return root
+}
+
+// notYet is a command whose capability has not landed yet.
+func notYet(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:                use,
+		Short:              short + " (not implemented yet)",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				if a == "-h" || a == "--help" {
+					return cmd.Help()
+				}
+			}
+			return fmt.Errorf("%s: not implemented yet", cmd.Name())
+		},
+	}
+}
+
+// exactArgs is cobra.ExactArgs with a usage error naming what is missing.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s: expected %s, got %d argument(s)", cmd.Name(), what, len(args))
+		}
+		return nil
+	}
+}
