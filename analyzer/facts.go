@@ -81,6 +81,13 @@ type funcFacts struct {
 	// MutatesParams holds the indices of positional parameters the body
 	// changes in place (def f(d): d["k"] = 1 → [0]), so f(x) mutates x.
 	MutatesParams []int
+	// Files holds the file reads and writes in the body (actFileRead or
+	// actFileWrite with a literal Path, or Name when the path is held by a
+	// free module-level name), in source order, without positions.
+	Files []action
+	// Dynamic is set when the body calls globals(), exec or eval: a call
+	// may read or write any module-level name.
+	Dynamic bool
 }
 
 // importStmt is a module-level import statement, kept so that a later step

@@ -342,9 +342,13 @@ func (t *tree) members(n int) int { return t.nodes[n].n / 2 }
 func (t *tree) key(n, i int) int { return t.kid(n, 2*i) }
 func (t *tree) val(n, i int) int { return t.kid(n, 2*i+1) }
 
-// member returns the index of the last member of object n named key, or -1.
-// The last one, because that is the one Python's json module keeps.
+// member returns the index of the last member of object n named key, or -1
+// (also when n is -1, an absent object). The last one, because that is the
+// one Python's json module keeps.
 func (t *tree) member(n int, key string) int {
+	if n < 0 {
+		return -1
+	}
 	for i := t.members(n) - 1; i >= 0; i-- {
 		if t.keyIs(t.key(n, i), key) {
 			return i
@@ -388,33 +392,50 @@ func (t *tree) str(n int) string {
 	if !nd.escaped {
 		return string(raw)
 	}
-	return unescape(raw)
+	var b strings.Builder
+	b.Grow(len(raw))
+	t.appendStr(&b, n)
+	return b.String()
+}
+
+// appendStr writes string node n's decoded text to b. Sources are mostly
+// lines ending in an escaped "\n", so decoding straight into the builder
+// that joins them saves an allocation per line.
+func (t *tree) appendStr(b *strings.Builder, n int) {
+	nd := &t.nodes[n]
+	raw := t.src[nd.start+1 : nd.end-1]
+	if !nd.escaped {
+		b.Write(raw)
+		return
+	}
+	unescape(b, raw)
 }
 
 // unescape decodes the inside of a string the parser accepted. A lone
 // surrogate, which UTF-8 cannot carry, becomes U+FFFD, as in encoding/json.
-func unescape(raw []byte) string {
-	b := make([]byte, 0, len(raw))
+func unescape(b *strings.Builder, raw []byte) {
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			b = append(b, c)
-			i++
-			continue
+		j := i
+		for j < len(raw) && raw[j] != '\\' {
+			j++
 		}
-		e := raw[i+1]
-		i += 2
+		b.Write(raw[i:j])
+		if j == len(raw) {
+			return
+		}
+		e := raw[j+1]
+		i = j + 2
 		switch e {
 		case 'b':
-			b = append(b, '\b')
+			b.WriteByte('\b')
 		case 'f':
-			b = append(b, '\f')
+			b.WriteByte('\f')
 		case 'n':
-			b = append(b, '\n')
+			b.WriteByte('\n')
 		case 'r':
-			b = append(b, '\r')
+			b.WriteByte('\r')
 		case 't':
-			b = append(b, '\t')
+			b.WriteByte('\t')
 		case 'u':
 			r := hex4(raw[i:])
 			i += 4
@@ -428,12 +449,11 @@ func unescape(raw []byte) string {
 				}
 				r = dec
 			}
-			b = utf8.AppendRune(b, r)
+			b.WriteRune(r)
 		default: // '"', '\\', '/'
-			b = append(b, e)
+			b.WriteByte(e)
 		}
 	}
-	return string(b)
 }
 
 func hex4(b []byte) rune {

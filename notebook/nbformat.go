@@ -212,12 +212,7 @@ func (d *document) source(v int) (string, bool) {
 		if d.nodes[k].kind != kindString {
 			return "", false
 		}
-		nd := &d.nodes[k]
-		if nd.escaped {
-			b.WriteString(d.str(k))
-		} else {
-			b.Write(d.src[nd.start+1 : nd.end-1])
-		}
+		d.appendStr(&b, k)
 	}
 	return b.String(), true
 }

@@ -63,7 +63,7 @@ func (nb *Notebook) SetTags(cell int, tags []string) error {
 		}
 	} else {
 		// Setting the tags a cell already has must not reformat them.
-		if tv := d.lookup(m, "tags"); m >= 0 && tv >= 0 {
+		if tv := d.lookup(m, "tags"); tv >= 0 {
 			if old, ok := d.strings(tv); ok && slices.Equal(old, tags) {
 				return nil
 			}

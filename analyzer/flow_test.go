@@ -1,0 +1,217 @@
+package analyzer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/datainsight/datainsight/notebook"
+)
+
+// Flow fixtures are notebooks written in the "percent" format (as jupytext
+// writes them) so that a case and its answer read together:
+//
+//	# %% [markdown]
+//	# ## A heading
+//	# %% tags=["block:train"]
+//	# ins: df(load)  outs: model  params: LR  after: load
+//	model = fit(df)
+//	print(nope)  # want: error undefined-name
+//
+// The first code cell of every step carries `# ins: … outs: …` (params and
+// after optional: after defaults to the producers of ins). A `# want:
+// SEVERITY CODE` comment expects that diagnostic on its cell and line; any
+// other error or warning fails the case.
+
+var (
+	cellMarkRE = regexp.MustCompile(`^# %%(?:\s+\[(markdown|raw)\])?(?:\s+tags=(\[.*\]))?\s*$`)
+	expectRE   = regexp.MustCompile(`^#\s*ins:(.*?)\s+outs:(.*?)(?:\s+params:(.*?))?(?:\s+after:(.*?))?\s*$`)
+	wantRE     = regexp.MustCompile(`#\s*want:\s*(error|warning|info)\s+([a-z-]+)\s*$`)
+	insItemRE  = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\(([a-z_0-9]+)\)$`)
+)
+
+type flowCase struct {
+	nb      *notebook.Notebook
+	expects map[int]string // first code cell of a step -> its "# ins:" line
+	wants   []flowWant
+}
+
+type flowWant struct {
+	cell, line     int
+	severity, code string
+}
+
+// parsePercent turns a percent-format fixture into a notebook and its
+// expectations.
+func parsePercent(t *testing.T, src string) flowCase {
+	t.Helper()
+	type cell struct {
+		typ  string
+		tags []string
+		src  []string
+	}
+	var cells []*cell
+	var meta json.RawMessage = []byte("{}")
+	for _, line := range strings.Split(strings.TrimRight(src, "\n"), "\n") {
+		if m, ok := strings.CutPrefix(line, "# metadata: "); ok && len(cells) == 0 {
+			meta = json.RawMessage(m)
+			continue
+		}
+		if m := cellMarkRE.FindStringSubmatch(line); m != nil {
+			c := &cell{typ: "code", tags: []string{}}
+			if m[1] != "" {
+				c.typ = m[1]
+			}
+			if m[2] != "" {
+				if err := json.Unmarshal([]byte(m[2]), &c.tags); err != nil {
+					t.Fatalf("bad tags %s: %v", m[2], err)
+				}
+			}
+			cells = append(cells, c)
+			continue
+		}
+		if len(cells) == 0 {
+			continue
+		}
+		c := cells[len(cells)-1]
+		if c.typ == "markdown" {
+			line = strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ")
+		}
+		c.src = append(c.src, line)
+	}
+	fc := flowCase{expects: map[int]string{}}
+	var parts []string
+	for i, c := range cells {
+		body := strings.Join(c.src, "\n")
+		for j, l := range c.src {
+			if m := wantRE.FindStringSubmatch(l); m != nil {
+				fc.wants = append(fc.wants, flowWant{cell: i, line: j + 1, severity: m[1], code: m[2]})
+			}
+			if expectRE.MatchString(strings.TrimSpace(l)) {
+				fc.expects[i] = strings.TrimSpace(l)
+			}
+		}
+		tags, _ := json.Marshal(c.tags)
+		b, _ := json.Marshal(body)
+		extra := ""
+		if c.typ == "code" {
+			extra = `, "execution_count": null, "outputs": []`
+		}
+		parts = append(parts, fmt.Sprintf(`{"cell_type": %q, "id": "c%d", "metadata": {"tags": %s}, "source": %s%s}`, c.typ, i, tags, b, extra))
+	}
+	doc := fmt.Sprintf(`{"cells": [%s], "metadata": %s, "nbformat": 4, "nbformat_minor": 5}`, strings.Join(parts, ",\n"), meta)
+	nb, err := notebook.Parse([]byte(doc))
+	if err != nil {
+		t.Fatalf("fixture does not make a notebook: %v", err)
+	}
+	fc.nb = nb
+	return fc
+}
+
+func splitList(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "-" {
+		return []string{}
+	}
+	f := strings.Fields(s)
+	sort.Strings(f)
+	return f
+}
+
+func TestFlowFixtures(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "flow", "*.py"))
+	if len(files) == 0 {
+		t.Fatal("no flow fixtures")
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".py"), func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fc := parsePercent(t, string(src))
+			an := Analyze(context.Background(), fc.nb, Options{})
+			checkFlow(t, fc, an)
+		})
+	}
+}
+
+func checkFlow(t *testing.T, fc flowCase, an *Analysis) {
+	t.Helper()
+	for _, s := range an.Steps {
+		line, ok := fc.expects[s.Cells[0]]
+		if !ok {
+			t.Errorf("step %s (cell %d) has no `# ins: … outs: …` line in its first cell", s.Name, s.Cells[0])
+			continue
+		}
+		m := expectRE.FindStringSubmatch(line)
+		wantIns := map[string]string{}
+		var producers []string
+		for _, it := range splitList(m[1]) {
+			im := insItemRE.FindStringSubmatch(it)
+			if im == nil {
+				t.Fatalf("bad ins item %q in %q", it, line)
+			}
+			wantIns[im[1]] = im[2]
+			producers = append(producers, im[2])
+		}
+		wantAfter := uniqSorted(producers)
+		if m[4] != "" {
+			wantAfter = splitList(m[4])
+		}
+		if !reflect.DeepEqual(s.Ins, wantIns) {
+			t.Errorf("step %s: ins = %v, want %v", s.Name, s.Ins, wantIns)
+		}
+		if got, want := s.Outs, splitList(m[2]); !reflect.DeepEqual(got, want) {
+			t.Errorf("step %s: outs = %v, want %v", s.Name, got, want)
+		}
+		if got, want := s.Params, splitList(m[3]); !reflect.DeepEqual(got, want) {
+			t.Errorf("step %s: params = %v, want %v", s.Name, got, want)
+		}
+		if !reflect.DeepEqual(s.After, wantAfter) {
+			t.Errorf("step %s: after = %v, want %v", s.Name, s.After, wantAfter)
+		}
+		delete(fc.expects, s.Cells[0])
+	}
+	for cell, line := range fc.expects {
+		t.Errorf("cell %d expects a step (%s) but starts none", cell, line)
+	}
+	matched := make([]bool, len(an.Diagnostics))
+	for _, w := range fc.wants {
+		found := false
+		for i, d := range an.Diagnostics {
+			if !matched[i] && d.Cell != nil && *d.Cell == w.cell && d.Line == w.line && string(d.Severity) == w.severity && d.Code == w.code {
+				matched[i], found = true, true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("missing %s %s at cell %d line %d", w.severity, w.code, w.cell, w.line)
+		}
+	}
+	for i, d := range an.Diagnostics {
+		if !matched[i] && d.Severity != notebook.Info {
+			t.Errorf("unexpected diagnostic: %s", d)
+		}
+	}
+}
+
+func uniqSorted(xs []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,1691 @@
+"""Datainsight step runtime.
+
+Every generated step script imports this module (it is written once per run
+next to the marshal root, never inlined into the scripts) and drives one
+``Step``::
+
+    import datainsight_runtime as _di
+    _di_step = _di.Step("train", notebook="examples/iris.ipynb")
+    lr = _di_step.param("lr", 0.1)
+    _di_step.run_cell(1, "import numpy as np\\n", globals(), role="imports")
+    df = _di_step.load("df", "load")
+    _di_step.run_cell(4, "model.fit(df)\\nscore = model.score(df)\\n", globals())
+    _di_step.save(globals(), {"model": 4, "score": 4})
+    _di_step.metrics(globals(), ["score"])
+    _di_step.finish()
+
+Values live at ``<root>/<run>/<producer step>/<name>.<ext>`` with one
+``manifest.json`` per producer, written last; every file is written to a
+temporary name in the same directory, fsynced and renamed, so a reader sees a
+whole value or none.
+
+Only the standard library is imported here. numpy, pandas, dill, torch,
+joblib, ... are imported when a value that needs them is saved or loaded: a
+step that passes ints must not pay for numpy, and a value whose type comes
+from a module that is not imported yet cannot be an instance of it.
+
+Exit status of a step: 0 success, 1 a cell failed, 2 a value, its manifest
+or a parameter could not be handled.
+
+Environment: DATAINSIGHT_MARSHAL_ROOT, DATAINSIGHT_RUN_ID,
+DATAINSIGHT_PARAM_<name> (a Python literal), DATAINSIGHT_VERIFY=1 (check
+checksums on load).
+"""
+
+import ast
+import hashlib
+import io
+import json
+import linecache
+import os
+import pickle
+import re
+import sys
+import threading
+import time
+import traceback
+import types
+
+# Before any cell imports matplotlib: steps have no display, and the default
+# backend would either fail or pop up windows on a workstation.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+__all__ = [
+    "Step", "MarshalError", "ParameterError", "MagicError",
+    "sh", "getoutput", "run_cell_magic", "run_line_magic",
+    "save_value", "load_value", "read_manifest", "verify_file",
+    "EXIT_OK", "EXIT_CELL_FAILED", "EXIT_MARSHAL_FAILED",
+]
+
+EXIT_OK = 0
+EXIT_CELL_FAILED = 1
+EXIT_MARSHAL_FAILED = 2
+
+ENV_ROOT = "DATAINSIGHT_MARSHAL_ROOT"
+ENV_RUN = "DATAINSIGHT_RUN_ID"
+ENV_PARAM_PREFIX = "DATAINSIGHT_PARAM_"
+ENV_VERIFY = "DATAINSIGHT_VERIFY"
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+REPORT_IPYNB = "report.ipynb"
+REPORT_HTML = "report.html"
+METRICS = "metrics.json"
+TMP_PREFIX = ".tmp-"
+
+_THIS_FILE = os.path.normcase(os.path.abspath(__file__))
+_STEP_NAME = re.compile(r"^[_a-z][_a-z0-9]*$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+_EXT = {
+    "npy": ".npy",
+    "parquet": ".parquet",
+    "pickle": ".pkl",
+    "dill": ".dill",
+    "torch": ".pt",
+    "joblib": ".joblib",
+    "xgboost": ".ubj",
+    "keras": ".keras",
+}
+
+
+class MarshalError(Exception):
+    """A value could not be saved or loaded; the message names the value."""
+
+
+class ParameterError(ValueError):
+    """A pipeline parameter override is not usable; the message names it."""
+
+
+class MagicError(RuntimeError):
+    """A cell or line magic cannot run in this interpreter."""
+
+
+# ---------------------------------------------------------------------------
+# Atomic, checksummed file writing
+
+# Large writes are cut into chunks so that hashing one chunk (in a thread;
+# hashlib releases the GIL) overlaps writing the next: sha256 alone runs at
+# roughly the speed of a fast disk, so doing both in turn would halve it.
+_CHUNK = 16 << 20
+_SMALL = 1 << 20
+# Writeback is started every _SYNC_EVERY bytes so the final fsync does not
+# find a whole gigabyte still dirty in the page cache.
+_SYNC_EVERY = 64 << 20
+
+_sync_file_range = None  # None: not looked up yet; False: unavailable
+
+
+def _start_writeback(fd, offset, length):
+    global _sync_file_range
+    if _sync_file_range is None:
+        _sync_file_range = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+                fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+                fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+                fn.restype = ctypes.c_int
+                _sync_file_range = fn
+            except (OSError, AttributeError):
+                pass
+    if _sync_file_range:
+        _sync_file_range(fd, offset, length, 2)  # SYNC_FILE_RANGE_WRITE: start, don't wait
+
+
+def _fsync_dir(path):
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on directories; the rename still happened
+    finally:
+        os.close(fd)
+
+
+def _as_bytes_view(data):
+    if isinstance(data, pickle.PickleBuffer):
+        try:
+            return data.raw()
+        except BufferError:
+            return memoryview(bytes(data))
+    mv = memoryview(data)
+    if mv.ndim == 1 and mv.format == "B" and mv.c_contiguous:
+        return mv
+    try:
+        return mv.cast("B")
+    except (TypeError, ValueError):
+        return memoryview(mv.tobytes())
+
+
+class _AtomicFile:
+    """A write-only file that appears under its final name only on commit().
+
+    It hashes what it writes (sha256, in the same pass) and counts bytes, so
+    the manifest gets size and checksum without reading the file again.
+    """
+
+    def __init__(self, path):
+        self.path = path
+        directory, base = os.path.split(path)
+        # The temporary name keeps the final extension: keras and xgboost
+        # choose their format from it.
+        self.tmp = os.path.join(directory, "%s%d-%s-%s" % (TMP_PREFIX, os.getpid(), os.urandom(4).hex(), base))
+        self._fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._buf = bytearray()
+        self._queue = None
+        self._thread = None
+        self._synced = 0
+        self.closed = False
+
+    # File-object protocol used by pickle, joblib and torch.
+    def writable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def readable(self):
+        return False
+
+    def tell(self):
+        return self._size + len(self._buf)
+
+    def flush(self):
+        pass
+
+    def write(self, data):
+        mv = _as_bytes_view(data)
+        n = mv.nbytes
+        if n < _SMALL:
+            self._buf += mv
+            if len(self._buf) >= 4 * _SMALL:
+                self._flush_buf()
+            return n
+        self._flush_buf()
+        self._write_large(mv)
+        # The caller may reuse or free its buffer as soon as write() returns,
+        # so the hash must have consumed it by then.
+        self._wait_hash()
+        return n
+
+    def write_owned(self, data):
+        """Write a buffer that stays unchanged until commit(): hashing may lag."""
+        self._flush_buf()
+        self._write_large(_as_bytes_view(data))
+
+    def _write_all(self, mv):
+        while mv:
+            n = os.write(self._fd, mv)
+            mv = mv[n:]
+
+    def _update_hash(self, data):
+        if self._queue is not None:
+            self._queue.put(data)
+        else:
+            self._hash.update(data)
+
+    def _flush_buf(self):
+        if not self._buf:
+            return
+        buf, self._buf = self._buf, bytearray()
+        self._update_hash(buf)  # ours alone: nothing mutates it afterwards
+        self._write_all(memoryview(buf))
+        self._size += len(buf)
+
+    def _write_large(self, mv):
+        if self._queue is None:
+            import queue
+            self._queue = queue.SimpleQueue()
+            self._thread = threading.Thread(target=self._hash_loop, name="datainsight-sha256", daemon=True)
+            self._thread.start()
+        for off in range(0, mv.nbytes, _CHUNK):
+            chunk = mv[off:off + _CHUNK]
+            self._queue.put(chunk)
+            self._write_all(chunk)
+            self._size += chunk.nbytes
+            if self._size - self._synced >= _SYNC_EVERY:
+                _start_writeback(self._fd, self._synced, self._size - self._synced)
+                self._synced = self._size
+
+    def _hash_loop(self):
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            self._hash.update(item)
+
+    def _wait_hash(self):
+        if self._queue is not None:
+            done = threading.Event()
+            self._queue.put(done)
+            done.wait()
+
+    def _stop_hasher(self):
+        if self._queue is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._queue = None
+
+    def commit(self):
+        """fsync, rename into place, fsync the directory; returns (size, checksum)."""
+        try:
+            self._flush_buf()
+            if self._queue is not None:
+                self._queue.put(None)  # the hash finishes while fsync waits for the disk
+            os.fsync(self._fd)
+            self._stop_hasher()
+            os.close(self._fd)
+            self.closed = True
+            os.replace(self.tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        _fsync_dir(os.path.dirname(self.path) or ".")
+        return self._size, "sha256:" + self._hash.hexdigest()
+
+    def abort(self):
+        try:
+            self._stop_hasher()
+        finally:
+            if not self.closed:
+                self.closed = True
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+
+
+def _hash_file(path):
+    h = hashlib.sha256()
+    size = 0
+    buf = bytearray(_CHUNK)
+    mv = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            n = f.readinto(mv)
+            if not n:
+                break
+            h.update(mv[:n])
+            size += n
+    return size, "sha256:" + h.hexdigest()
+
+
+def _commit_path(tmp, path):
+    """Commit a file that a library wrote by path (xgboost, keras, parquet)."""
+    size, checksum = _hash_file(tmp)
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(os.path.dirname(path) or ".")
+    return size, checksum
+
+
+def _write_file_atomic(path, data):
+    f = _AtomicFile(path)
+    try:
+        f.write(data)
+    except BaseException:
+        f.abort()
+        raise
+    return f.commit()
+
+
+def verify_file(path, checksum):
+    """Raise MarshalError unless the file at path has the given checksum."""
+    algo, _, want = checksum.partition(":")
+    if algo != "sha256":
+        raise MarshalError("cannot verify %s: unknown checksum algorithm %r" % (path, algo))
+    _, got = _hash_file(path)
+    if got != checksum:
+        raise MarshalError("%s is damaged: its checksum is %s, the manifest says %s" % (path, got, checksum))
+
+
+# ---------------------------------------------------------------------------
+# Type inspection without importing the libraries
+
+def _type_name(t):
+    module = getattr(t, "__module__", None) or "?"
+    qualname = getattr(t, "__qualname__", None) or getattr(t, "__name__", "?")
+    return "%s.%s" % (module, qualname)
+
+
+def _type_label(value):
+    t = type(value)
+    if t.__module__ == "builtins":
+        return t.__qualname__
+    return _type_name(t)
+
+
+def _loaded_attr(module, attr):
+    """module.attr if module is already imported, else None.
+
+    An instance of a class can only exist once its module is imported, so
+    looking in sys.modules answers "is it one of those?" without importing.
+    """
+    mod = sys.modules.get(module)
+    if mod is None:
+        return None
+    for part in attr.split("."):
+        mod = getattr(mod, part, None)
+        if mod is None:
+            return None
+    return mod
+
+
+def _isinstance_loaded(value, module, attr):
+    cls = _loaded_attr(module, attr)
+    return cls is not None and isinstance(cls, type) and isinstance(value, cls)
+
+
+def _lock_types():
+    import _thread
+    return (_thread.LockType, type(_thread.RLock()))
+
+
+def _unsavable_reason(value):
+    """Why value can never be passed between steps, or None."""
+    if isinstance(value, types.GeneratorType):
+        return "generators cannot be pickled; recompute it in the step that uses it"
+    if isinstance(value, (types.CoroutineType, types.AsyncGeneratorType)):
+        return "coroutines cannot be pickled; recompute it in the step that uses it"
+    if isinstance(value, types.ModuleType):
+        return "modules are not data; import it in the step that uses it"
+    if isinstance(value, (types.FrameType, types.TracebackType)):
+        return "frames and tracebacks cannot be pickled"
+    if isinstance(value, io.IOBase) and not isinstance(value, (io.BytesIO, io.StringIO)):
+        return "open files cannot be passed between steps; pass the path and open it in the step that uses it"
+    if isinstance(value, _lock_types()):
+        return "locks cannot be passed between steps; create it in the step that uses it"
+    if _isinstance_loaded(value, "socket", "socket"):
+        return "sockets cannot be passed between steps; connect in the step that uses it"
+    return None
+
+
+def _from_main(obj):
+    return getattr(obj, "__module__", None) == "__main__"
+
+
+class _NeedsDill(Exception):
+    """Raised while pickling: something defined in the notebook is in the value."""
+
+    def __init__(self, obj):
+        Exception.__init__(self, getattr(obj, "__qualname__", repr(obj)))
+
+
+def _main_attr(name):
+    """Unpickling helper: a class or function of the loading step's notebook.
+
+    Classes and functions from `imports`/`functions` cells are replayed in
+    every step, so they are stored by name and resolved in the loader; an
+    instance then belongs to the loader's own class.
+    """
+    main = sys.modules.get("__main__")
+    try:
+        return getattr(main, name)
+    except AttributeError:
+        raise MarshalError("%r is not defined in this step, but a loaded value needs it; it comes from an "
+                           "imports/functions cell that this step did not run" % name) from None
+
+
+class _Context:
+    """What a save needs to know about the step: which names are shared."""
+
+    def __init__(self, shared_names=(), namespace=None):
+        self.shared_names = frozenset(shared_names)
+        self.namespace = namespace
+
+    def shared(self, obj):
+        """True for a class or function that every step defines under its name."""
+        name = getattr(obj, "__qualname__", None)
+        if not name or name not in self.shared_names or self.namespace is None:
+            return False
+        return self.namespace.get(name) is obj
+
+    def needs_dill(self, obj):
+        return isinstance(obj, (type, types.FunctionType)) and _from_main(obj) and not self.shared(obj)
+
+
+def _detecting_pickler(base, ctx):
+    class Pickler(base):
+        # Plain pickle stores classes and functions by reference to their
+        # module; for __main__ that reference dangles in the next step.
+        def reducer_override(self, obj):
+            if ctx.needs_dill(obj):
+                raise _NeedsDill(obj)
+            return NotImplemented
+    return Pickler
+
+
+# ---------------------------------------------------------------------------
+# Formats
+
+def _import_for(module, what, name=None, purpose="save"):
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        target = ("%r" % name) if name else "a value"
+        raise MarshalError("cannot %s %s (%s): %s is needed but not importable here (%s)"
+                           % (purpose, target, what, module, e)) from None
+
+
+def _save_npy(f, arr, ctx):
+    np = sys.modules["numpy"]
+    fmt = np.lib.format
+    header = fmt.header_data_from_array_1_0(arr)
+    try:
+        fmt.write_array_header_1_0(f, header)
+    except ValueError:  # header over 64 KiB (huge structured dtypes)
+        fmt.write_array_header_2_0(f, header)
+    if arr.size == 0:
+        return
+    if arr.flags.c_contiguous:
+        data = arr
+    elif arr.flags.f_contiguous:
+        data = arr.T  # the header says fortran_order, so the bytes go in that order
+    else:
+        rows = max(1, _CHUNK // max(1, arr[0].nbytes))
+        for start in range(0, arr.shape[0], rows):
+            block = np.ascontiguousarray(arr[start:start + rows])
+            f.write(block.reshape(-1).view(np.uint8))
+        return
+    # No copy: the array's own memory goes to the file and to the hash.
+    f.write_owned(data.reshape(-1).view(np.uint8))
+
+
+def _load_npy(path, entry):
+    np = _import_for("numpy", entry.get("type", "array"), entry.get("name"), "load")
+    # Copy-on-write mapping: the loading step may change the array in place
+    # without touching the producer's file, and pays only for pages it reads.
+    m = np.load(path, mmap_mode="c", allow_pickle=False)
+    return m.view(np.ndarray)
+
+
+def _save_pickle(f, value, ctx):
+    _detecting_pickler(pickle.Pickler, ctx)(f, protocol=5).dump(value)
+
+
+def _load_pickle(path, entry):
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
+def _save_dill(f, value, ctx):
+    dill = sys.modules.get("dill")
+    if dill is None:
+        try:
+            import dill
+        except ImportError:
+            raise MarshalError("dill is not importable") from None
+
+    class Pickler(dill.Pickler):
+        def reducer_override(self, obj):
+            if ctx.shared(obj):
+                return (_main_attr, (obj.__qualname__,))
+            return NotImplemented
+
+    Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+
+
+def _load_dill(path, entry):
+    dill = _import_for("dill", entry.get("type", "value"), entry.get("name"), "load")
+    with open(path, "rb") as f:
+        return dill.load(f)
+
+
+def _save_torch(f, value, ctx):
+    torch = sys.modules["torch"]
+    mod = types.ModuleType("datainsight_torch_pickle")
+    mod.Pickler = _detecting_pickler(pickle.Pickler, ctx)
+    mod.Unpickler = pickle.Unpickler
+    mod.dump, mod.load, mod.loads = pickle.dump, pickle.load, pickle.loads
+    torch.save(value, f, pickle_module=mod)
+
+
+def _load_torch(path, entry):
+    torch = _import_for("torch", entry.get("type", "value"), entry.get("name"), "load")
+    # A tensor saved on a GPU must still load in a CPU-only step.
+    kwargs = {} if torch.cuda.is_available() else {"map_location": "cpu"}
+    with open(path, "rb") as f:
+        return torch.load(f, **kwargs)
+
+
+def _save_joblib(f, value, ctx):
+    import joblib.numpy_pickle as jnp
+    # joblib.dump(value, fileobj) is exactly this, minus the hook that finds
+    # notebook-defined classes inside the estimator.
+    _detecting_pickler(jnp.NumpyPickler, ctx)(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+
+
+def _load_joblib(path, entry):
+    joblib = _import_for("joblib", entry.get("type", "value"), entry.get("name"), "load")
+    return joblib.load(path)
+
+
+def _save_parquet_path(tmp, value, entry):
+    if entry.get("series"):
+        value = value.to_frame(name="__series__")
+    value.to_parquet(tmp)
+
+
+def _load_parquet(path, entry):
+    pd = _import_for("pandas", entry.get("type", "value"), entry.get("name"), "load")
+    df = pd.read_parquet(path)
+    if entry.get("series"):
+        return df["__series__"].rename(entry.get("series_name"))
+    return df
+
+
+def _save_xgboost_path(tmp, value, entry):
+    value.save_model(tmp)
+
+
+def _resolve_type(qualified):
+    import importlib
+    module, _, qualname = qualified.rpartition(".")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _load_xgboost(path, entry):
+    xgb = _import_for("xgboost", entry.get("type", "value"), entry.get("name"), "load")
+    if entry.get("type") == "xgboost.core.Booster":
+        return xgb.Booster(model_file=path)
+    model = _resolve_type(entry["type"])()
+    model.load_model(path)
+    return model
+
+
+def _save_keras_path(tmp, value, entry):
+    value.save(tmp)
+
+
+def _load_keras(path, entry):
+    keras = _import_for(entry.get("keras_module", "keras"), entry.get("type", "value"), entry.get("name"), "load")
+    return keras.models.load_model(path)
+
+
+_LOADERS = {
+    "npy": _load_npy,
+    "parquet": _load_parquet,
+    "pickle": _load_pickle,
+    "dill": _load_dill,
+    "torch": _load_torch,
+    "joblib": _load_joblib,
+    "xgboost": _load_xgboost,
+    "keras": _load_keras,
+}
+
+
+def _keras_module(value):
+    for module in ("keras", "tf_keras"):
+        if _isinstance_loaded(value, module, "Model"):
+            return module
+    return None
+
+
+def _native_format(value, ctx):
+    """The first choice of format for value, by its type (DESIGN §4)."""
+    t = type(value)
+    np = sys.modules.get("numpy")
+    if np is not None and (t is np.ndarray or t is np.memmap) and not value.dtype.hasobject:
+        return "npy"
+    pd = sys.modules.get("pandas")
+    if pd is not None and t in (pd.DataFrame, pd.Series):
+        return "parquet"
+    if _isinstance_loaded(value, "torch", "Tensor") or _isinstance_loaded(value, "torch", "nn.Module"):
+        return "torch"
+    if _isinstance_loaded(value, "xgboost", "Booster") or _isinstance_loaded(value, "xgboost", "XGBModel"):
+        return "xgboost"
+    if _keras_module(value):
+        return "keras"
+    if _isinstance_loaded(value, "sklearn.base", "BaseEstimator"):
+        return "joblib"
+    return "pickle"
+
+
+def _parquet_usable(value):
+    pd = sys.modules["pandas"]
+    if isinstance(value, pd.Series):
+        return value.name is None or isinstance(value.name, (str, int, float, bool))
+    return all(isinstance(c, str) for c in value.columns)
+
+
+def _try_import(module):
+    import importlib
+    try:
+        importlib.import_module(module)
+        return True
+    except ImportError:
+        return False
+
+
+def save_value(directory, name, value, cell=None, context=None):
+    """Save value as directory/<name>.<ext>; returns its manifest entry.
+
+    Raises MarshalError naming the value, its type, the cell that defined it
+    and the reason when it cannot be saved.
+    """
+    ctx = context or _Context()
+    label = _type_label(value)
+    where = "%s, defined in cell %s" % (label, cell) if cell is not None else label
+
+    def fail(reason):
+        return MarshalError("cannot save %r (%s): %s" % (name, where, reason))
+
+    reason = _unsavable_reason(value)
+    if reason:
+        raise fail(reason)
+
+    entry = {"name": name, "type": _type_name(type(value)), "cell": cell}
+    if ctx.needs_dill(value) or ctx.needs_dill(type(value)):
+        fmt = "dill"
+    else:
+        fmt = _native_format(value, ctx)
+        if fmt == "parquet":
+            if isinstance(value, sys.modules["pandas"].Series):
+                entry["series"] = True
+                entry["series_name"] = value.name
+            if not (_parquet_usable(value) and _try_import("pyarrow")):
+                fmt = "pickle"
+                entry.pop("series", None)
+                entry.pop("series_name", None)
+        if fmt == "keras":
+            entry["keras_module"] = _keras_module(value)
+
+    writers = {
+        "npy": _save_npy, "pickle": _save_pickle, "dill": _save_dill,
+        "torch": _save_torch, "joblib": _save_joblib,
+    }
+    path_writers = {"parquet": _save_parquet_path, "xgboost": _save_xgboost_path, "keras": _save_keras_path}
+
+    while True:
+        path = os.path.join(directory, name + _EXT[fmt])
+        try:
+            if fmt in path_writers:
+                tmp = os.path.join(directory, "%s%d-%s-%s" % (TMP_PREFIX, os.getpid(), os.urandom(4).hex(),
+                                                              os.path.basename(path)))
+                try:
+                    path_writers[fmt](tmp, value, entry)
+                    size, checksum = _commit_path(tmp, path)
+                except BaseException:
+                    try:
+                        os.unlink(tmp)
+                    except OSError:
+                        pass
+                    raise
+            else:
+                f = _AtomicFile(path)
+                try:
+                    writers[fmt](f, value, ctx)
+                except BaseException:
+                    f.abort()
+                    raise
+                size, checksum = f.commit()
+        except _NeedsDill as e:
+            if fmt == "dill":  # cannot happen: dill's pickler has no detector
+                raise
+            if not _try_import("dill"):
+                raise fail("it contains %s, defined in the notebook; passing notebook-defined functions, "
+                           "classes and their instances between steps needs dill, which is not importable "
+                           "here (install python3-dill or pip install dill)" % e) from None
+            fmt = "dill"
+            continue
+        except MarshalError as e:
+            if fmt == "dill" and "dill is not importable" in str(e):
+                raise fail("functions, classes and instances of classes defined in the notebook are passed "
+                           "between steps with dill, which is not importable here (install python3-dill or "
+                           "pip install dill)") from None
+            raise
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            if fmt in path_writers:
+                # The library's own format refused this value (an unfitted
+                # model, a column pyarrow cannot type): pickle still may not.
+                entry.pop("series", None)
+                entry.pop("series_name", None)
+                entry.pop("keras_module", None)
+                entry["fallback"] = "%s refused it: %s" % (fmt, _one_line(e))
+                fmt = "pickle"
+                continue
+            raise fail("%s failed: %s: %s" % (fmt, type(e).__name__, _one_line(e))) from e
+        break
+    entry.update({"format": fmt, "file": os.path.basename(path), "size": size, "checksum": checksum})
+    return entry
+
+
+def _one_line(e):
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+def read_manifest(directory):
+    """The manifest of a producer directory; FileNotFoundError if none."""
+    with open(os.path.join(directory, MANIFEST), "rb") as f:
+        return json.load(f)
+
+
+def load_value(directory, name, entry=None, verify=None):
+    """Load the value `name` that the step owning directory saved."""
+    if entry is None:
+        entry = read_manifest(directory)["values"][name]
+    path = os.path.join(directory, entry["file"])
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise MarshalError("cannot load %r: %s is missing although the manifest lists it" % (name, path)) from None
+    if size != entry["size"]:
+        raise MarshalError("cannot load %r: %s has %d bytes, the manifest says %d (the file was changed after "
+                           "it was saved)" % (name, path, size, entry["size"]))
+    if verify is None:
+        verify = os.environ.get(ENV_VERIFY, "") not in ("", "0")
+    if verify:
+        verify_file(path, entry["checksum"])
+    loader = _LOADERS.get(entry.get("format"))
+    if loader is None:
+        raise MarshalError("cannot load %r: unknown format %r in %s" % (name, entry.get("format"), directory))
+    return loader(path, dict(entry, name=name))
+
+
+def _write_manifest(directory, values, meta):
+    doc = dict(meta)
+    doc["version"] = MANIFEST_VERSION
+    doc["values"] = values
+    data = json.dumps(doc, indent=1, sort_keys=True, default=repr).encode()
+    _write_file_atomic(os.path.join(directory, MANIFEST), data)
+
+
+# ---------------------------------------------------------------------------
+# Rich display (IPython's protocol, without IPython)
+
+_REPR_METHODS = (
+    ("text/html", "_repr_html_"),
+    ("text/markdown", "_repr_markdown_"),
+    ("text/latex", "_repr_latex_"),
+    ("image/svg+xml", "_repr_svg_"),
+    ("image/png", "_repr_png_"),
+    ("image/jpeg", "_repr_jpeg_"),
+    ("application/json", "_repr_json_"),
+)
+
+
+def _plain_text(obj):
+    try:
+        if type(obj) in (dict, list, tuple, set, frozenset):
+            import pprint
+            return pprint.pformat(obj, sort_dicts=False)
+        return repr(obj)
+    except Exception as e:
+        return "<%s object: repr failed: %s>" % (_type_label(obj), _one_line(e))
+
+
+def _mimebundle(obj):
+    data = {}
+    # A class has the methods unbound; objects that answer every attribute
+    # (mocks, proxies) are caught by IPython's canary attribute.
+    rich = not isinstance(obj, type) and not hasattr(obj, "_ipython_canary_method_should_not_exist_")
+    if rich:
+        method = getattr(obj, "_repr_mimebundle_", None)
+        if callable(method):
+            try:
+                got = method(include=None, exclude=None)
+                if isinstance(got, tuple):
+                    got = got[0]
+                if isinstance(got, dict):
+                    data.update(got)
+            except Exception:
+                pass
+        for mime, attr in _REPR_METHODS:
+            if mime in data:
+                continue
+            method = getattr(obj, attr, None)
+            if not callable(method):
+                continue
+            try:
+                got = method()
+            except Exception:
+                continue
+            if isinstance(got, tuple):
+                got = got[0]
+            if got is None:
+                continue
+            if mime.startswith("image/") and mime != "image/svg+xml" and isinstance(got, (bytes, bytearray)):
+                import base64
+                got = base64.b64encode(bytes(got)).decode("ascii")
+            if mime == "application/json" or isinstance(got, str):
+                data[mime] = got
+    # nbformat wants strings (or JSON for json types) for every mime type.
+    for mime in list(data):
+        if not (isinstance(data[mime], str) or mime.endswith("json")):
+            del data[mime]
+    if not isinstance(data.get("text/plain"), str):
+        data["text/plain"] = _plain_text(obj)
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Output capture
+
+_STREAM_CAP = 2 << 20  # per cell and stream: keep reports small when a loop prints
+
+
+class _Tee:
+    """Writes go to the real stream (logs) and to the running cell's outputs."""
+
+    def __init__(self, step, name, stream):
+        self._step = step
+        self._name = name
+        self._stream = stream
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        self._stream.write(text)
+        if "\n" in text or "\r" in text:
+            try:
+                self._stream.flush()  # logs of a running step should not wait for a full buffer
+            except (OSError, ValueError):
+                pass
+        self._step._capture(self._name, text)
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        self._stream.flush()
+
+    def __getattr__(self, attr):
+        return getattr(self._stream, attr)
+
+
+def _ends_with_semicolon(source, node):
+    lines = source.splitlines()
+    if node.end_lineno is None or node.end_lineno > len(lines):
+        return False
+    rest = lines[node.end_lineno - 1].encode("utf-8")[node.end_col_offset:].decode("utf-8", "replace")
+    return rest.lstrip().startswith(";")
+
+
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
+
+
+def _runtime_frame(fs):
+    return not fs.filename.startswith("<") and os.path.normcase(os.path.abspath(fs.filename)) == _THIS_FILE
+
+
+def _format_exception(exc):
+    """Traceback lines without the runtime's frames, cells as "cell N, line L"."""
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    seen = set()
+    todo = [te]
+    while todo:
+        t = todo.pop()
+        if t is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        t.stack = traceback.StackSummary.from_list([fs for fs in t.stack if not _runtime_frame(fs)])
+        todo.append(t.__cause__)
+        todo.append(t.__context__)
+    text = "".join(te.format())
+    text = re.sub(r'File "<cell (\d+)>", line (\d+)', r"cell \1, line \2", text)
+    return text.rstrip("\n").split("\n")
+
+
+# ---------------------------------------------------------------------------
+# Shell escapes and magics (IPython's !cmd, x = !cmd, %%magic)
+
+class SList(list):
+    """The list of lines that `x = !cmd` gives, with IPython's .s/.n/.l views."""
+
+    @property
+    def s(self):
+        return " ".join(self)
+
+    @property
+    def n(self):
+        return "\n".join(self)
+
+    @property
+    def l(self):  # noqa: E743 - IPython's name
+        return list(self)
+
+    def grep(self, pattern):
+        rx = re.compile(pattern)
+        return SList(line for line in self if rx.search(line))
+
+
+_DOLLAR = re.compile(r"\$(\$?[\w.]+)")
+
+
+def _expand(cmd, frame):
+    """IPython's variable expansion of shell commands: {expr}, $name, $$ escapes.
+
+    As in IPython, a command whose expansion fails (awk's '{print $1}') runs
+    unexpanded.
+    """
+    if "{" not in cmd and "$" not in cmd:
+        return cmd
+    import string
+    g, l = frame.f_globals, frame.f_locals
+
+    def dollars(text):
+        out = []
+        pos = 0
+        for m in _DOLLAR.finditer(text):
+            if text.count("'", 0, m.start()) % 2:  # inside single quotes
+                continue
+            word = m.group(1)
+            out.append(text[pos:m.start()])
+            out.append(word if word.startswith("$") else str(eval(word, g, l)))
+            pos = m.end()
+        out.append(text[pos:])
+        return "".join(out)
+
+    try:
+        out = []
+        for literal, field, spec, conv in string.Formatter().parse(cmd):
+            out.append(dollars(literal))
+            if field is not None:
+                value = eval(field, g, l)
+                if conv:
+                    value = {"r": repr, "s": str, "a": ascii}[conv](value)
+                out.append(format(value, spec or ""))
+        return "".join(out)
+    except Exception:
+        return cmd
+
+
+def _exit_status(returncode):
+    # /bin/sh reports a child killed by signal N as 128+N; IPython shows -N.
+    if returncode > 128:
+        return -(returncode - 128)
+    return returncode
+
+
+def sh(cmd):
+    """`!cmd`: run cmd with /bin/sh, stream its output, set _exit_code; never raises on failure."""
+    import codecs
+    import subprocess
+    frame = sys._getframe(1)
+    cmd = _expand(cmd, frame)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    p = subprocess.Popen(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    try:
+        fd = p.stdout.fileno()
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            text = decoder.decode(chunk)
+            if text:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+        text = decoder.decode(b"", True)
+        if text:
+            sys.stdout.write(text)
+        p.wait()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+    frame.f_globals["_exit_code"] = _exit_status(p.returncode)
+
+
+def getoutput(cmd):
+    """`x = !cmd`: the output lines (stdout and stderr together) of cmd run with /bin/sh."""
+    import subprocess
+    cmd = _expand(cmd, sys._getframe(1))
+    p = subprocess.run(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return SList(p.stdout.decode("utf-8", "replace").splitlines())
+
+
+_shells = {}
+
+
+def _ipython_shell(namespace, what):
+    shell = _shells.get(id(namespace))
+    if shell is not None and shell.user_ns is namespace:
+        return shell
+    try:
+        from IPython.core.interactiveshell import InteractiveShell
+        from traitlets.config import Config
+    except ImportError:
+        raise MagicError("%s needs IPython, which is not importable by %s; add ipython to the step's "
+                         "image, or rewrite the cell without the magic" % (what, sys.executable)) from None
+    cfg = Config()
+    cfg.HistoryManager.enabled = False  # no sqlite file in a pod's read-only home
+    if InteractiveShell.initialized():
+        shell = InteractiveShell(config=cfg, user_ns=namespace)
+    else:
+        shell = InteractiveShell.instance(config=cfg, user_ns=namespace)
+    _shells[id(namespace)] = shell
+    return shell
+
+
+def run_cell_magic(name, line, body, namespace):
+    """`%%name line` + body, run by IPython (MagicError when IPython is missing)."""
+    return _ipython_shell(namespace, "%%" + name).run_cell_magic(name, line, body)
+
+
+def run_line_magic(name, line, namespace):
+    """`%name line`, run by IPython (MagicError when IPython is missing)."""
+    return _ipython_shell(namespace, "%" + name).run_line_magic(name, line)
+
+
+# ---------------------------------------------------------------------------
+# The step
+
+def _param_type_ok(default, value):
+    if default is None:
+        return True, value
+    if isinstance(default, bool):
+        return isinstance(value, bool), value
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if isinstance(default, float):
+        if isinstance(value, bool):
+            return False, value
+        if isinstance(value, int):
+            return True, float(value)
+        return isinstance(value, float), value
+    return type(value) is type(default), value
+
+
+def _json_scalar(value):
+    """value as a JSON metric value, or None when it is not a scalar."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, (bool, str)):
+        return value, True
+    if isinstance(value, int):
+        return value, True
+    if isinstance(value, float):
+        if value != value:
+            return "NaN", True
+        if value in (float("inf"), float("-inf")):
+            return ("Infinity" if value > 0 else "-Infinity"), True
+        return value, True
+    return None, False
+
+
+class Step:
+    """One pipeline step of one run: loads, runs cells, saves, reports."""
+
+    def __init__(self, name, notebook=None, root=None, run_id=None, exit_on_error=True):
+        if not _STEP_NAME.match(name or ""):
+            raise ValueError("step name %r is not valid: it must match [_a-z][_a-z0-9]*" % (name,))
+        root = root if root is not None else os.environ.get(ENV_ROOT)
+        run_id = run_id if run_id is not None else os.environ.get(ENV_RUN)
+        if not root:
+            raise ValueError("step %r: the marshal root is not set (environment variable %s)" % (name, ENV_ROOT))
+        if not run_id or not _RUN_ID.match(run_id):
+            raise ValueError("step %r: the run id %r is not valid (environment variable %s)" % (name, run_id, ENV_RUN))
+        self.name = name
+        self.notebook = notebook
+        self.run_id = run_id
+        # Absolute: a cell may chdir.
+        self.root = os.path.abspath(root)
+        self.dir = os.path.join(self.root, run_id, name)
+        self._exit_on_error = exit_on_error
+        self._exit_code = EXIT_OK
+        self._errors = []
+        self._cells = []
+        self._exec_count = 0
+        self._current = None
+        self._streams = None
+        self._begun = False
+        self._finished = False
+        self._manifests = {}
+        self._entries = {}
+        self._metrics = []
+        self._params = {}
+        self._shared = set()
+        self._loop = None
+        self._started = time.time()
+        self._atexit = False
+
+    # -- failure handling ---------------------------------------------------
+
+    @property
+    def failed(self):
+        return self._exit_code != EXIT_OK
+
+    def _fail(self, code, exc):
+        """Record a step failure; later calls become no-ops until finish()."""
+        if not self._exit_on_error:
+            raise exc
+        message = str(exc)
+        self._errors.append(message)
+        if self._exit_code == EXIT_OK:
+            self._exit_code = code
+        self._real("stderr").write("datainsight: step %s: %s\n" % (self.name, message))
+        self._real("stderr").flush()
+        if not self._atexit:
+            # Should the script stop before finish(), the step must still
+            # fail and leave its report behind.
+            import atexit
+            atexit.register(self._exit_unfinished)
+            self._atexit = True
+
+    def _exit_unfinished(self):
+        if not self._finished and self.failed:
+            try:
+                self._write_reports()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(self._exit_code)
+
+    # -- parameters ---------------------------------------------------------
+
+    def param(self, name, default):
+        """The pipeline parameter name: DATAINSIGHT_PARAM_<name> as a Python literal, else default."""
+        if self.failed:
+            return None
+        var = ENV_PARAM_PREFIX + name
+        raw = os.environ.get(var)
+        if raw is None:
+            self._params[name] = default
+            return default
+        try:
+            value = ast.literal_eval(raw.strip())
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+            self._fail(EXIT_MARSHAL_FAILED, ParameterError(
+                "parameter %r: %s=%r is not a Python literal (%s); strings need quotes, e.g. %s='text'"
+                % (name, var, raw, _one_line(e) or type(e).__name__, var)))
+            return None
+        ok, value = _param_type_ok(default, value)
+        if not ok:
+            self._fail(EXIT_MARSHAL_FAILED, ParameterError(
+                "parameter %r: %s=%r is a %s, but the parameter is a %s (default %r)"
+                % (name, var, raw, type(value).__name__, type(default).__name__, default)))
+            return None
+        self._params[name] = value
+        self._real("stderr").write("datainsight: parameter %s = %r (from %s)\n" % (name, value, var))
+        return value
+
+    # -- loading ------------------------------------------------------------
+
+    def _manifest(self, producer, name):
+        if producer in self._manifests:
+            return self._manifests[producer]
+        directory = os.path.join(self.root, self.run_id, producer)
+        try:
+            manifest = read_manifest(directory)
+        except FileNotFoundError:
+            raise MarshalError("cannot load %r from step %r: %s does not exist, so step %r did not finish "
+                               "saving its outputs in run %r" % (name, producer, os.path.join(directory, MANIFEST),
+                                                                 producer, self.run_id)) from None
+        except (OSError, ValueError) as e:
+            raise MarshalError("cannot load %r from step %r: its manifest is unreadable: %s"
+                               % (name, producer, _one_line(e))) from None
+        self._manifests[producer] = manifest
+        return manifest
+
+    def load(self, name, producer):
+        """The value name saved by step producer in this run."""
+        if self.failed:
+            return None
+        try:
+            if not _STEP_NAME.match(producer or ""):
+                raise MarshalError("cannot load %r: %r is not a step name" % (name, producer))
+            manifest = self._manifest(producer, name)
+            values = manifest.get("values", {})
+            if name not in values:
+                raise MarshalError("cannot load %r from step %r: step %r did not save %r (it saved: %s)"
+                                   % (name, producer, producer, name, ", ".join(sorted(values)) or "nothing"))
+            started = time.perf_counter()
+            value = load_value(os.path.join(self.root, self.run_id, producer), name, values[name])
+        except MarshalError as e:
+            self._fail(EXIT_MARSHAL_FAILED, e)
+            return None
+        except Exception as e:
+            self._fail(EXIT_MARSHAL_FAILED, MarshalError("cannot load %r from step %r: %s: %s"
+                                                         % (name, producer, type(e).__name__, _one_line(e))))
+            return None
+        entry = values[name]
+        self._log("loaded %s from %s (%s, %s, %.2f s)" % (name, producer, entry.get("format"),
+                                                         _human(entry.get("size", 0)), time.perf_counter() - started))
+        return value
+
+    # -- running cells ------------------------------------------------------
+
+    def _begin(self):
+        if self._begun:
+            return
+        self._begun = True
+        created = not os.path.isdir(self.dir)
+        os.makedirs(self.dir, exist_ok=True)
+        if created:
+            _fsync_dir(os.path.dirname(self.dir))
+        # A retried or re-run step starts clean: its old manifest must not
+        # describe values that are about to be replaced, and temporary files
+        # of a killed attempt are garbage.
+        for entry in os.listdir(self.dir):
+            if entry.startswith(TMP_PREFIX) or entry in (MANIFEST, METRICS):
+                try:
+                    os.unlink(os.path.join(self.dir, entry))
+                except OSError:
+                    pass
+
+    def _real(self, name):
+        if self._streams is not None:
+            return self._streams[name]._stream
+        return getattr(sys, name)
+
+    def _install_streams(self):
+        if self._streams is None:
+            # Installed once and left in place: a logging handler created in
+            # one cell keeps writing through it in later cells.
+            self._streams = {"stdout": _Tee(self, "stdout", sys.stdout), "stderr": _Tee(self, "stderr", sys.stderr)}
+            sys.stdout = self._streams["stdout"]
+            sys.stderr = self._streams["stderr"]
+
+    def _uninstall_streams(self):
+        if self._streams is not None:
+            if sys.stdout is self._streams["stdout"]:
+                sys.stdout = self._streams["stdout"]._stream
+            if sys.stderr is self._streams["stderr"]:
+                sys.stderr = self._streams["stderr"]._stream
+            self._streams = None
+
+    def _capture(self, name, text):
+        cell = self._current
+        if cell is None:
+            return
+        outputs = cell["outputs"]
+        if outputs and outputs[-1]["output_type"] == "stream" and outputs[-1]["name"] == name:
+            out = outputs[-1]
+        else:
+            out = {"output_type": "stream", "name": name, "text": ""}
+            outputs.append(out)
+        sizes = cell["_sizes"]
+        used = sizes.get(name, 0)
+        if used >= _STREAM_CAP:
+            return
+        if used + len(text) > _STREAM_CAP:
+            text = text[:_STREAM_CAP - used] + "\n[... output truncated in the report; the log has all of it ...]\n"
+        sizes[name] = used + len(text)
+        out["text"] += text
+
+    def _log(self, message):
+        stream = self._real("stderr")
+        stream.write("datainsight: %s\n" % message)
+        stream.flush()
+
+    def display(self, *objs, **kwargs):
+        """IPython's display(): rich output into the report, plain text to stdout."""
+        for obj in objs:
+            data = _mimebundle(obj)
+            if self._current is not None:
+                self._current["outputs"].append({"output_type": "display_data", "data": data, "metadata": {}})
+            out = self._real("stdout")
+            out.write(data["text/plain"] + "\n")
+            out.flush()
+
+    def _show_figures(self, *args, **kwargs):
+        self._capture_figures()
+
+    def _patch_pyplot(self):
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None and getattr(plt, "show", None) != self._show_figures:
+            # Like IPython's inline backend, plt.show() puts the figures in
+            # the cell's output and closes them (Agg's show() only warns).
+            plt.show = self._show_figures
+
+    def _capture_figures(self):
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is None:
+            return
+        try:
+            nums = plt.get_fignums()
+        except Exception:
+            return
+        import base64
+        for num in nums:
+            fig = plt.figure(num)
+            buf = io.BytesIO()
+            try:
+                fig.savefig(buf, format="png", bbox_inches="tight")
+            except Exception as e:
+                self._real("stderr").write("datainsight: cannot render figure %s: %s\n" % (num, _one_line(e)))
+                continue
+            if self._current is not None:
+                self._current["outputs"].append({
+                    "output_type": "display_data",
+                    "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
+                             "text/plain": _plain_text(fig)},
+                    "metadata": {}})
+        plt.close("all")
+
+    def _eval(self, code, namespace):
+        result = eval(code, namespace)
+        if code.co_flags & _CO_COROUTINE:  # top-level await, as IPython allows
+            if self._loop is None:
+                import asyncio
+                self._loop = asyncio.new_event_loop()
+            result = self._loop.run_until_complete(result)
+        return result
+
+    def run_cell(self, index, source, namespace, role=None, original=None):
+        """Run a notebook cell's source in namespace, like IPython would.
+
+        original, when given, is the cell as written in the notebook (with
+        `!cmd` and magics); the report and tracebacks show it, the runtime
+        executes source. Both must have the same lines. Returns True when
+        the cell ran without an exception.
+        """
+        shown = source if original is None else original
+        cell = {"id": "c%d-%d" % (len(self._cells) + 1, index), "cell_type": "code", "execution_count": None,
+                "metadata": {"datainsight": {"cell": index}}, "source": shown, "outputs": [], "_sizes": {}}
+        if role:
+            cell["metadata"]["datainsight"]["role"] = role
+        self._cells.append(cell)
+        if self.failed:
+            cell["metadata"]["datainsight"]["skipped"] = True
+            return False
+        self._begin()
+        self._install_streams()
+        namespace.setdefault("display", self.display)
+        filename = "<cell %d>" % index
+        # Tracebacks, warnings and pdb read cell lines through linecache.
+        linecache.cache[filename] = (len(shown), None, shown.splitlines(True), filename)
+        self._exec_count += 1
+        cell["execution_count"] = self._exec_count
+        before = {k: id(v) for k, v in namespace.items()} if role in ("imports", "functions") else None
+        self._current = cell
+        started = time.perf_counter()
+        ok = True
+        try:
+            self._patch_pyplot()
+            flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            tree = compile(source, filename, "exec", ast.PyCF_ONLY_AST | flags, dont_inherit=True)
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(source, tree.body[-1]):
+                last = tree.body.pop()
+            self._eval(compile(tree, filename, "exec", flags, dont_inherit=True), namespace)
+            if last is not None:
+                value = self._eval(compile(ast.Expression(last.value), filename, "eval", flags, dont_inherit=True),
+                                   namespace)
+                if value is not None:
+                    data = _mimebundle(value)
+                    cell["outputs"].append({"output_type": "execute_result", "execution_count": self._exec_count,
+                                            "data": data, "metadata": {}})
+                    out = self._real("stdout")
+                    out.write(data["text/plain"] + "\n")
+                    out.flush()
+        except BaseException as e:  # KeyboardInterrupt too: the report says where the step stopped
+            ok = False
+            lines = _format_exception(e)
+            cell["outputs"].append({"output_type": "error", "ename": type(e).__name__,
+                                    "evalue": _safe_str(e), "traceback": lines})
+            err = self._real("stderr")
+            err.write("\n".join(lines) + "\n")
+            err.flush()
+            self._errors.append("cell %d failed: %s: %s" % (index, type(e).__name__, _one_line(e)))
+            self._exit_code = EXIT_CELL_FAILED
+        finally:
+            try:
+                self._patch_pyplot()
+                self._capture_figures()
+            finally:
+                self._current = None
+            cell["metadata"]["datainsight"]["duration_s"] = round(time.perf_counter() - started, 6)
+        fn = namespace.get("display")
+        if fn is not self.display and getattr(fn, "__module__", "").startswith("IPython."):
+            # IPython's display() without a running kernel only prints.
+            namespace["display"] = self.display
+        if before is not None:
+            for k, v in namespace.items():
+                if before.get(k) != id(v) and isinstance(v, (type, types.FunctionType)) and _from_main(v):
+                    self._shared.add(k)
+        if not ok and self._exit_on_error and not self._atexit:
+            import atexit
+            atexit.register(self._exit_unfinished)
+            self._atexit = True
+        return ok
+
+    # -- saving -------------------------------------------------------------
+
+    def save(self, namespace, outputs):
+        """Save namespace[name] for each name -> defining cell in outputs, then the manifest."""
+        if self.failed:
+            return
+        self._begin()
+        ctx = _Context(self._shared, namespace)
+        errors = []
+        for name, cell in outputs.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                errors.append(MarshalError("cannot save %r: not a Python name" % (name,)))
+                continue
+            if name not in namespace:
+                where = " (expected from cell %s)" % cell if cell is not None else ""
+                errors.append(MarshalError("cannot save %r%s: it is not defined at the end of step %r"
+                                           % (name, where, self.name)))
+                continue
+            started = time.perf_counter()
+            try:
+                entry = save_value(self.dir, name, namespace[name], cell=cell, context=ctx)
+            except MarshalError as e:
+                errors.append(e)
+                continue
+            except OSError as e:
+                errors.append(MarshalError("cannot save %r (%s): %s" % (name, _type_label(namespace[name]), e)))
+                continue
+            self._entries[name] = entry
+            self._log("saved %s (%s, %s, %.2f s)" % (name, entry["format"], _human(entry["size"]),
+                                                     time.perf_counter() - started))
+        if errors:
+            if not self._exit_on_error:
+                raise errors[0]
+            for e in errors:
+                self._fail(EXIT_MARSHAL_FAILED, e)
+            return
+        try:
+            _write_manifest(self.dir, self._entries, {
+                "step": self.name, "run": self.run_id, "notebook": self.notebook,
+                "python": "%d.%d.%d" % sys.version_info[:3],
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        except OSError as e:
+            self._fail(EXIT_MARSHAL_FAILED, MarshalError("cannot write the manifest of step %r: %s" % (self.name, e)))
+
+    def metrics(self, namespace, names):
+        """Record the named values as run metrics (numbers, strings, bools)."""
+        if self.failed:
+            return
+        for name in names:
+            if name not in namespace:
+                self._log("metric %s is not defined; skipped" % name)
+                continue
+            value, ok = _json_scalar(namespace[name])
+            if not ok:
+                self._log("metric %s is a %s, not a number, string or bool; skipped"
+                          % (name, _type_label(namespace[name])))
+                continue
+            self._metrics = [m for m in self._metrics if m["name"] != name]
+            self._metrics.append({"name": name, "value": value})
+            self._log("metric %s = %r" % (name, value))
+
+    # -- finishing ----------------------------------------------------------
+
+    def finish(self):
+        """Write report.ipynb, report.html and metrics.json; exit with the step's status.
+
+        With exit_on_error=False it returns the status instead of exiting.
+        """
+        self._finished = True
+        code = self._exit_code
+        try:
+            self._write_reports()
+        except OSError as e:
+            self._real("stderr").write("datainsight: step %s: cannot write its report: %s\n" % (self.name, e))
+            code = code or EXIT_MARSHAL_FAILED
+        self._uninstall_streams()
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+        took = time.time() - self._started
+        if code == EXIT_OK:
+            self._log("step %s succeeded in %.1f s" % (self.name, took))
+        else:
+            self._log("step %s failed in %.1f s: %s" % (self.name, took, "; ".join(self._errors) or "exit %d" % code))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if self._exit_on_error:
+            sys.exit(code)
+        return code
+
+    def _notebook_doc(self):
+        cells = []
+        status = "succeeded" if not self.failed else "failed"
+        summary = "**Step `%s`** of `%s`, run `%s`: %s." % (self.name, self.notebook or "?", self.run_id, status)
+        if self._errors:
+            summary += "\n\n```\n" + "\n".join(self._errors) + "\n```"
+        cells.append({"id": "summary", "cell_type": "markdown", "metadata": {}, "source": summary})
+        for c in self._cells:
+            cells.append({k: v for k, v in c.items() if not k.startswith("_")})
+        return {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {
+                "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                "language_info": {"name": "python", "version": "%d.%d.%d" % sys.version_info[:3]},
+                "datainsight": {
+                    "step": self.name, "notebook": self.notebook, "run": self.run_id, "status": status,
+                    "exit_code": self._exit_code, "errors": self._errors, "parameters": self._params,
+                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._started)),
+                    "duration_s": round(time.time() - self._started, 3),
+                },
+            },
+            "cells": cells,
+        }
+
+    def _write_reports(self):
+        self._begun = True  # nothing of this attempt may be deleted any more
+        os.makedirs(self.dir, exist_ok=True)
+        doc = self._notebook_doc()
+        data = json.dumps(doc, indent=1, ensure_ascii=False, default=repr).encode("utf-8")
+        _write_file_atomic(os.path.join(self.dir, REPORT_IPYNB), data)
+        _write_file_atomic(os.path.join(self.dir, REPORT_HTML), _render_html(doc).encode("utf-8"))
+        metrics = json.dumps({"metrics": self._metrics}, indent=1).encode("utf-8")
+        _write_file_atomic(os.path.join(self.dir, METRICS), metrics)
+
+
+def _safe_str(e):
+    try:
+        return str(e)
+    except Exception:
+        return "<unprintable %s>" % type(e).__name__
+
+
+def _human(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
+        n /= 1024.0
+    return str(n)
+
+
+# ---------------------------------------------------------------------------
+# HTML report
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
+.cell{margin:1em 0;border-left:3px solid #ccc;padding-left:.8em}
+.cell.failed{border-color:#c33}.cell.skipped{opacity:.5}
+.prompt{font:12px monospace;color:#666}
+pre{background:#f6f6f6;padding:.5em;overflow-x:auto;white-space:pre-wrap;margin:.3em 0}
+pre.stderr{background:#fff3e0}pre.error{background:#fde8e8}
+iframe{width:100%;border:1px solid #ddd}
+img{max-width:100%}
+"""
+
+
+def _render_output(out):
+    import html
+    kind = out["output_type"]
+    if kind == "stream":
+        return '<pre class="%s">%s</pre>' % (out["name"], html.escape(out["text"]))
+    if kind == "error":
+        return '<pre class="error">%s</pre>' % html.escape("\n".join(out["traceback"]))
+    data = out.get("data", {})
+    for mime in ("image/png", "image/jpeg"):
+        if mime in data:
+            return '<img src="data:%s;base64,%s">' % (mime, html.escape("".join(data[mime]).replace("\n", "")))
+    if "image/svg+xml" in data:
+        import base64
+        svg = base64.b64encode("".join(data["image/svg+xml"]).encode("utf-8")).decode("ascii")
+        return '<img src="data:image/svg+xml;base64,%s">' % svg  # <img> never runs an SVG's scripts
+    if "text/html" in data:
+        body = "".join(data["text/html"])
+        height = min(600, 40 + 24 * body.count("<tr") + 18 * body.count("<br") + 18 * body.count("<p"))
+        # Notebook HTML runs in a sandbox without scripts: the report is
+        # served from the sidecar's origin.
+        return '<iframe sandbox="" style="height:%dpx" srcdoc="%s"></iframe>' % (height, html.escape(body, quote=True))
+    return "<pre>%s</pre>" % html.escape("".join(data.get("text/plain", "")))
+
+
+def _render_html(doc):
+    import html
+    meta = doc["metadata"]["datainsight"]
+    parts = ["<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">",
+             "<title>%s</title>" % html.escape("step %s — %s" % (meta["step"], meta["status"])),
+             "<style>%s</style></head><body>" % _CSS,
+             "<h1>Step %s</h1>" % html.escape(meta["step"]),
+             "<p>notebook %s · run %s · <b>%s</b> · %.1f s</p>" % (
+                 html.escape(str(meta["notebook"])), html.escape(meta["run"]), html.escape(meta["status"]),
+                 meta["duration_s"])]
+    if meta["errors"]:
+        parts.append('<pre class="error">%s</pre>' % html.escape("\n".join(meta["errors"])))
+    if meta["parameters"]:
+        parts.append("<pre>%s</pre>" % html.escape("\n".join("%s = %r" % kv for kv in meta["parameters"].items())))
+    for cell in doc["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        info = cell["metadata"]["datainsight"]
+        classes = ["cell"]
+        if info.get("skipped"):
+            classes.append("skipped")
+        if any(o["output_type"] == "error" for o in cell["outputs"]):
+            classes.append("failed")
+        prompt = "[%s] cell %d" % (cell["execution_count"] if cell["execution_count"] is not None else " ",
+                                    info["cell"])
+        if info.get("role"):
+            prompt += " (%s)" % info["role"]
+        if info.get("skipped"):
+            prompt += " — not run"
+        parts.append('<div class="%s"><div class="prompt">%s</div><pre class="source">%s</pre>' % (
+            " ".join(classes), html.escape(prompt), html.escape(cell["source"])))
+        parts.extend(_render_output(o) for o in cell["outputs"])
+        parts.append("</div>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
