@@ -204,6 +204,10 @@ func decodeKale(raw json.RawMessage) (Settings, []string, error) {
 	if err := json.Unmarshal(b, &ks); err != nil {
 		return Settings{}, unknown, cleanJSONError(err)
 	}
+	// Kale writes access modes in short form.
+	if full, ok := map[string]string{"rwo": "ReadWriteOnce", "rwm": "ReadWriteMany", "rom": "ReadOnlyMany"}[strings.ToLower(ks.VolumeAccessMode)]; ok {
+		ks.VolumeAccessMode = full
+	}
 	s := Settings{
 		Name:         ks.PipelineName,
 		Description:  ks.PipelineDescription,

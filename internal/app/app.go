@@ -93,7 +93,7 @@ steps locally as python3 processes or on Kubernetes as an Argo Workflow.`,
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
 		newAnalyzeCmd(s),
-		notYet("compile NOTEBOOK", "Compile a notebook into an Argo Workflow"),
+		newCompileCmd(s),
 		notYet("run NOTEBOOK", "Run a notebook as a pipeline (locally by default)"),
 		notYet("runs [NOTEBOOK]", "List runs"),
 		notYet("logs RUN [STEP]", "Print a run's step logs"),

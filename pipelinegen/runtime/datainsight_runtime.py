@@ -49,10 +49,13 @@ import types
 # Before any cell imports matplotlib: steps have no display, and the default
 # backend would either fail or pop up windows on a workstation.
 os.environ.setdefault("MPLBACKEND", "Agg")
+# `%pip install x` becomes `!"$DATAINSIGHT_PYTHON_EXE" -m pip install x`:
+# packages go to the interpreter that runs the step.
+os.environ.setdefault("DATAINSIGHT_PYTHON_EXE", sys.executable)
 
 __all__ = [
     "Step", "MarshalError", "ParameterError", "MagicError",
-    "sh", "getoutput", "run_cell_magic", "run_line_magic",
+    "sh", "getoutput", "run_cell_magic", "line_magic", "run_line_magic", "capture", "setenv", "chdir",
     "save_value", "load_value", "read_manifest", "verify_file",
     "EXIT_OK", "EXIT_CELL_FAILED", "EXIT_MARSHAL_FAILED",
 ]
@@ -1096,9 +1099,123 @@ def run_cell_magic(name, line, body, namespace):
     return _ipython_shell(namespace, "%%" + name).run_cell_magic(name, line, body)
 
 
-def run_line_magic(name, line, namespace):
-    """`%name line`, run by IPython (MagicError when IPython is missing)."""
+def line_magic(name, line, namespace):
+    """`%name line` (and `x = %name line`), run by IPython (MagicError when IPython is missing)."""
     return _ipython_shell(namespace, "%" + name).run_line_magic(name, line)
+
+
+run_line_magic = line_magic
+
+
+def setenv(arg):
+    """`%env`: `%env A=B` or `%env A B` sets, `%env A` prints A, `%env` prints all."""
+    arg = _expand(arg.strip(), sys._getframe(1))
+    if not arg:
+        print(json.dumps(dict(os.environ), indent=1, sort_keys=True))
+        return None
+    if "=" in arg:
+        var, _, value = arg.partition("=")
+    else:
+        var, _, value = arg.partition(" ")
+        if not _:
+            print(os.environ.get(var.strip(), ""))
+            return None
+    var, value = var.strip(), value.strip()
+    os.environ[var] = value
+    print("env: %s=%s" % (var, value))
+    return None
+
+
+_previous_dir = []
+
+
+def chdir(arg):
+    """`%cd`: no argument goes home, `-` goes back; prints the new directory like IPython."""
+    arg = _expand(arg.strip(), sys._getframe(1))
+    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "'\"":
+        arg = arg[1:-1]
+    if arg == "-":
+        if not _previous_dir:
+            raise OSError("%cd -: there is no previous directory")
+        target = _previous_dir[-1]
+    else:
+        target = os.path.expanduser(arg or "~")
+    here = os.getcwd()
+    os.chdir(target)
+    _previous_dir[:] = [here]
+    print(os.getcwd())
+
+
+class Captured:
+    """What `%%capture NAME` binds: the captured stdout, stderr and rich outputs."""
+
+    def __init__(self):
+        self.stdout = ""
+        self.stderr = ""
+        self.outputs = []  # mime bundles, as display() produced them
+
+    def show(self):
+        if self.stdout:
+            sys.stdout.write(self.stdout)
+        if self.stderr:
+            sys.stderr.write(self.stderr)
+        step = _active_step
+        for data in self.outputs:
+            if step is not None:
+                step._emit_display(data)
+            else:
+                print(data.get("text/plain", ""))
+
+    __call__ = show
+
+    def __repr__(self):
+        return "<datainsight_runtime.Captured: %d chars stdout, %d chars stderr, %d outputs>" % (
+            len(self.stdout), len(self.stderr), len(self.outputs))
+
+
+class _CaptureStream(io.TextIOBase):
+    def __init__(self, target, attr):
+        self._target = target
+        self._attr = attr
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        setattr(self._target, self._attr, getattr(self._target, self._attr) + text)
+        return len(text)
+
+
+class capture:
+    """`%%capture [--no-stdout] [--no-stderr] [--no-display] [NAME]` as a with block.
+
+    The generator turns the cell into `with _di.capture(args) as NAME:` and
+    indents the body.
+    """
+
+    def __init__(self, args=""):
+        words = args.split()
+        self._stdout = "--no-stdout" not in words
+        self._stderr = "--no-stderr" not in words
+        self._display = "--no-display" not in words
+        self.result = Captured()
+        self._saved = None
+
+    def __enter__(self):
+        self._saved = (sys.stdout, sys.stderr)
+        if self._stdout:
+            sys.stdout = _CaptureStream(self.result, "stdout")
+        if self._stderr:
+            sys.stderr = _CaptureStream(self.result, "stderr")
+        if self._display and _active_step is not None:
+            _active_step._captures.append(self.result)
+        return self.result
+
+    def __exit__(self, *exc):
+        sys.stdout, sys.stderr = self._saved
+        if self._display and _active_step is not None and self.result in _active_step._captures:
+            _active_step._captures.remove(self.result)
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -1137,6 +1254,9 @@ def _json_scalar(value):
     return None, False
 
 
+_active_step = None  # the Step of this process, for display() inside %%capture
+
+
 class Step:
     """One pipeline step of one run: loads, runs cells, saves, reports."""
 
@@ -1172,6 +1292,9 @@ class Step:
         self._loop = None
         self._started = time.time()
         self._atexit = False
+        self._captures = []
+        global _active_step
+        _active_step = self
 
     # -- failure handling ---------------------------------------------------
 
@@ -1345,22 +1468,32 @@ class Step:
     def display(self, *objs, **kwargs):
         """IPython's display(): rich output into the report, plain text to stdout."""
         for obj in objs:
-            data = _mimebundle(obj)
-            if self._current is not None:
-                self._current["outputs"].append({"output_type": "display_data", "data": data, "metadata": {}})
-            out = self._real("stdout")
-            out.write(data["text/plain"] + "\n")
-            out.flush()
+            self._emit_display(_mimebundle(obj))
 
-    def _show_figures(self, *args, **kwargs):
-        self._capture_figures()
+    def _emit_display(self, data):
+        if self._captures:
+            self._captures[-1].outputs.append(data)
+            return
+        if self._current is not None:
+            self._current["outputs"].append({"output_type": "display_data", "data": data, "metadata": {}})
+        out = self._real("stdout")
+        out.write(data.get("text/plain", "") + "\n")
+        out.flush()
 
     def _patch_pyplot(self):
         plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None and getattr(plt, "show", None) != self._show_figures:
-            # Like IPython's inline backend, plt.show() puts the figures in
-            # the cell's output and closes them (Agg's show() only warns).
-            plt.show = self._show_figures
+        if plt is None or getattr(plt.show, "_datainsight_step", None) is self:
+            return
+        step = self
+
+        # Like IPython's inline backend, plt.show() puts the figures in the
+        # cell's output and closes them (Agg's own show() only warns). A
+        # plain function: pyplot sets attributes on its show().
+        def show(*args, **kwargs):
+            step._capture_figures()
+
+        show._datainsight_step = self
+        plt.show = show
 
     def _capture_figures(self):
         plt = sys.modules.get("matplotlib.pyplot")
@@ -1379,12 +1512,11 @@ class Step:
             except Exception as e:
                 self._real("stderr").write("datainsight: cannot render figure %s: %s\n" % (num, _one_line(e)))
                 continue
-            if self._current is not None:
-                self._current["outputs"].append({
-                    "output_type": "display_data",
-                    "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"),
-                             "text/plain": _plain_text(fig)},
-                    "metadata": {}})
+            data = {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"), "text/plain": _plain_text(fig)}
+            if self._captures:
+                self._captures[-1].outputs.append(data)
+            elif self._current is not None:
+                self._current["outputs"].append({"output_type": "display_data", "data": data, "metadata": {}})
         plt.close("all")
 
     def _eval(self, code, namespace):

@@ -1,0 +1,451 @@
+package analyzer
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// call walks f(args) in Python's order: the callee expression, the
+// arguments, then the call's effect. Calling a name is an actCall (the
+// graph applies that function's summary); calling a method mutates the
+// name the method hangs from (x.append(…), a.b.c() mutates a).
+func (w *walker) call(i int32) {
+	fn := w.child(i, fFunction)
+	args := w.child(i, fArguments)
+	var callee, attr string
+	root := int32(-1)
+	switch {
+	case fn < 0:
+	case w.kind(fn) == kIdentifier:
+		if w.n[fn].start != w.n[fn].stop {
+			callee = w.text(fn)
+		}
+	case w.kind(fn) == kAttribute:
+		if a := w.child(fn, fAttribute); a >= 0 {
+			attr = w.text(a)
+		}
+		root = w.chain(fn)
+	default:
+		w.expr(fn)
+	}
+	w.expr(args)
+
+	switch {
+	case callee != "":
+		w.callName(i, fn, callee, args)
+	case root >= 0:
+		w.use(w.name(root), uMutate, root, nil)
+		w.fileCall(w.text(root), attr, args, -1)
+	case attr != "":
+		w.fileCall("", attr, args, w.child(fn, fObject))
+	}
+}
+
+func (w *walker) callName(i, fn int32, callee string, args int32) {
+	switch callee {
+	case "exec", "eval", "globals":
+		if callee != "globals" || !w.hasArgs(args) {
+			w.dynamic(i)
+		}
+	case "locals", "vars":
+		// In a function these see its own locals only.
+		if !w.hasArgs(args) && w.funcScope() == nil {
+			w.dynamic(i)
+		}
+	}
+	var names []string
+	if w.funcScope() == nil {
+		names = w.argNames(args)
+	}
+	w.use(w.name(fn), uCall, fn, names)
+	w.fileCall("", callee, args, -1)
+}
+
+func (w *walker) hasArgs(args int32) bool {
+	return args >= 0 && w.firstCode(args) >= 0
+}
+
+// argNames lists the positional arguments that are plain names ("" for
+// other expressions), up to the first *args, after which positions are
+// unknown.
+func (w *walker) argNames(args int32) []string {
+	if args < 0 {
+		return nil
+	}
+	if w.kind(args) == kGenExpr {
+		return []string{""}
+	}
+	var out []string
+	for c := w.first(args); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.kind(c) {
+		case kKeywordArg, kDictSplat:
+		case kListSplat:
+			return out
+		case kIdentifier:
+			if w.n[c].start == w.n[c].stop {
+				out = append(out, "")
+			} else {
+				out = append(out, w.name(c))
+			}
+		default:
+			out = append(out, "")
+		}
+	}
+	return out
+}
+
+// argAt returns the argument at positional index pos, or the value of a
+// keyword argument named one of kws; -1 when absent or unknowable.
+func (w *walker) argAt(args int32, pos int, kws ...string) int32 {
+	if args < 0 || w.kind(args) != kArgList {
+		return -1
+	}
+	p := 0
+	found := int32(-1)
+	for c := w.first(args); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.kind(c) {
+		case kKeywordArg:
+			if n := w.child(c, fName); n >= 0 {
+				for _, k := range kws {
+					if w.text(n) == k {
+						return w.child(c, fValue)
+					}
+				}
+			}
+		case kListSplat:
+			p = -1 << 30
+		case kDictSplat:
+		default:
+			if p == pos && found < 0 {
+				found = c
+			}
+			p++
+		}
+	}
+	return found
+}
+
+// fileAPI says where a known call's path argument is.
+type fileAPI struct {
+	write bool
+	pos   int
+	kws   []string
+}
+
+var (
+	pandasReadKws  = []string{"filepath_or_buffer", "path_or_buf", "path", "io"}
+	pandasWriteKws = []string{"path_or_buf", "path", "excel_writer"}
+)
+
+// fileAPIFor recognises the calls that read or write a file named by an
+// argument (DESIGN §3 File edges). recv is the name the method is called
+// on ("" for a bare function or another receiver).
+func fileAPIFor(recv, method string) (fileAPI, bool) {
+	switch method {
+	case "to_csv", "to_parquet", "to_json", "to_pickle", "to_excel", "to_feather", "to_hdf", "to_stata", "to_orc", "to_xml":
+		return fileAPI{true, 0, pandasWriteKws}, true
+	case "savefig":
+		return fileAPI{true, 0, []string{"fname"}}, true
+	case "read_csv", "read_table", "read_fwf", "read_parquet", "read_json", "read_pickle", "read_excel",
+		"read_feather", "read_hdf", "read_stata", "read_orc", "read_xml", "read_sas", "read_spss":
+		return fileAPI{false, 0, pandasReadKws}, true
+	}
+	switch recv {
+	case "np", "numpy":
+		switch method {
+		case "save", "savez", "savez_compressed":
+			return fileAPI{true, 0, []string{"file"}}, true
+		case "savetxt":
+			return fileAPI{true, 0, []string{"fname"}}, true
+		case "load":
+			return fileAPI{false, 0, []string{"file"}}, true
+		case "loadtxt", "genfromtxt":
+			return fileAPI{false, 0, []string{"fname"}}, true
+		}
+	case "joblib":
+		switch method {
+		case "dump":
+			return fileAPI{true, 1, []string{"filename"}}, true
+		case "load":
+			return fileAPI{false, 0, []string{"filename"}}, true
+		}
+	case "torch":
+		switch method {
+		case "save":
+			return fileAPI{true, 1, []string{"f"}}, true
+		case "load":
+			return fileAPI{false, 0, []string{"f"}}, true
+		}
+	}
+	return fileAPI{}, false
+}
+
+// fileCall records the file a known call reads or writes. recvCall, when
+// not -1, is the receiver expression of a method called on something
+// other than a name, such as Path("p").write_text(…).
+func (w *walker) fileCall(recv, method string, args, recvCall int32) {
+	switch {
+	case method == "open" && (recv == "" && recvCall < 0 || recv == "io"):
+		w.openCall(args)
+		return
+	case recvCall >= 0:
+		if w.kind(recvCall) != kCall {
+			break
+		}
+		write := method == "write_text" || method == "write_bytes"
+		if !write && method != "read_text" && method != "read_bytes" {
+			break
+		}
+		f := w.child(recvCall, fFunction)
+		if f < 0 {
+			return
+		}
+		name := w.text(f)
+		if w.kind(f) == kAttribute {
+			if a := w.child(f, fAttribute); a >= 0 {
+				name = w.text(a)
+			}
+		}
+		if name == "Path" || name == "PurePath" {
+			w.fileAction(write, w.argAt(w.child(recvCall, fArguments), 0))
+		}
+		return
+	}
+	if api, ok := fileAPIFor(recv, method); ok {
+		w.fileAction(api.write, w.argAt(args, api.pos, api.kws...))
+	}
+}
+
+// openCall classifies open(path, mode): a mode with w, a or x writes, a
+// plain or missing one reads, "r+" does both; an unknown mode says nothing.
+func (w *walker) openCall(args int32) {
+	path := w.argAt(args, 0, "file")
+	mode := "r"
+	if m := w.argAt(args, 1, "mode"); m >= 0 {
+		s, ok := w.stringValue(m)
+		if !ok {
+			return
+		}
+		mode = s
+	}
+	if strings.ContainsAny(mode, "wax") {
+		w.fileAction(true, path)
+		return
+	}
+	w.fileAction(false, path)
+	if strings.Contains(mode, "+") {
+		w.fileAction(true, path)
+	}
+}
+
+// fileAction records a file read or write whose path is node p: a string
+// literal gives the path, a name the variable holding it.
+func (w *walker) fileAction(write bool, p int32) {
+	if p < 0 {
+		return
+	}
+	k, ak := uFileRead, actFileRead
+	if write {
+		k, ak = uFileWrite, actFileWrite
+	}
+	if w.kind(p) == kIdentifier {
+		if w.n[p].start != w.n[p].stop {
+			w.use(w.name(p), k, p, nil)
+		}
+		return
+	}
+	s, ok := w.stringValue(p)
+	if !ok {
+		return
+	}
+	a := action{Kind: ak, Path: s, Cond: w.cond}
+	for sc := w.scope; sc != nil; sc = sc.parent {
+		if sc.kind == scFunc || sc.kind == scLambda {
+			// Not run now: part of the enclosing definition's summary.
+			if sc.fb != nil {
+				sc.fb.files = append(sc.fb.files, action{Kind: ak, Path: s})
+			}
+			return
+		}
+	}
+	w.emit(a, p)
+}
+
+var bareLocks = map[string]bool{"Lock": true, "RLock": true, "Semaphore": true, "BoundedSemaphore": true}
+
+var moduleLocks = map[string]bool{
+	"Lock": true, "RLock": true, "Semaphore": true, "BoundedSemaphore": true,
+	"Condition": true, "Event": true, "Barrier": true,
+}
+
+// valueOf says what kind of value expression v evaluates to, where that
+// matters for marshalling or file paths.
+func (w *walker) valueOf(v int32) (valueKind, string) {
+	if v < 0 {
+		return valOther, ""
+	}
+	switch w.kind(v) {
+	case kParenExpr:
+		if c := w.firstCode(v); c >= 0 && w.nextCode(c) < 0 {
+			return w.valueOf(c)
+		}
+	case kLambda:
+		return valLambda, ""
+	case kGenExpr:
+		return valGenerator, ""
+	case kString, kConcatString:
+		if s, ok := w.stringValue(v); ok {
+			return valString, s
+		}
+	case kCall:
+		fn := w.child(v, fFunction)
+		if fn < 0 {
+			break
+		}
+		switch w.kind(fn) {
+		case kIdentifier:
+			name := w.text(fn)
+			switch {
+			case name == "open":
+				return valOpenFile, ""
+			case bareLocks[name]:
+				return valLock, ""
+			case w.gens[name]:
+				return valGenerator, ""
+			}
+		case kAttribute:
+			obj, attr := w.child(fn, fObject), w.child(fn, fAttribute)
+			if obj >= 0 && attr >= 0 && w.kind(obj) == kIdentifier && moduleLocks[w.text(attr)] {
+				switch m := w.text(obj); {
+				case bareLocks[w.text(attr)], m == "threading", m == "multiprocessing", m == "mp", m == "asyncio":
+					return valLock, ""
+				}
+			}
+		}
+	}
+	return valOther, ""
+}
+
+// stringValue returns the value of a plain string literal (not an
+// f-string or bytes), also implicitly concatenated ones.
+func (w *walker) stringValue(i int32) (string, bool) {
+	switch w.kind(i) {
+	case kParenExpr:
+		if c := w.firstCode(i); c >= 0 && w.nextCode(c) < 0 {
+			return w.stringValue(c)
+		}
+	case kConcatString:
+		var b strings.Builder
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if !w.isCode(c) {
+				continue
+			}
+			s, ok := w.stringValue(c)
+			if !ok {
+				return "", false
+			}
+			b.WriteString(s)
+		}
+		return b.String(), true
+	case kString:
+		var start, end int32 = -1, -1
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			switch w.kind(c) {
+			case kStringStart:
+				start = c
+			case kStringEnd:
+				end = c
+			case kInterpolation:
+				return "", false
+			}
+		}
+		if start < 0 || end < 0 || w.n[start].stop > w.n[end].start {
+			return "", false
+		}
+		prefix := strings.ToLower(strings.TrimRight(w.text(start), `"'`))
+		if strings.ContainsAny(prefix, "fbt") {
+			return "", false
+		}
+		raw := w.src[w.n[start].stop:w.n[end].start]
+		if strings.Contains(prefix, "r") {
+			return strings.Clone(raw), true
+		}
+		return unescapePython(raw), true
+	}
+	return "", false
+}
+
+// unescapePython decodes the backslash escapes of a Python str literal;
+// unknown escapes stay as written, as in Python.
+func unescapePython(s string) string {
+	if !strings.Contains(s, `\`) {
+		return strings.Clone(s)
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch e := s[i]; e {
+		case '\n':
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+		case '\\', '\'', '"':
+			b.WriteByte(e)
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
+				j++
+			}
+			n, _ := strconv.ParseUint(s[i:j], 8, 32)
+			b.WriteRune(rune(n))
+			i = j - 1
+		case 'x', 'u', 'U':
+			width := 2
+			if e == 'u' {
+				width = 4
+			} else if e == 'U' {
+				width = 8
+			}
+			if i+1+width <= len(s) {
+				if n, err := strconv.ParseUint(s[i+1:i+1+width], 16, 32); err == nil && n <= utf8.MaxRune {
+					b.WriteRune(rune(n))
+					i += width
+					continue
+				}
+			}
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		}
+	}
+	return b.String()
+}

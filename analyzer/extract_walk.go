@@ -1,0 +1,1245 @@
+package analyzer
+
+import "strings"
+
+// maxDepth bounds the walker's recursion. CPython rejects far shallower
+// nesting, so a deeper cell is a syntax error anyway; the bound keeps a
+// pathological cell from exhausting the stack.
+const maxDepth = 5000
+
+// walker walks one cell's flat syntax tree and fills its cellFacts.
+type walker struct {
+	t      *symbolTable
+	src    string // the rewritten source the tree was parsed from
+	n      []tnode
+	cf     *cellFacts
+	ipy    *ipySource
+	lines  []int
+	intern map[string]string
+
+	scope     *scope
+	cond      bool // the code being walked may not run
+	noBind    bool // a %timeit statement: its bindings vanish
+	noBindAll bool // a %%timeit cell
+	depth     int
+	tooDeep   bool
+	hasErrors bool
+
+	// lambdaFB, when set, is the summary the next lambda walked fills:
+	// that lambda is bound to a module-level name.
+	lambdaFB *funcBuilder
+	// gens names the generator functions defined so far in the cell, so
+	// that `g = gen()` binds a generator.
+	gens map[string]bool
+}
+
+// Tree navigation. Node indices are int32; -1 is "none".
+
+func (w *walker) kind(i int32) nodeKind { return w.t.kind(w.n[i].sym) }
+
+func (w *walker) fieldOf(i int32) fieldKind { return w.t.field(w.n[i].field) }
+
+func (w *walker) first(i int32) int32 {
+	if j := i + 1; int(j) < len(w.n) && w.n[j].parent == i {
+		return j
+	}
+	return -1
+}
+
+func (w *walker) next(i int32) int32 { return w.n[i].next }
+
+// isCode reports a named node that is not a comment or other extra.
+func (w *walker) isCode(i int32) bool {
+	nd := &w.n[i]
+	return nd.flags&flagExtra == 0 && w.t.isNamed(nd.sym)
+}
+
+// firstCode returns the first named, non-extra child of i.
+func (w *walker) firstCode(i int32) int32 {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) {
+			return c
+		}
+	}
+	return -1
+}
+
+func (w *walker) nextCode(i int32) int32 {
+	for c := w.next(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) {
+			return c
+		}
+	}
+	return -1
+}
+
+func (w *walker) child(i int32, f fieldKind) int32 {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.fieldOf(c) == f {
+			return c
+		}
+	}
+	return -1
+}
+
+// text is the source of node i; a substring, so it must be interned
+// before it is kept.
+func (w *walker) text(i int32) string {
+	nd := &w.n[i]
+	if int(nd.stop) > len(w.src) || nd.start > nd.stop {
+		return ""
+	}
+	return w.src[nd.start:nd.stop]
+}
+
+func (w *walker) name(i int32) string {
+	s := w.text(i)
+	if v, ok := w.intern[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	w.intern[v] = v
+	return v
+}
+
+// enter guards recursion depth; every enter is paired with leave.
+func (w *walker) enter(i int32) bool {
+	w.depth++
+	if w.depth > maxDepth {
+		if !w.tooDeep {
+			w.tooDeep = true
+			w.problemAt(w.n[i].start, "error", "syntax-error", "code nested too deeply to analyse")
+		}
+		return false
+	}
+	return true
+}
+
+func (w *walker) leave() { w.depth-- }
+
+// module walks the whole cell.
+func (w *walker) module() {
+	w.scope = &scope{kind: scModule}
+	w.noBind = w.noBindAll
+	w.block(0)
+}
+
+func (w *walker) block(i int32) {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) {
+			w.stmt(c)
+		}
+	}
+}
+
+// condBlock walks i as code that may not run.
+func (w *walker) condBlock(i int32) {
+	if i < 0 {
+		return
+	}
+	saved := w.cond
+	w.cond = true
+	w.stmt(i)
+	w.cond = saved
+}
+
+func (w *walker) stmt(i int32) {
+	if !w.enter(i) {
+		w.leave()
+		return
+	}
+	if len(w.ipy.noBind) > 0 && !w.noBind && w.onNoBindLine(i) {
+		w.noBind = true
+		w.stmtKind(i)
+		w.noBind = w.noBindAll
+	} else {
+		w.stmtKind(i)
+	}
+	w.leave()
+}
+
+// onNoBindLine reports a statement on a %timeit line.
+func (w *walker) onNoBindLine(i int32) bool {
+	line, _ := w.pos(w.n[i].start)
+	for _, l := range w.ipy.noBind {
+		if l+1 == line {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *walker) stmtKind(i int32) {
+	switch w.kind(i) {
+	case kBlock, kModule:
+		w.block(i)
+	case kExprStmt:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				w.expr(c)
+			}
+		}
+	case kImport, kImportFrom, kFutureImport:
+		w.importStmt(i)
+	case kDelete:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				w.delTarget(c)
+			}
+		}
+	case kIf:
+		w.ifStmt(i)
+	case kFor:
+		w.forStmt(i)
+	case kWhile:
+		w.expr(w.child(i, fCondition))
+		w.condBlock(w.child(i, fBody))
+		w.condBlock(w.child(i, fAlternative))
+	case kElse, kFinally:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				w.condBlock(c)
+			}
+		}
+	case kTry:
+		w.tryStmt(i)
+	case kWith:
+		w.withStmt(i)
+	case kMatch:
+		w.matchStmt(i)
+	case kFuncDef:
+		w.funcDef(i)
+	case kClassDef:
+		w.classDef(i)
+	case kDecorated:
+		w.decorated(i)
+	case kGlobal, kNonlocal:
+		w.declare(i, w.kind(i) == kNonlocal)
+	case kTypeAlias:
+		w.typeAlias(i)
+	case kExecStmt:
+		w.exprChildren(i)
+		w.dynamic(i)
+	case kError, kComment, kPass:
+	default:
+		// return, raise, assert, print: their expressions are reads.
+		w.exprChildren(i)
+	}
+}
+
+func (w *walker) exprChildren(i int32) {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) {
+			w.expr(c)
+		}
+	}
+}
+
+func (w *walker) expr(i int32) {
+	if i < 0 {
+		return
+	}
+	if !w.enter(i) {
+		w.leave()
+		return
+	}
+	switch w.kind(i) {
+	case kIdentifier:
+		w.readName(i)
+	case kAttribute:
+		// obj.attr reads obj; the attribute's name is no variable.
+		w.expr(w.child(i, fObject))
+	case kCall:
+		w.call(i)
+	case kKeywordArg:
+		w.expr(w.child(i, fValue))
+	case kAssign:
+		w.assign(i)
+	case kAugAssign:
+		w.augAssign(i)
+	case kNamedExpr:
+		v := w.child(i, fValue)
+		w.expr(v)
+		if n := w.child(i, fName); n >= 0 && w.kind(n) == kIdentifier {
+			value, str := w.valueOf(v)
+			s := w.scope
+			for s.kind == scComp && s.parent != nil {
+				// A walrus in a comprehension binds in the scope around it.
+				s = s.parent
+			}
+			w.bind(s, n, uWrite, value, str)
+		}
+	case kLambda:
+		w.lambda(i)
+	case kListComp, kSetComp, kGenExpr, kDictComp:
+		w.comprehension(i)
+	case kConditionalExpr:
+		// a if c else b: c always runs, a or b may not.
+		body := w.firstCode(i)
+		test := -1
+		if body >= 0 {
+			test = w.nextCode(body)
+		}
+		w.expr(test)
+		saved := w.cond
+		w.cond = true
+		w.expr(body)
+		for c := w.nextCode(test); test >= 0 && c >= 0; c = w.nextCode(c) {
+			w.expr(c)
+		}
+		w.cond = saved
+	case kBooleanOp:
+		// a and b: b may not run.
+		l := w.firstCode(i)
+		w.expr(l)
+		saved := w.cond
+		w.cond = true
+		for c := w.nextCode(l); l >= 0 && c >= 0; c = w.nextCode(c) {
+			w.expr(c)
+		}
+		w.cond = saved
+	case kYield:
+		if s := w.scope; s.kind == scFunc && s.top && s.fb != nil {
+			s.fb.generator = true
+		}
+		w.exprChildren(i)
+	case kError, kComment, kKeywordSeparator, kStringStart, kStringContent, kStringEnd, kEscapeSeq:
+	default:
+		w.exprChildren(i)
+	}
+	w.leave()
+}
+
+func (w *walker) readName(i int32) {
+	if w.n[i].start == w.n[i].stop {
+		return // a MISSING identifier
+	}
+	if w.hasErrors && isPythonKeyword(w.text(i)) {
+		return // error recovery made a keyword an identifier
+	}
+	w.use(w.name(i), uRead, i, nil)
+}
+
+// use records a non-binding use of a name (read, call, mutation, file
+// path) by the code being walked, resolving it through the scopes.
+func (w *walker) use(name string, k useKind, at int32, args []string) {
+	var lam *scope
+	for s := w.scope; s != nil; s = s.parent {
+		switch s.kind {
+		case scComp:
+			if s.names.has(name) {
+				return
+			}
+		case scLambda:
+			if s.names.has(name) {
+				return
+			}
+			if lam == nil {
+				lam = s
+			}
+		case scClass:
+			if s != w.scope {
+				continue // invisible from nested scopes
+			}
+			if s.globals.has(name) {
+				w.emitFromModuleScope(name, k, at, args, lam)
+				return
+			}
+			if s.names.has(name) {
+				return
+			}
+		case scFunc:
+			s.pending = append(s.pending, pendingUse{name: name, kind: k, cond: w.cond || lam != nil})
+			return
+		case scModule:
+			w.emitFromModuleScope(name, k, at, args, lam)
+			return
+		}
+	}
+}
+
+// emitFromModuleScope handles a use that resolved to a module-level name
+// outside any function. In the body of a lambda (lam) the code does not
+// run yet: the use is a plain read, and part of the lambda's summary.
+func (w *walker) emitFromModuleScope(name string, k useKind, at int32, args []string, lam *scope) {
+	if lam != nil {
+		if lam.fb != nil {
+			lam.fb.record(pendingUse{name: name, kind: k})
+		}
+		if k == uFileRead || k == uFileWrite {
+			return
+		}
+		k, args = uRead, nil
+	}
+	a := action{Name: name, Cond: w.cond && lam == nil, Args: args}
+	switch k {
+	case uRead:
+		a.Kind = actRead
+	case uCall:
+		a.Kind = actCall
+	case uMutate, uAugWrite:
+		a.Kind = actMutate
+	case uDel:
+		a.Kind = actDel
+	case uFileRead:
+		a.Kind = actFileRead
+	case uFileWrite:
+		a.Kind = actFileWrite
+	default:
+		return
+	}
+	w.emit(a, at)
+}
+
+func (w *walker) emit(a action, at int32) {
+	if w.noBind {
+		switch a.Kind {
+		case actWrite, actDel, actUnbind:
+			return
+		}
+	}
+	a.Line, a.Col = w.pos(w.n[at].start)
+	w.cf.Actions = append(w.cf.Actions, a)
+}
+
+// bind records a binding use of identifier i in scope s: a write, an
+// augmented assignment, a del, or the end of an except handler.
+func (w *walker) bind(s *scope, i int32, k useKind, value valueKind, str string) {
+	if w.n[i].start == w.n[i].stop || (w.hasErrors && isPythonKeyword(w.text(i))) {
+		return
+	}
+	name := w.name(i)
+	switch s.kind {
+	case scComp, scLambda:
+		s.names.add(name)
+	case scClass:
+		if s.globals.has(name) {
+			w.bindModule(name, k, i, value, str)
+			return
+		}
+		if k == uAugWrite && !s.names.has(name) {
+			// x += 1 in a class body reads the global x first.
+			w.use(name, uRead, i, nil)
+		}
+		s.names.add(name)
+	case scFunc:
+		s.names.add(name)
+		s.pending = append(s.pending, pendingUse{name: name, kind: k, cond: w.cond})
+	case scModule:
+		w.bindModule(name, k, i, value, str)
+	}
+}
+
+func (w *walker) bindModule(name string, k useKind, at int32, value valueKind, str string) {
+	a := action{Name: name, Cond: w.cond}
+	switch k {
+	case uWrite:
+		a.Kind, a.Value, a.Str = actWrite, value, str
+	case uAugWrite:
+		a.Kind = actMutate
+	case uDel:
+		a.Kind = actDel
+	case uUnbind:
+		a.Kind = actUnbind
+	default:
+		return
+	}
+	w.emit(a, at)
+}
+
+// funcScope returns the function whose body is being walked, if any: the
+// code then runs only when that function is called.
+func (w *walker) funcScope() *scope {
+	for s := w.scope; s != nil; s = s.parent {
+		if s.kind == scFunc {
+			return s
+		}
+	}
+	return nil
+}
+
+// summary returns the summary that code being walked belongs to: the
+// module-level definition around it (nil at module level).
+func (w *walker) summary() *funcBuilder {
+	for s := w.scope; s != nil; s = s.parent {
+		if s.kind == scFunc || s.kind == scLambda {
+			return s.fb
+		}
+	}
+	return nil
+}
+
+// dynamic records globals()/exec/eval and friends at node i.
+func (w *walker) dynamic(i int32) {
+	for s := w.scope; s != nil; s = s.parent {
+		if s.kind == scFunc || s.kind == scLambda {
+			if s.fb != nil {
+				s.fb.dynamic = true
+			}
+			if s.kind == scFunc {
+				return
+			}
+		}
+	}
+	w.emit(action{Kind: actDynamic, Cond: w.cond}, i)
+}
+
+// target binds an assignment target: names are written, attributes and
+// subscripts mutate the object they hang from.
+func (w *walker) target(i int32, value valueKind, str string) {
+	if i < 0 {
+		return
+	}
+	if !w.enter(i) {
+		w.leave()
+		return
+	}
+	defer w.leave()
+	switch w.kind(i) {
+	case kIdentifier:
+		w.bind(w.scope, i, uWrite, value, str)
+	case kPatternList, kTuplePattern, kListPattern, kTuple, kList, kExprList, kParenExpr, kListSplatPattern, kListSplat, kAsPatternTarget:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				w.target(c, valOther, "")
+			}
+		}
+	case kAttribute, kSubscript:
+		if root := w.chain(i); root >= 0 {
+			w.use(w.name(root), uMutate, root, nil)
+		}
+	case kError, kComment:
+	default:
+		w.expr(i)
+	}
+}
+
+// chain evaluates an attribute/subscript chain (a[i].b[j]) down to its
+// root: the subscripts are read, and the root identifier is returned
+// (-1 when the chain starts at some other expression, which is walked).
+func (w *walker) chain(i int32) int32 {
+	for {
+		switch w.kind(i) {
+		case kAttribute:
+			o := w.child(i, fObject)
+			if o < 0 {
+				return -1
+			}
+			i = o
+		case kSubscript:
+			v := -1
+			for c := w.first(i); c >= 0; c = w.next(c) {
+				if !w.isCode(c) {
+					continue
+				}
+				if w.fieldOf(c) == fValue {
+					v = int(c)
+				} else {
+					w.expr(c)
+				}
+			}
+			if v < 0 {
+				return -1
+			}
+			i = int32(v)
+		case kParenExpr:
+			c := w.firstCode(i)
+			if c < 0 || w.nextCode(c) >= 0 {
+				w.expr(i)
+				return -1
+			}
+			i = c
+		case kIdentifier:
+			if w.n[i].start == w.n[i].stop || (w.hasErrors && isPythonKeyword(w.text(i))) {
+				return -1
+			}
+			return i
+		default:
+			w.expr(i)
+			return -1
+		}
+	}
+}
+
+func (w *walker) assign(i int32) {
+	// a = b = v: tree-sitter nests the chain to the right; Python
+	// evaluates v first, then binds a and b, left to right.
+	var targets [4]int32
+	ts := targets[:0]
+	v := i
+	for v >= 0 && w.kind(v) == kAssign {
+		ts = append(ts, w.child(v, fLeft))
+		w.expr(w.child(v, fType))
+		v = w.child(v, fRight)
+	}
+	if v < 0 {
+		// An annotation without a value binds nothing, but makes the
+		// name local to a function.
+		if len(ts) == 1 && ts[0] >= 0 && w.kind(ts[0]) == kIdentifier && w.scope.kind == scFunc {
+			w.scope.names.add(w.name(ts[0]))
+		}
+		return
+	}
+	var fb *funcBuilder
+	if w.scope.kind == scModule && len(ts) == 1 && ts[0] >= 0 && w.kind(ts[0]) == kIdentifier && w.kind(v) == kLambda {
+		fb = &funcBuilder{name: w.name(ts[0])}
+		w.lambdaFB = fb
+	}
+	w.expr(v)
+	w.lambdaFB = nil
+	value, str := w.valueOf(v)
+	for _, t := range ts {
+		w.target(t, value, str)
+	}
+	if fb != nil && !w.noBind {
+		w.addFunc(fb)
+	}
+}
+
+func (w *walker) augAssign(i int32) {
+	w.expr(w.child(i, fRight))
+	l := w.child(i, fLeft)
+	if l < 0 {
+		return
+	}
+	switch w.kind(l) {
+	case kIdentifier:
+		w.bind(w.scope, l, uAugWrite, valOther, "")
+	case kAttribute, kSubscript:
+		if root := w.chain(l); root >= 0 {
+			w.use(w.name(root), uMutate, root, nil)
+		}
+	default:
+		w.expr(l)
+	}
+}
+
+func (w *walker) delTarget(i int32) {
+	switch w.kind(i) {
+	case kIdentifier:
+		w.bind(w.scope, i, uDel, valOther, "")
+	case kExprList, kTuple, kList, kParenExpr, kPatternList, kTuplePattern, kListPattern:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				w.delTarget(c)
+			}
+		}
+	case kAttribute, kSubscript:
+		if root := w.chain(i); root >= 0 {
+			w.use(w.name(root), uMutate, root, nil)
+		}
+	case kError, kComment:
+	default:
+		w.expr(i)
+	}
+}
+
+func (w *walker) ifStmt(i int32) {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.fieldOf(c) {
+		case fCondition:
+			w.expr(c)
+		case fConsequence:
+			w.condBlock(c)
+		case fAlternative:
+			saved := w.cond
+			w.cond = true
+			if w.kind(c) == kElif {
+				w.expr(w.child(c, fCondition))
+				w.stmt(w.child(c, fConsequence))
+			} else {
+				w.stmt(c)
+			}
+			w.cond = saved
+		default:
+			w.stmt(c)
+		}
+	}
+}
+
+func (w *walker) forStmt(i int32) {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) && w.fieldOf(c) == fRight {
+			w.expr(c)
+		}
+	}
+	saved := w.cond
+	w.cond = true
+	w.target(w.child(i, fLeft), valOther, "")
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		if f := w.fieldOf(c); f == fBody || f == fAlternative {
+			w.stmt(c)
+		}
+	}
+	w.cond = saved
+}
+
+func (w *walker) tryStmt(i int32) {
+	saved := w.cond
+	w.cond = true
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.kind(c) {
+		case kExcept, kExceptGroup:
+			w.exceptClause(c)
+		default:
+			w.stmt(c)
+		}
+	}
+	w.cond = saved
+}
+
+// exceptClause binds `except E as name` for the handler and unbinds the
+// name when the handler ends, as Python does.
+func (w *walker) exceptClause(i int32) {
+	alias := int32(-1)
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.kind(c) {
+		case kAsPattern:
+			for d := w.first(c); d >= 0; d = w.next(d) {
+				if !w.isCode(d) {
+					continue
+				}
+				if w.fieldOf(d) == fAlias {
+					alias = d
+					if id := w.firstCode(d); id >= 0 && w.kind(id) == kIdentifier {
+						alias = id
+					}
+					if w.kind(alias) == kIdentifier {
+						w.bind(w.scope, alias, uWrite, valOther, "")
+					} else {
+						w.target(alias, valOther, "")
+						alias = -1
+					}
+				} else {
+					w.expr(d)
+				}
+			}
+		case kBlock:
+			w.stmt(c)
+		default:
+			w.expr(c)
+		}
+	}
+	if alias >= 0 {
+		w.bind(w.scope, alias, uUnbind, valOther, "")
+	}
+}
+
+func (w *walker) withStmt(i int32) {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch {
+		case w.fieldOf(c) == fBody:
+			w.condBlock(c)
+		case w.kind(c) == kWithItem:
+			w.withItem(c)
+		default:
+			// with_clause, or parentheses around the items.
+			for d := w.first(c); d >= 0; d = w.next(d) {
+				if w.isCode(d) && w.kind(d) == kWithItem {
+					w.withItem(d)
+				} else if w.isCode(d) {
+					w.expr(d)
+				}
+			}
+		}
+	}
+}
+
+func (w *walker) withItem(i int32) {
+	v := w.child(i, fValue)
+	if v < 0 {
+		w.exprChildren(i)
+		return
+	}
+	if w.kind(v) != kAsPattern {
+		w.expr(v)
+		return
+	}
+	for c := w.first(v); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		if w.fieldOf(c) == fAlias {
+			w.target(c, valOther, "")
+		} else {
+			w.expr(c)
+		}
+	}
+}
+
+func (w *walker) matchStmt(i int32) {
+	saved := w.cond
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		if w.fieldOf(c) == fSubject {
+			w.expr(c)
+			continue
+		}
+		w.cond = true
+		if w.kind(c) == kCase {
+			w.caseClause(c)
+		} else {
+			for d := w.first(c); d >= 0; d = w.next(d) {
+				if w.isCode(d) && w.kind(d) == kCase {
+					w.caseClause(d)
+				}
+			}
+		}
+		w.cond = saved
+	}
+	w.cond = saved
+}
+
+func (w *walker) caseClause(i int32) {
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.fieldOf(c) {
+		case fGuard:
+			w.exprChildren(c)
+		case fConsequence:
+			w.stmt(c)
+		default:
+			w.pattern(c)
+		}
+	}
+}
+
+// pattern walks a match pattern: bare names capture (bind), dotted names
+// and class names are values (read).
+func (w *walker) pattern(i int32) {
+	if !w.enter(i) {
+		w.leave()
+		return
+	}
+	defer w.leave()
+	switch w.kind(i) {
+	case kIdentifier:
+		w.bind(w.scope, i, uWrite, valOther, "")
+	case kDottedName:
+		id := w.firstCode(i)
+		if id < 0 {
+			return
+		}
+		if w.nextCode(id) < 0 {
+			w.bind(w.scope, id, uWrite, valOther, "")
+		} else {
+			w.readName(id)
+		}
+	case kClassPattern:
+		cls := w.firstCode(i)
+		if cls >= 0 {
+			if id := w.firstCode(cls); w.kind(cls) == kDottedName && id >= 0 {
+				w.readName(id)
+			} else {
+				w.expr(cls)
+			}
+		}
+		for c := w.nextCode(cls); cls >= 0 && c >= 0; c = w.nextCode(c) {
+			w.pattern(c)
+		}
+	case kKeywordPattern:
+		// name=pattern: the name is an attribute of the subject.
+		k := w.firstCode(i)
+		for c := w.nextCode(k); k >= 0 && c >= 0; c = w.nextCode(c) {
+			w.pattern(c)
+		}
+	case kDictPattern:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if !w.isCode(c) {
+				continue
+			}
+			if w.fieldOf(c) == fKey {
+				if id := w.firstCode(c); w.kind(c) == kDottedName && id >= 0 {
+					w.readName(id)
+				}
+				continue
+			}
+			w.pattern(c)
+		}
+	case kString, kConcatString, kError, kComment:
+	default:
+		for c := w.first(i); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				w.pattern(c)
+			}
+		}
+	}
+}
+
+func (w *walker) declare(i int32, nonlocal bool) {
+	s := w.scope
+	if s.kind != scFunc && !(s.kind == scClass && !nonlocal) {
+		return
+	}
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) || w.kind(c) != kIdentifier {
+			continue
+		}
+		if nonlocal {
+			s.nonlocals.add(w.name(c))
+		} else {
+			s.globals.add(w.name(c))
+		}
+	}
+}
+
+func (w *walker) typeAlias(i int32) {
+	name := w.firstCode(i)
+	if name < 0 {
+		return
+	}
+	for c := w.nextCode(name); c >= 0; c = w.nextCode(c) {
+		w.expr(c)
+	}
+	if id := w.firstCode(name); id >= 0 && w.kind(id) == kIdentifier {
+		w.bind(w.scope, id, uWrite, valOther, "")
+	} else if w.kind(name) == kIdentifier {
+		w.bind(w.scope, name, uWrite, valOther, "")
+	}
+}
+
+func (w *walker) decorated(i int32) {
+	def := w.child(i, fDefinition)
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) && w.kind(c) == kDecorator {
+			w.decorator(c)
+		}
+	}
+	switch {
+	case def < 0:
+	case w.kind(def) == kFuncDef:
+		w.funcDef(def)
+	case w.kind(def) == kClassDef:
+		w.classDef(def)
+	}
+}
+
+// decorator evaluates a decorator expression; applying it to the function
+// calls it, which for a bare name is a call and for a.b a method call.
+func (w *walker) decorator(i int32) {
+	e := w.firstCode(i)
+	if e < 0 {
+		return
+	}
+	switch w.kind(e) {
+	case kIdentifier:
+		if w.n[e].start != w.n[e].stop {
+			w.use(w.name(e), uCall, e, nil)
+		}
+	case kAttribute:
+		if root := w.chain(e); root >= 0 {
+			w.use(w.name(root), uMutate, root, nil)
+		}
+	default:
+		w.expr(e)
+	}
+}
+
+// params walks a parameter list's defaults and annotations (evaluated
+// where the function is defined) and returns the names it binds and the
+// positional ones, in order.
+func (w *walker) params(p int32) (all, positional []string) {
+	if p < 0 {
+		return nil, nil
+	}
+	kwOnly := false
+	for c := w.first(p); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		var id int32 = -1
+		switch w.kind(c) {
+		case kIdentifier:
+			id = c
+		case kDefaultParam, kTypedDefaultParam:
+			id = w.child(c, fName)
+			w.expr(w.child(c, fType))
+			w.expr(w.child(c, fValue))
+		case kTypedParam:
+			w.expr(w.child(c, fType))
+			id = w.firstCode(c)
+			if id >= 0 && w.kind(id) != kIdentifier {
+				kwOnly = true
+				id = w.firstCode(id)
+			}
+		case kListSplatPattern, kDictSplatPattern:
+			kwOnly = true
+			id = w.firstCode(c)
+		case kKeywordSeparator:
+			kwOnly = true
+		}
+		if id < 0 || w.kind(id) != kIdentifier || w.n[id].start == w.n[id].stop {
+			continue
+		}
+		n := w.name(id)
+		all = append(all, n)
+		if !kwOnly {
+			positional = append(positional, n)
+		}
+	}
+	return all, positional
+}
+
+// funcDef handles a def (its decorators, if any, were already walked).
+func (w *walker) funcDef(i int32) {
+	nameNode := w.child(i, fName)
+	all, positional := w.params(w.child(i, fParameters))
+	w.expr(w.child(i, fReturnType))
+	outer := w.scope
+	top := outer.kind == scModule
+	fb := outer.fb
+	if top {
+		fb = &funcBuilder{}
+		if nameNode >= 0 {
+			fb.name = w.name(nameNode)
+		}
+	}
+	s := &scope{kind: scFunc, parent: outer, fb: fb, top: top, params: positional}
+	if !top && outer.kind == scClass && outer.parent != nil && outer.parent.kind == scModule && nameNode >= 0 && w.text(nameNode) == "__init__" {
+		s.init = true
+	}
+	for _, n := range all {
+		s.names.add(n)
+	}
+	savedCond := w.cond
+	w.scope, w.cond = s, false
+	w.stmt(w.child(i, fBody))
+	w.scope, w.cond = outer, savedCond
+	w.closeFunc(s)
+	if nameNode < 0 || w.kind(nameNode) != kIdentifier {
+		return
+	}
+	w.bind(outer, nameNode, uWrite, valFunction, "")
+	if top && !w.noBind {
+		w.addFunc(fb)
+		if w.gens == nil {
+			w.gens = map[string]bool{}
+		}
+		w.gens[fb.name] = fb.generator
+	}
+}
+
+func (w *walker) classDef(i int32) {
+	nameNode := w.child(i, fName)
+	w.expr(w.child(i, fSuperclasses))
+	outer := w.scope
+	top := outer.kind == scModule
+	fb := outer.fb
+	if top {
+		fb = &funcBuilder{class: true}
+		if nameNode >= 0 {
+			fb.name = w.name(nameNode)
+		}
+	}
+	s := &scope{kind: scClass, parent: outer, fb: fb}
+	w.scope = s
+	w.stmt(w.child(i, fBody))
+	w.scope = outer
+	if nameNode < 0 || w.kind(nameNode) != kIdentifier {
+		return
+	}
+	w.bind(outer, nameNode, uWrite, valClass, "")
+	if top && !w.noBind {
+		w.addFunc(fb)
+		if w.gens != nil {
+			delete(w.gens, fb.name)
+		}
+	}
+}
+
+func (w *walker) addFunc(fb *funcBuilder) {
+	if fb.name == "" {
+		return
+	}
+	if w.cf.Funcs == nil {
+		w.cf.Funcs = map[string]*funcFacts{}
+	}
+	w.cf.Funcs[fb.name] = fb.build()
+}
+
+func (w *walker) lambda(i int32) {
+	fb := w.lambdaFB
+	w.lambdaFB = nil
+	if fb == nil {
+		fb = w.summary()
+	}
+	all, _ := w.params(w.child(i, fParameters))
+	s := &scope{kind: scLambda, parent: w.scope, fb: fb}
+	for _, n := range all {
+		s.names.add(n)
+	}
+	outer, savedCond := w.scope, w.cond
+	w.scope = s
+	if w.funcScope() == nil {
+		// At module level a lambda's free names count as reads now.
+		w.cond = false
+	}
+	w.expr(w.child(i, fBody))
+	w.scope, w.cond = outer, savedCond
+}
+
+// comprehension walks [body for x in it if c …] in evaluation order: the
+// first iterable in the enclosing scope, the rest in the comprehension's
+// own, where the loop variables live.
+func (w *walker) comprehension(i int32) {
+	var firstFor int32 = -1
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) && w.kind(c) == kForIn {
+			firstFor = c
+			break
+		}
+	}
+	if firstFor >= 0 {
+		w.expr(w.child(firstFor, fRight))
+	}
+	outer, savedCond := w.scope, w.cond
+	w.scope = &scope{kind: scComp, parent: outer, fb: outer.fb}
+	w.cond = true
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.kind(c) {
+		case kForIn:
+			for d := w.first(c); d >= 0; d = w.next(d) {
+				if w.isCode(d) && w.fieldOf(d) == fRight && c != firstFor {
+					w.expr(d)
+				}
+			}
+			w.target(w.child(c, fLeft), valOther, "")
+		case kIfClause:
+			w.exprChildren(c)
+		}
+	}
+	w.expr(w.child(i, fBody))
+	w.scope, w.cond = outer, savedCond
+}
+
+func (w *walker) importStmt(i int32) {
+	var b strings.Builder
+	var names []string
+	star := false
+	k := w.kind(i)
+	if k == kImport {
+		b.WriteString("import ")
+	} else {
+		b.WriteString("from ")
+		if k == kFutureImport {
+			b.WriteString("__future__")
+		} else {
+			w.moduleName(&b, w.child(i, fModuleName))
+		}
+		b.WriteString(" import ")
+	}
+	first := true
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		var bound int32 = -1
+		switch {
+		case w.kind(c) == kWildcardImport:
+			star = true
+			if !first {
+				b.WriteString(", ")
+			}
+			b.WriteString("*")
+			first = false
+			continue
+		case w.fieldOf(c) != fName:
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		switch w.kind(c) {
+		case kAliasedImport:
+			w.dotted(&b, w.child(c, fName))
+			bound = w.child(c, fAlias)
+			if bound >= 0 {
+				b.WriteString(" as ")
+				b.WriteString(w.text(bound))
+			}
+		case kDottedName:
+			w.dotted(&b, c)
+			bound = w.firstCode(c) // import a.b binds a
+		}
+		if bound >= 0 && w.kind(bound) == kIdentifier && w.n[bound].start != w.n[bound].stop {
+			names = append(names, w.name(bound))
+			w.bind(w.scope, bound, uWrite, valModule, "")
+		}
+	}
+	if star {
+		w.dynamic(i)
+	}
+	if w.scope.kind != scModule || w.noBind || (len(names) == 0 && !star) {
+		return
+	}
+	line, _ := w.pos(w.n[i].start)
+	w.cf.Imports = append(w.cf.Imports, importStmt{Names: names, Star: star, Text: b.String(), Line: line, Cond: w.cond})
+}
+
+// dotted writes a dotted name without the spaces or comments the source
+// may have between its parts.
+func (w *walker) dotted(b *strings.Builder, i int32) {
+	if i < 0 {
+		return
+	}
+	if w.kind(i) == kIdentifier {
+		b.WriteString(w.text(i))
+		return
+	}
+	sep := false
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) && w.kind(c) == kIdentifier {
+			if sep {
+				b.WriteByte('.')
+			}
+			b.WriteString(w.text(c))
+			sep = true
+		}
+	}
+}
+
+func (w *walker) moduleName(b *strings.Builder, i int32) {
+	if i < 0 {
+		return
+	}
+	if w.kind(i) != kRelativeImport {
+		w.dotted(b, i)
+		return
+	}
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		switch w.kind(c) {
+		case kImportPrefix:
+			b.WriteString(strings.Map(func(r rune) rune {
+				if r == '.' {
+					return r
+				}
+				return -1
+			}, w.text(c)))
+		case kDottedName:
+			w.dotted(b, c)
+		}
+	}
+}

@@ -1,0 +1,3 @@
+package analyzer
+
+// placeholder replaced below

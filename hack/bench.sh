@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Prints Datainsight's benchmarks beside their baselines, measured in the same
+# run (the machines are shared and noisy: compare medians and ratios).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BENCH_NB=../shared/bench
+COUNT=${COUNT:-5}
+echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3)"
+echo
+
+# median of the ns/op column per benchmark name, over -count runs.
+medians() {
+  awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); v[n]=v[n] " " $3 }
+       END { for (n in v) { c=split(v[n], a, " "); asort(a); printf "%-60s %10.3f ms\n", n, a[int((c+1)/2)]/1e6 } }' | sort
+}
+
+echo "## analysis (go test -bench, median of $COUNT)"
+go test ./analyzer/ -run '^$' -bench 'ParseFloor|Extract|Analyze|Incremental' -count "$COUNT" -benchtime 20x | tee /tmp/di-bench-analyzer.txt | medians
+echo
+
+echo "## cold CLI (process start to exit)"
+go run ./hack/timecmd -n 20 -label "datainsight version" -- bin/datainsight version >/dev/null
+go run ./hack/timecmd -n 20 -label "datainsight version" -- bin/datainsight version
+go run ./hack/timecmd -n 20 -label "analyze --json synth_s100_c500" -- bin/datainsight analyze --json "$BENCH_NB/synth_s100_c500.ipynb"
+go run ./hack/timecmd -n 20 -label "analyze --json synth_s200_c1000" -- bin/datainsight analyze --json "$BENCH_NB/synth_s200_c1000.ipynb"
+echo
+
+echo "## compile (analysis + generation + YAML)"
+go test ./pipelinegen/ -run '^$' -bench 'Compile' -count "$COUNT" -benchtime 20x | medians
+go run ./hack/timecmd -n 20 -label "compile synth_s100_c500" -- bin/datainsight compile "$BENCH_NB/synth_s100_c500.ipynb"
+echo
+
+if [ -x hack/bench-marshal.sh ]; then
+  echo "## marshalling throughput (1 GiB float64 array vs the disk)"
+  hack/bench-marshal.sh
+fi

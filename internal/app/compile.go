@@ -1,0 +1,137 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datainsight/datainsight/analyzer"
+	"github.com/datainsight/datainsight/notebook"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+func newCompileCmd(s *streams) *cobra.Command {
+	var out, scripts, notebookDir string
+	var artifacts bool
+	cmd := &cobra.Command{
+		Use:   "compile NOTEBOOK",
+		Short: "Compile a notebook into an Argo Workflow",
+		Long: `Compile analyses a notebook and writes the Argo Workflow that runs it as a
+pipeline: one script template per step, a DAG of their dependencies, the
+marshal volume that carries values between steps, and every step setting
+(image, resources and GPUs, env and secrets, node selectors, tolerations,
+retries, timeouts, labels and annotations).
+
+The workflow goes to standard output, or to the file named by -o (written
+atomically). A notebook with errors is not compiled: the errors are printed.`,
+		Example: `  datainsight compile examples/iris.ipynb -o iris.yaml
+  datainsight compile examples/iris.ipynb | kubectl create -n pipelines -f -
+  datainsight compile examples/iris.ipynb --scripts build/steps`,
+		Args: exactArgs(1, "one notebook path"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, dir, err := compileNotebook(cmd, s, args[0])
+			if err != nil {
+				return err
+			}
+			if notebookDir == "" {
+				notebookDir = dir
+			}
+			wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{NotebookDir: notebookDir, ArtifactRepository: artifacts})
+			if err != nil {
+				return fmt.Errorf("compile %s: %w", args[0], err)
+			}
+			y, err := pipelinegen.YAML(wf)
+			if err != nil {
+				return err
+			}
+			if scripts != "" {
+				if err := writeScripts(scripts, p); err != nil {
+					return err
+				}
+				fmt.Fprintf(s.errOut, "wrote %d step scripts and the runtime to %s\n", len(p.Steps), scripts)
+			}
+			if out == "" || out == "-" {
+				_, err = s.out.Write(y)
+				return err
+			}
+			return writeFileAtomic(out, y)
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the workflow to this file instead of standard output")
+	cmd.Flags().StringVar(&scripts, "scripts", "", "also write each step's Python script and the runtime into this folder")
+	cmd.Flags().StringVar(&notebookDir, "notebook-dir", "", "the notebook's folder as the notebook server sees it (default: its folder here)")
+	cmd.Flags().BoolVar(&artifacts, "artifact-repository", false, "the cluster has an artifact repository: keep step reports as output artifacts")
+	return cmd
+}
+
+// compileNotebook reads, analyses and compiles a notebook, printing the
+// analysis' errors when there are any.
+func compileNotebook(cmd *cobra.Command, s *streams, path string) (*pipelinegen.Pipeline, string, error) {
+	nb, dir, err := loadNotebook(s, path)
+	if err != nil {
+		return nil, "", err
+	}
+	an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: dir})
+	for _, d := range an.Diagnostics {
+		if d.Severity != notebook.Info {
+			fmt.Fprintf(s.errOut, "%s: %s\n", path, d)
+		}
+	}
+	id := ""
+	if dir != "" {
+		id = pipelinegen.ShortHash(filepath.Join(dir, filepath.Base(path)))
+	}
+	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path, NotebookID: id})
+	if err != nil {
+		return nil, "", fmt.Errorf("compile %s: %w", path, err)
+	}
+	return p, dir, nil
+}
+
+// writeScripts writes each step's script as STEP.py, plus the runtime.
+func writeScripts(dir string, p *pipelinegen.Pipeline) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if _, err := pipelinegen.WriteRuntime(dir); err != nil {
+		return err
+	}
+	for _, st := range p.Steps {
+		if err := writeFileAtomic(filepath.Join(dir, st.Name+".py"), []byte(st.Script)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so a reader never sees half a file.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = bytes.NewReader(data).WriteTo(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

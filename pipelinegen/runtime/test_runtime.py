@@ -1,0 +1,902 @@
+"""Tests of datainsight_runtime; run with `python3 -m unittest test_runtime`.
+
+The runtime is imported from $DATAINSIGHT_RUNTIME_DIR, else from this file's
+directory. Tests that need an optional library (numpy, pandas, torch,
+xgboost, sklearn, pyarrow, IPython, nbformat, matplotlib) skip, with the
+reason, only when that library is not importable.
+"""
+
+import contextlib
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+import unittest.mock
+
+RUNTIME_DIR = os.environ.get("DATAINSIGHT_RUNTIME_DIR") or os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, RUNTIME_DIR)
+
+import datainsight_runtime as di  # noqa: E402
+
+
+def have(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def need(module):
+    return unittest.skipUnless(have(module), "%s is not importable by %s" % (module, sys.executable))
+
+
+def sha256_file(path):
+    with open(path, "rb") as f:
+        return "sha256:" + hashlib.sha256(f.read()).hexdigest()
+
+
+def main_ns(**values):
+    """A namespace like a step script's globals: code run in it belongs to __main__."""
+    ns = {"__name__": "__main__", "_di": di}
+    ns.update(values)
+    return ns
+
+
+class TempRoot(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="di-rt-")
+        self.root = os.path.join(self.tmp, "marshal")
+        self.steps = []
+
+    def tearDown(self):
+        for step in self.steps:
+            step._uninstall_streams()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def step(self, name="s", **kw):
+        kw.setdefault("exit_on_error", False)
+        step = di.Step(name, notebook="nb.ipynb", root=self.root, run_id="run1", **kw)
+        self.steps.append(step)
+        return step
+
+    def roundtrip(self, value, name="v"):
+        """Save value in a producer step, load it in a consumer; returns (loaded, entry)."""
+        prod = self.step("prod")
+        prod.save(main_ns(**{name: value}), {name: 3})
+        manifest = di.read_manifest(prod.dir)
+        entry = manifest["values"][name]
+        path = os.path.join(prod.dir, entry["file"])
+        self.assertEqual(entry["size"], os.path.getsize(path))
+        self.assertEqual(entry["checksum"], sha256_file(path))
+        self.assertEqual(entry["cell"], 3)
+        self.assertEqual(entry["type"], "%s.%s" % (type(value).__module__, type(value).__qualname__))
+        self.assertTrue(entry["file"].startswith(name + "."))
+        return self.step("cons").load(name, "prod"), entry
+
+    def script(self, name, body, env=None, runtime_dir=None):
+        """Run a generated-style step script in its own python3 process."""
+        path = os.path.join(self.tmp, name + ".py")
+        with open(path, "w") as f:
+            f.write("import sys, os\nsys.path.insert(0, %r)\nimport datainsight_runtime as _di\n"
+                    % (runtime_dir or RUNTIME_DIR))
+            f.write(textwrap.dedent(body))
+        e = dict(os.environ, DATAINSIGHT_MARSHAL_ROOT=self.root, DATAINSIGHT_RUN_ID="run1")
+        e.pop("DATAINSIGHT_VERIFY", None)
+        e.update(env or {})
+        return subprocess.run([sys.executable, path], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=120)
+
+    def report(self, step):
+        with open(os.path.join(self.root, "run1", step, "report.ipynb")) as f:
+            return json.load(f)
+
+
+class RoundTripTest(TempRoot):
+    def test_builtins_use_pickle(self):
+        for value in (42, "text", None, 3.5, b"\x00bytes", [1, (2, 3)], {"a": {1, 2}}, True):
+            with self.subTest(value=value):
+                got, entry = self.roundtrip(value)
+                self.assertEqual(got, value)
+                self.assertEqual(entry["format"], "pickle")
+                self.assertEqual(entry["file"], "v.pkl")
+
+    def test_large_bytes_through_pickle(self):
+        value = {"blob": os.urandom(3 << 20) * 3, "tail": b"x"}  # exercises the chunked, hashed path
+        got, entry = self.roundtrip(value)
+        self.assertEqual(got, value)
+
+    @need("numpy")
+    def test_numpy_arrays_use_npy(self):
+        import numpy as np
+        base = np.arange(24, dtype=np.float64).reshape(4, 6)
+        cases = {
+            "c_order": base,
+            "fortran": np.asfortranarray(base),
+            "strided": base[::2, ::3],
+            "zero_d": np.array(7.5),
+            "empty": np.zeros((0, 3), dtype=np.int32),
+            "bools": np.array([True, False, True]),
+            "dates": np.array(["2024-01-01", "2024-02-03"], dtype="datetime64[D]"),
+            "structured": np.array([(1, 2.5), (3, 4.5)], dtype=[("a", "<i4"), ("b", ">f8")]),
+            "big_endian": np.arange(5, dtype=">i8"),
+        }
+        for label, arr in cases.items():
+            with self.subTest(label):
+                got, entry = self.roundtrip(arr)
+                self.assertEqual(entry["format"], "npy")
+                self.assertEqual(got.dtype, arr.dtype)
+                self.assertEqual(got.shape, arr.shape)
+                self.assertTrue(np.array_equal(got, arr))
+                self.assertIs(type(got), np.ndarray)
+                # The file is a plain .npy that numpy itself reads without pickle.
+                path = os.path.join(self.root, "run1", "prod", entry["file"])
+                self.assertTrue(np.array_equal(np.load(path, allow_pickle=False), arr))
+
+    @need("numpy")
+    def test_large_array_chunks_and_checksum(self):
+        import numpy as np
+        arr = np.random.default_rng(1).random((5 << 20) // 8 * 9)  # > 2 chunks, not chunk-aligned
+        got, entry = self.roundtrip(arr)
+        self.assertTrue(np.array_equal(got, arr))
+        strided = arr[::3]
+        got, _ = self.roundtrip(strided)
+        self.assertTrue(np.array_equal(got, strided))
+
+    @need("numpy")
+    def test_object_array_falls_back_to_pickle(self):
+        import numpy as np
+        arr = np.array([{"a": 1}, None, "x"], dtype=object)
+        got, entry = self.roundtrip(arr)
+        self.assertEqual(entry["format"], "pickle")
+        self.assertEqual(list(got), list(arr))
+
+    @need("numpy")
+    def test_loaded_array_is_saved_again_as_npy(self):
+        import numpy as np
+        first, _ = self.roundtrip(np.arange(10.0))
+        first *= 2  # a downstream step changes its copy and passes it on
+        prod = self.step("again")
+        prod.save(main_ns(v=first), {"v": 1})
+        got = self.step("cons2").load("v", "again")
+        self.assertTrue(np.array_equal(got, np.arange(10.0) * 2))
+
+    @need("numpy")
+    def test_mmap_copy_on_write_isolation(self):
+        import numpy as np
+        arr = np.arange(100000, dtype=np.int64)
+        got, entry = self.roundtrip(arr)
+        path = os.path.join(self.root, "run1", "prod", entry["file"])
+        before = sha256_file(path)
+        self.assertTrue(got.flags.writeable)
+        self.assertIsInstance(got.base, np.memmap)  # mapped, not read into memory
+        got[:] = -1
+        got[5] = 12345
+        self.assertEqual(sha256_file(path), before, "the loader's in-place change reached the producer's file")
+        again = self.step("other").load("v", "prod")
+        self.assertTrue(np.array_equal(again, arr))
+
+    @need("pandas")
+    def test_pandas(self):
+        import pandas as pd
+        df = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", None], "c": pd.to_datetime(["2024-01-01"] * 3)})
+        series = pd.Series([1.5, 2.5], name="s", index=["p", "q"])
+        unnamed = pd.DataFrame([[1, 2]])  # integer column names: not parquet-able
+        want = "parquet" if have("pyarrow") else "pickle"
+        for label, value, fmt in (("frame", df, want), ("series", series, want), ("int_columns", unnamed, "pickle")):
+            with self.subTest(label):
+                got, entry = self.roundtrip(value)
+                self.assertEqual(entry["format"], fmt)
+                if isinstance(value, pd.Series):
+                    pd.testing.assert_series_equal(got, value)
+                else:
+                    pd.testing.assert_frame_equal(got, value)
+
+    @need("pyarrow")
+    def test_pandas_parquet_file(self):
+        import pandas as pd
+        df = pd.DataFrame({"a": [1, 2]})
+        _, entry = self.roundtrip(df)
+        self.assertEqual(entry["file"], "v.parquet")
+
+    @need("torch")
+    def test_torch(self):
+        import torch
+        t = torch.arange(12, dtype=torch.float32).reshape(3, 4)
+        got, entry = self.roundtrip(t)
+        self.assertEqual(entry["format"], "torch")
+        self.assertTrue(torch.equal(got, t))
+        net = torch.nn.Linear(4, 2)
+        got, entry = self.roundtrip(net)
+        self.assertEqual(entry["format"], "torch")
+        self.assertTrue(torch.equal(got(t), net(t)))
+
+    @need("torch")
+    def test_torch_module_defined_in_notebook_uses_dill(self):
+        ns = main_ns()
+        exec("import torch\nclass Net(torch.nn.Module):\n"
+             "    def __init__(self):\n        super().__init__()\n        self.l = torch.nn.Linear(2, 1)\n"
+             "    def forward(self, x):\n        return self.l(x) * 2\nnet = Net()\n", ns)
+        got, entry = self.roundtrip(ns["net"])
+        self.assertEqual(entry["format"], "dill")
+        import torch
+        x = torch.ones(1, 2)
+        self.assertTrue(torch.equal(got(x), ns["net"](x)))
+
+    @need("sklearn")
+    def test_sklearn_uses_joblib(self):
+        import numpy as np
+        from sklearn.linear_model import LogisticRegression
+        X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        y = np.array([0, 0, 1, 1])
+        model = LogisticRegression().fit(X, y)
+        got, entry = self.roundtrip(model)
+        self.assertEqual(entry["format"], "joblib")
+        self.assertTrue(np.array_equal(got.predict(X), model.predict(X)))
+
+    @need("sklearn")
+    def test_sklearn_pipeline_with_notebook_transformer_uses_dill(self):
+        ns = main_ns()
+        exec("from sklearn.base import BaseEstimator, TransformerMixin\n"
+             "from sklearn.pipeline import Pipeline\nfrom sklearn.linear_model import LinearRegression\n"
+             "class Double(BaseEstimator, TransformerMixin):\n"
+             "    def fit(self, X, y=None): return self\n"
+             "    def transform(self, X): return X * 2\n"
+             "import numpy as np\n"
+             "pipe = Pipeline([('d', Double()), ('lr', LinearRegression())]).fit(np.array([[1.0], [2.0]]), [1.0, 2.0])\n", ns)
+        got, entry = self.roundtrip(ns["pipe"])
+        self.assertEqual(entry["format"], "dill")
+        import numpy as np
+        self.assertAlmostEqual(float(got.predict(np.array([[3.0]]))[0]), 3.0)
+
+    @need("xgboost")
+    def test_xgboost(self):
+        import numpy as np
+        import xgboost as xgb
+        X = np.random.default_rng(0).random((40, 3))
+        y = (X[:, 0] > 0.5).astype(int)
+        booster = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(X, label=y), num_boost_round=3)
+        got, entry = self.roundtrip(booster)
+        self.assertEqual((entry["format"], entry["file"]), ("xgboost", "v.ubj"))
+        self.assertTrue(np.allclose(got.predict(xgb.DMatrix(X)), booster.predict(xgb.DMatrix(X))))
+        clf = xgb.XGBClassifier(n_estimators=3).fit(X, y)
+        got, entry = self.roundtrip(clf)
+        self.assertEqual(entry["format"], "xgboost")
+        self.assertIsInstance(got, xgb.XGBClassifier)
+        self.assertTrue(np.array_equal(got.predict(X), clf.predict(X)))
+        unfitted, entry = self.roundtrip(xgb.XGBClassifier())
+        self.assertEqual(entry["format"], "pickle")  # save_model refuses an unfitted model
+        self.assertIn("xgboost refused it", entry["fallback"])
+
+    @need("keras")
+    def test_keras(self):
+        import keras
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        got, entry = self.roundtrip(model)
+        self.assertEqual((entry["format"], entry["file"]), ("keras", "v.keras"))
+
+    @need("dill")
+    def test_notebook_function_class_instance_use_dill(self):
+        ns = main_ns()
+        exec("def add(a, b):\n    return a + b\nsquare = lambda x: x * x\n"
+             "class Point:\n    def __init__(self, x): self.x = x\n    def norm(self): return abs(self.x)\n"
+             "p = Point(-3)\nnested = {'points': [Point(1)]}\n", ns)
+        for name, check in (("add", lambda f: f(2, 3) == 5), ("square", lambda f: f(4) == 16),
+                            ("Point", lambda c: c(-2).norm() == 2), ("p", lambda o: o.norm() == 3),
+                            ("nested", lambda d: d["points"][0].x == 1)):
+            with self.subTest(name):
+                prod = self.step("p_" + name.lower())
+                prod.save(ns, {name: 2})
+                entry = di.read_manifest(prod.dir)["values"][name]
+                self.assertEqual(entry["format"], "dill")
+                got = self.step("c_" + name.lower()).load(name, "p_" + name.lower())
+                self.assertTrue(check(got))
+
+
+class AtomicityTest(TempRoot):
+    KILLER = """
+        import signal
+        _real_fsync = os.fsync
+        def _fsync(fd):
+            # Die exactly between writing a file and renaming it into place.
+            target = os.readlink("/proc/self/fd/%d" % fd)
+            if os.path.basename(target).startswith(".tmp-") and target.endswith({suffix!r}):
+                os.kill(os.getpid(), signal.SIGKILL)
+            _real_fsync(fd)
+        os.fsync = _fsync
+    """
+    PRODUCER = """
+        _di_step = _di.Step("prod")
+        _di_step.run_cell(1, "data = list(range(100000))\\nsmall = 1\\n", globals())
+        _di_step.save(globals(), {{"small": 1, "data": 1}})
+        _di_step.finish()
+    """
+    CONSUMER = """
+        _di_step = _di.Step("cons")
+        data = _di_step.load("data", "prod")
+        _di_step.run_cell(2, "print(len(data))\\n", globals())
+        _di_step.finish()
+    """
+
+    def prod_dir(self):
+        return os.path.join(self.root, "run1", "prod")
+
+    @unittest.skipUnless(os.path.isdir("/proc/self/fd"), "needs /proc to find the file being fsynced")
+    def test_killed_while_writing_a_value(self):
+        r = self.script("prod", self.KILLER.format(suffix="data.pkl") + self.PRODUCER.format())
+        self.assertEqual(r.returncode, -9, r.stderr)
+        names = os.listdir(self.prod_dir())
+        self.assertIn("small.pkl", names)  # the value before it was committed whole
+        self.assertNotIn("data.pkl", names)
+        self.assertNotIn("manifest.json", names)
+        self.assertTrue(any(n.startswith(".tmp-") and n.endswith("data.pkl") for n in names), names)
+        r = self.script("cons", self.CONSUMER)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot load 'data' from step 'prod'", r.stderr)
+        self.assertIn("did not finish saving its outputs", r.stderr)
+        # The retry succeeds, cleans up the dead attempt's temporary file, and
+        # only then does the consumer see the value.
+        r = self.script("prod", self.PRODUCER.format())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse([n for n in os.listdir(self.prod_dir()) if n.startswith(".tmp-")])
+        r = self.script("cons", self.CONSUMER)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "100000")
+
+    @unittest.skipUnless(os.path.isdir("/proc/self/fd"), "needs /proc to find the file being fsynced")
+    def test_manifest_is_written_last(self):
+        r = self.script("prod", self.KILLER.format(suffix="manifest.json") + self.PRODUCER.format())
+        self.assertEqual(r.returncode, -9, r.stderr)
+        names = os.listdir(self.prod_dir())
+        self.assertIn("data.pkl", names)
+        self.assertIn("small.pkl", names)
+        self.assertNotIn("manifest.json", names)
+        r = self.script("cons", self.CONSUMER)
+        self.assertEqual(r.returncode, 2)
+
+    def test_rerun_removes_the_old_manifest_first(self):
+        self.assertEqual(self.script("prod", self.PRODUCER.format()).returncode, 0)
+        r = self.script("prod", """
+            _di_step = _di.Step("prod")
+            _di_step.run_cell(1, "raise SystemExit('boom')\\n", globals())
+            _di_step.save(globals(), {"data": 1})
+            _di_step.finish()
+        """)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        # A failed re-run must not leave the previous attempt's manifest
+        # describing files that may have been replaced.
+        self.assertFalse(os.path.exists(os.path.join(self.prod_dir(), "manifest.json")))
+
+    def test_atomic_file_abort_leaves_nothing(self):
+        os.makedirs(self.tmp, exist_ok=True)
+        path = os.path.join(self.tmp, "x.bin")
+        f = di._AtomicFile(path)
+        f.write(b"a" * (3 << 20))
+        f.abort()
+        self.assertEqual(os.listdir(self.tmp), [])
+        f = di._AtomicFile(path)
+        f.write(b"abc")
+        f.write(memoryview(b"d" * (2 << 20)))
+        size, checksum = f.commit()
+        self.assertEqual(size, 3 + (2 << 20))
+        self.assertEqual(checksum, sha256_file(path))
+        self.assertEqual(os.listdir(self.tmp), ["x.bin"])
+
+
+class LazyImportTest(TempRoot):
+    def test_int_roundtrip_imports_no_heavy_module(self):
+        code = textwrap.dedent("""
+            import sys, json
+            sys.path.insert(0, %r)
+            import datainsight_runtime as di
+            a = di.Step("a", root=%r, run_id="r", exit_on_error=False)
+            ns = {"__name__": "__main__"}
+            a.run_cell(1, "x = 41 + 1\\nx\\n", ns)
+            a.save(ns, {"x": 1})
+            a.metrics(ns, ["x"])
+            assert a.finish() == 0
+            b = di.Step("b", root=%r, run_id="r", exit_on_error=False)
+            assert b.load("x", "a") == 42
+            heavy = ["numpy", "pandas", "dill", "torch", "joblib", "sklearn", "xgboost", "matplotlib",
+                     "IPython", "pyarrow", "ctypes", "asyncio", "subprocess"]
+            print(json.dumps([m for m in heavy if m in sys.modules]))
+        """) % (RUNTIME_DIR, self.root, self.root)
+        r = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1]), [])
+
+
+class ErrorMessageTest(TempRoot):
+    def save_error(self, value, name="v", cell=5):
+        with self.assertRaises(di.MarshalError) as cm:
+            self.step("prod").save(main_ns(**{name: value}), {name: cell})
+        return str(cm.exception)
+
+    def test_generator(self):
+        msg = self.save_error((i for i in range(3)), name="gen")
+        self.assertEqual(msg, "cannot save 'gen' (generator, defined in cell 5): generators cannot be pickled; "
+                              "recompute it in the step that uses it")
+
+    def test_open_file_lock_module(self):
+        import threading
+        with open(__file__) as f:
+            self.assertIn("cannot save 'v' (_io.TextIOWrapper, defined in cell 5): open files cannot be passed",
+                          self.save_error(f))
+        self.assertIn("(_thread.lock, defined in cell 5): locks cannot be passed", self.save_error(threading.Lock()))
+        self.assertIn("(_thread.RLock, defined in cell 5): locks", self.save_error(threading.RLock()))
+        self.assertIn("(module, defined in cell 5): modules are not data", self.save_error(json))
+
+    def test_nested_unpicklable_names_pickles_reason(self):
+        import threading
+        msg = self.save_error({"ok": 1, "lock": threading.Lock()}, name="state", cell=7)
+        self.assertIn("cannot save 'state' (dict, defined in cell 7): pickle failed: TypeError: cannot pickle "
+                      "'_thread.lock' object", msg)
+
+    def test_all_failures_reported_and_no_manifest(self):
+        step = self.step("prod", exit_on_error=True)
+        buf = io.StringIO()
+        with contextlib.redirect_stderr(buf):
+            step.save(main_ns(a=1, g=(i for i in ())), {"a": 1, "g": 2, "missing": 3})
+        self.assertEqual(step._exit_code, di.EXIT_MARSHAL_FAILED)
+        self.assertIn("cannot save 'g' (generator, defined in cell 2)", buf.getvalue())
+        self.assertIn("cannot save 'missing' (expected from cell 3): it is not defined at the end of step 'prod'",
+                      buf.getvalue())
+        self.assertFalse(os.path.exists(os.path.join(step.dir, "manifest.json")))
+        step._finished = True  # no atexit exit from inside the test runner
+
+    def test_notebook_function_without_dill(self):
+        r = self.script("nodill", """
+            sys.modules["dill"] = None  # as if dill were not installed
+            _di_step = _di.Step("prod")
+            _di_step.run_cell(2, "f = lambda x: x + 1\\n", globals())
+            _di_step.save(globals(), {"f": 2})
+            _di_step.finish()
+        """)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot save 'f' (function, defined in cell 2):", r.stderr)
+        self.assertIn("dill, which is not importable here", r.stderr)
+
+    def test_missing_producer_and_value(self):
+        cons = self.step("cons")
+        with self.assertRaises(di.MarshalError) as cm:
+            cons.load("df", "nowhere")
+        msg = str(cm.exception)
+        self.assertIn("cannot load 'df' from step 'nowhere'", msg)
+        self.assertIn(os.path.join(self.root, "run1", "nowhere", "manifest.json"), msg)
+        self.step("prod").save(main_ns(a=1, b=2), {"a": 1, "b": 1})
+        with self.assertRaises(di.MarshalError) as cm:
+            self.step("cons2").load("df", "prod")
+        self.assertEqual(str(cm.exception), "cannot load 'df' from step 'prod': step 'prod' did not save 'df' "
+                                            "(it saved: a, b)")
+
+    def test_damaged_file(self):
+        prod = self.step("prod")
+        prod.save(main_ns(v=list(range(1000))), {"v": 1})
+        path = os.path.join(prod.dir, "v.pkl")
+        with open(path, "r+b") as f:
+            f.seek(20)
+            f.write(b"\xff")
+        with self.assertRaises(di.MarshalError) as cm:
+            di.load_value(prod.dir, "v", verify=True)
+        self.assertIn("is damaged: its checksum is", str(cm.exception))
+        with open(path, "ab") as f:
+            f.write(b"more")
+        with self.assertRaises(di.MarshalError) as cm:
+            self.step("cons").load("v", "prod")
+        self.assertIn("the manifest says", str(cm.exception))
+
+    def test_bad_names(self):
+        with self.assertRaises(ValueError) as cm:
+            di.Step("Bad-Name", root=self.root, run_id="r")
+        self.assertIn("[_a-z][_a-z0-9]*", str(cm.exception))
+        with self.assertRaises(ValueError) as cm:
+            di.Step("ok", root=self.root, run_id="../x")
+        self.assertIn("run id", str(cm.exception))
+        env = dict(os.environ)
+        env.pop("DATAINSIGHT_MARSHAL_ROOT", None)
+        with unittest.mock.patch.dict(os.environ, env, clear=True):
+            with self.assertRaises(ValueError) as cm:
+                di.Step("ok", run_id="r")
+        self.assertIn("DATAINSIGHT_MARSHAL_ROOT", str(cm.exception))
+
+    def test_exit_codes(self):
+        cell_fail = self.script("cellfail", """
+            _di_step = _di.Step("a")
+            _di_step.run_cell(1, "x = 1\\n", globals())
+            _di_step.run_cell(2, "y = x / 0\\n", globals())
+            _di_step.run_cell(3, "print('never')\\n", globals())
+            _di_step.save(globals(), {"x": 1})
+            _di_step.finish()
+        """)
+        self.assertEqual(cell_fail.returncode, 1, cell_fail.stderr)
+        self.assertNotIn("never", cell_fail.stdout)
+        self.assertIn("ZeroDivisionError", cell_fail.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "run1", "a", "manifest.json")))
+        nb = self.report("a")
+        self.assertTrue(nb["cells"][-1]["metadata"]["datainsight"]["skipped"])
+        marshal_fail = self.script("marshalfail", """
+            _di_step = _di.Step("b")
+            _di_step.run_cell(5, "gen = (i for i in range(3))\\n", globals())
+            _di_step.save(globals(), {"gen": 5})
+            _di_step.finish()
+        """)
+        self.assertEqual(marshal_fail.returncode, 2, marshal_fail.stderr)
+        self.assertIn("cannot save 'gen' (generator, defined in cell 5): generators cannot be pickled; "
+                      "recompute it in the step that uses it", marshal_fail.stderr)
+        self.assertIn("cannot save 'gen'", "\n".join(self.report("b")["metadata"]["datainsight"]["errors"]))
+        no_finish = self.script("nofinish", """
+            _di_step = _di.Step("c")
+            x = _di_step.load("x", "nowhere")
+            # the script ends without finish(): the step must fail anyway
+        """)
+        self.assertEqual(no_finish.returncode, 2, no_finish.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.root, "run1", "c", "report.ipynb")))
+
+
+class RunCellTest(TempRoot):
+    def test_display_of_last_expression_and_streams(self):
+        step = self.step()
+        ns = main_ns()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            step.run_cell(1, "print('hi')\nx = 40\nx + 2\n", ns)
+            step.run_cell(2, "x;\n", ns)
+            step.run_cell(3, "x  ;  # comment\n", ns)
+            step.run_cell(4, "None\n", ns)
+            step.run_cell(5, "{'b': 1, 'a': 2}\n", ns)
+        step._uninstall_streams()
+        c1, c2, c3, c4, c5 = step._cells
+        self.assertEqual(c1["outputs"][0], {"output_type": "stream", "name": "stdout", "text": "hi\n"})
+        self.assertEqual(c1["outputs"][1]["output_type"], "execute_result")
+        self.assertEqual(c1["outputs"][1]["data"], {"text/plain": "42"})
+        self.assertEqual(c1["outputs"][1]["execution_count"], 1)
+        self.assertEqual(c2["outputs"], [])
+        self.assertEqual(c3["outputs"], [])
+        self.assertEqual(c4["outputs"], [])
+        self.assertEqual(c5["outputs"][0]["data"]["text/plain"], "{'b': 1, 'a': 2}")  # insertion order, as IPython
+        self.assertEqual(out.getvalue(), "hi\n42\n{'b': 1, 'a': 2}\n")  # the log shows what IPython would show
+
+    def test_rich_display(self):
+        step = self.step()
+        ns = main_ns()
+        step.run_cell(1, textwrap.dedent("""
+            class Table:
+                def _repr_html_(self): return "<table><tr><td>1</td></tr></table>"
+                def _repr_png_(self): return b"\\x89PNG fake"
+                def __repr__(self): return "Table()"
+            display(Table(), 'second')
+            Table()
+        """), ns)
+        step._uninstall_streams()
+        outs = step._cells[0]["outputs"]
+        self.assertEqual([o["output_type"] for o in outs], ["display_data", "display_data", "execute_result"])
+        self.assertEqual(outs[0]["data"]["text/html"], "<table><tr><td>1</td></tr></table>")
+        self.assertEqual(outs[0]["data"]["image/png"], "iVBORyBmYWtl")
+        self.assertEqual(outs[1]["data"], {"text/plain": "'second'"})
+
+    def test_top_level_await(self):
+        step = self.step()
+        ns = main_ns()
+        self.assertTrue(step.run_cell(1, "import asyncio\nawait asyncio.sleep(0)\nv = await asyncio.sleep(0, 'ok')\nv\n", ns))
+        step.finish()
+        self.assertEqual(ns["v"], "ok")
+        self.assertEqual(step._cells[0]["outputs"][-1]["data"]["text/plain"], "'ok'")
+
+    def test_traceback_maps_to_cells(self):
+        step = self.step()
+        ns = main_ns()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            step.run_cell(3, "def helper(x):\n    y = x + 1\n    return 10 / (y - y)\n", ns)
+            ok = step.run_cell(4, "a = 1\nhelper(a)\n", ns)
+            skipped = step.run_cell(5, "print('not run')\n", ns)
+        step._uninstall_streams()
+        self.assertFalse(ok)
+        self.assertFalse(skipped)
+        error = step._cells[1]["outputs"][-1]
+        self.assertEqual(error["output_type"], "error")
+        self.assertEqual(error["ename"], "ZeroDivisionError")
+        tb = "\n".join(error["traceback"])
+        self.assertIn("cell 4, line 2, in <module>\n    helper(a)", tb)
+        self.assertIn("cell 3, line 3, in helper\n    return 10 / (y - y)", tb)
+        self.assertNotIn("datainsight_runtime", tb)
+        self.assertNotIn("File ", tb)
+        self.assertTrue(tb.startswith("Traceback (most recent call last):"))
+        self.assertIn(tb, err.getvalue())
+        self.assertTrue(step._cells[2]["metadata"]["datainsight"]["skipped"])
+        self.assertEqual(step._exit_code, di.EXIT_CELL_FAILED)
+
+    def test_syntax_error_and_chained_exception(self):
+        step = self.step()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            step.run_cell(7, "x = 1\ny = (\n", main_ns())
+        tb = "\n".join(step._cells[0]["outputs"][0]["traceback"])
+        self.assertIn("cell 7, line 2", tb)
+        self.assertIn("SyntaxError", tb)
+        step2 = self.step("t2")
+        with contextlib.redirect_stderr(err):
+            step2.run_cell(2, "try:\n    {}['k']\nexcept KeyError as e:\n    raise ValueError('bad') from e\n",
+                           main_ns())
+        step2._uninstall_streams()
+        tb = "\n".join(step2._cells[0]["outputs"][0]["traceback"])
+        self.assertIn("cell 2, line 2", tb)
+        self.assertIn("cell 2, line 4", tb)
+        self.assertIn("The above exception was the direct cause", tb)
+        self.assertNotIn("datainsight_runtime", tb)
+
+    def test_stream_capture_keeps_logging_handlers_working(self):
+        step = self.step()
+        ns = main_ns()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            step.run_cell(1, "import logging, sys\nlog = logging.getLogger('t')\n"
+                             "log.addHandler(logging.StreamHandler(sys.stderr))\nlog.warning('one')\n", ns)
+            step.run_cell(2, "log.warning('two')\n", ns)
+            step._uninstall_streams()
+        self.assertEqual(step._cells[1]["outputs"], [{"output_type": "stream", "name": "stderr", "text": "two\n"}])
+        self.assertIn("one\ntwo\n", err.getvalue())
+
+    @need("matplotlib")
+    def test_figures_are_captured_and_closed(self):
+        step = self.step()
+        ns = main_ns()
+        step.run_cell(1, "import matplotlib.pyplot as plt\n", ns, role="imports")
+        step.run_cell(2, "plt.plot([1, 2, 3])\nplt.show()\nplt.figure()\nplt.plot([3, 1]);\n", ns)
+        step.run_cell(3, "n = len(plt.get_fignums())\n", ns)
+        step._uninstall_streams()
+        pngs = [o for o in step._cells[1]["outputs"] if "image/png" in o.get("data", {})]
+        self.assertEqual(len(pngs), 2)
+        import base64
+        self.assertTrue(base64.b64decode(pngs[0]["data"]["image/png"]).startswith(b"\x89PNG"))
+        self.assertEqual(ns["n"], 0)
+        self.assertEqual(os.environ.get("MPLBACKEND"), "Agg")
+
+
+class ParamTest(TempRoot):
+    def param(self, default, raw, name="p"):
+        step = self.step()
+        with unittest.mock.patch.dict(os.environ, {"DATAINSIGHT_PARAM_" + name: raw}):
+            return step.param(name, default)
+
+    def test_default_without_override(self):
+        os.environ.pop("DATAINSIGHT_PARAM_unset", None)
+        self.assertEqual(self.step().param("unset", 0.1), 0.1)
+
+    def test_overrides(self):
+        self.assertEqual(self.param(0.1, "0.5"), 0.5)
+        got = self.param(0.1, "2")
+        self.assertEqual((got, type(got)), (2.0, float))
+        self.assertEqual(self.param(1, " -3 "), -3)
+        self.assertEqual(self.param("a", "'b c'"), "b c")
+        self.assertIs(self.param(False, "True"), True)
+        self.assertEqual(self.param([1], "[2, 3]"), [2, 3])
+        self.assertEqual(self.param({"k": 1}, "{'k': 2}"), {"k": 2})
+        self.assertEqual(self.param(None, "(1, 'x')"), (1, "x"))
+
+    def test_type_errors_name_the_parameter(self):
+        for default, raw, want in ((1, "True", "is a bool, but the parameter is a int"),
+                                   (1, "1.5", "is a float, but the parameter is a int"),
+                                   (0.1, "'x'", "is a str, but the parameter is a float"),
+                                   (True, "1", "is a int, but the parameter is a bool"),
+                                   ([1], "(1,)", "is a tuple, but the parameter is a list")):
+            with self.subTest(raw=raw):
+                with self.assertRaises(di.ParameterError) as cm:
+                    self.param(default, raw, name="lr")
+                self.assertIn("parameter 'lr': DATAINSIGHT_PARAM_lr=%r %s" % (raw, want), str(cm.exception))
+
+    def test_not_a_literal(self):
+        with self.assertRaises(di.ParameterError) as cm:
+            self.param("a", "hello", name="mode")
+        msg = str(cm.exception)
+        self.assertIn("parameter 'mode': DATAINSIGHT_PARAM_mode='hello' is not a Python literal", msg)
+        self.assertIn("strings need quotes", msg)
+        with self.assertRaises(di.ParameterError):
+            self.param(1, "__import__('os').getpid()")
+
+    def test_bad_parameter_fails_the_step(self):
+        r = self.script("param", """
+            _di_step = _di.Step("a")
+            lr = _di_step.param("lr", 0.1)
+            _di_step.run_cell(1, "print('ran', lr)\\n", globals())
+            _di_step.finish()
+        """, env={"DATAINSIGHT_PARAM_lr": "'fast'"})
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("parameter 'lr'", r.stderr)
+        self.assertNotIn("ran", r.stdout)
+
+
+class ShellTest(TempRoot):
+    def test_sh_streams_and_sets_exit_code(self):
+        step = self.step()
+        ns = main_ns(name="world")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            step.run_cell(1, "_di.sh('echo hello {name}; echo oops >&2; exit 3')\n", ns)
+            step.run_cell(2, "r = _di.sh('true')\n", ns)
+        step._uninstall_streams()
+        self.assertEqual(step._cells[0]["outputs"], [{"output_type": "stream", "name": "stdout",
+                                                       "text": "hello world\noops\n"}])
+        self.assertEqual(out.getvalue(), "hello world\noops\n")
+        self.assertIsNone(ns["r"])
+        self.assertEqual(ns["_exit_code"], 0)
+        ns2 = main_ns()
+        exec("_di.sh('exit 3')", ns2)
+        self.assertEqual(ns2["_exit_code"], 3)
+        exec("_di.sh('kill -TERM $$')", ns2)
+        self.assertEqual(ns2["_exit_code"], -15)
+
+    def test_expansion_like_ipython(self):
+        ns = main_ns(path="/tmp/a b", n=3)
+        exec("out1 = _di.getoutput('echo $n {n*2} $$HOME')\n"
+             "out2 = _di.getoutput(\"echo '{print $1}' | tr -d x\")\n"
+             "out3 = _di.getoutput(\"echo '$n'\")\n", ns)
+        self.assertEqual(ns["out1"], ["3 6 " + os.environ.get("HOME", "")])
+        self.assertEqual(ns["out2"], ["{print $1}"])  # expansion fails, command runs as written
+        self.assertEqual(ns["out3"], ["$n"])
+
+    def test_getoutput_lines(self):
+        got = di.getoutput("printf 'a\\nb\\n'; echo err >&2; exit 1")
+        self.assertEqual(got, ["a", "b", "err"])
+        self.assertEqual(got.s, "a b err")
+        self.assertEqual(got.n, "a\nb\nerr")
+
+
+class MagicTest(TempRoot):
+    @need("IPython")
+    def test_cell_magic_with_ipython(self):
+        path = os.path.join(self.tmp, "written.txt")
+        ns = main_ns()
+        di.run_cell_magic("writefile", path, "hello\n", ns)
+        with open(path) as f:
+            self.assertEqual(f.read(), "hello\n")
+        di.run_cell_magic("capture", "cap", "print('inside')\n", ns)
+        self.assertEqual(ns["cap"].stdout, "inside\n")
+
+    def test_cell_magic_without_ipython(self):
+        r = self.script("magic", """
+            sys.modules["IPython"] = None
+            _di_step = _di.Step("m")
+            _di_step.run_cell(4, "_di.run_cell_magic('writefile', 'x.txt', 'hi', globals())\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("MagicError: %%writefile needs IPython, which is not importable", r.stderr)
+        self.assertIn("cell 4, line 1", r.stderr)
+
+
+class ReportTest(TempRoot):
+    def run_reported_step(self):
+        return self.script("rep", """
+            _di_step = _di.Step("rep", notebook="nb.ipynb")
+            k = _di_step.param("k", 2)
+            _di_step.run_cell(1, "import math\\n", globals(), role="imports")
+            _di_step.run_cell(2, "print('<script>alert(1)</script>')\\nclass H:\\n"
+                                 "    def _repr_html_(self): return '<b>bold</b><script>x()</script>'\\nH()\\n", globals())
+            _di_step.run_cell(3, "score = math.sqrt(k)\\nnp_free = 'ok'\\nscore\\n", globals())
+            _di_step.metrics(globals(), ["score", "np_free", "missing", "k"])
+            _di_step.run_cell(4, "1/0\\n", globals())
+            _di_step.run_cell(5, "print('skipped')\\n", globals())
+            _di_step.finish()
+        """, env={"DATAINSIGHT_PARAM_k": "4"})
+
+    def test_report_files(self):
+        r = self.run_reported_step()
+        self.assertEqual(r.returncode, 1, r.stderr)
+        d = os.path.join(self.root, "run1", "rep")
+        nb = self.report("rep")
+        self.assertEqual((nb["nbformat"], nb["nbformat_minor"]), (4, 5))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        self.assertEqual([c["metadata"]["datainsight"]["cell"] for c in code], [1, 2, 3, 4, 5])
+        self.assertEqual([c["execution_count"] for c in code], [1, 2, 3, 4, None])
+        self.assertEqual(code[0]["metadata"]["datainsight"]["role"], "imports")
+        self.assertEqual(code[2]["outputs"][0]["data"]["text/plain"], "2.0")
+        self.assertEqual(code[3]["outputs"][0]["output_type"], "error")
+        meta = nb["metadata"]["datainsight"]
+        self.assertEqual((meta["status"], meta["exit_code"], meta["parameters"]), ("failed", 1, {"k": 4}))
+        with open(os.path.join(d, "metrics.json")) as f:
+            self.assertEqual(json.load(f), {"metrics": [{"name": "score", "value": 2.0},
+                                                        {"name": "np_free", "value": "ok"},
+                                                        {"name": "k", "value": 4}]})
+        with open(os.path.join(d, "report.html")) as f:
+            page = f.read()
+        self.assertTrue(page.startswith("<!DOCTYPE html>"))
+        self.assertNotIn("<script>", page)  # sources and outputs are escaped
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
+        self.assertIn('<iframe sandbox=""', page)  # notebook HTML cannot run scripts
+        self.assertIn("ZeroDivisionError", page)
+        self.assertFalse([n for n in os.listdir(d) if n.startswith(".tmp-")])
+
+    @need("nbformat")
+    def test_report_is_valid_nbformat(self):
+        import nbformat
+        self.run_reported_step()
+        with open(os.path.join(self.root, "run1", "rep", "report.ipynb")) as f:
+            nb = nbformat.read(f, as_version=nbformat.NO_CONVERT)
+        nbformat.validate(nb)  # raises ValidationError
+
+    @need("nbformat")
+    @need("matplotlib")
+    def test_report_with_figure_is_valid_and_inlines_it(self):
+        import nbformat
+        r = self.script("fig", """
+            _di_step = _di.Step("fig")
+            _di_step.run_cell(1, "import matplotlib.pyplot as plt\\n", globals(), role="imports")
+            _di_step.run_cell(2, "plt.plot([1, 3, 2])\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        path = os.path.join(self.root, "run1", "fig", "report.ipynb")
+        nbformat.validate(nbformat.read(path, as_version=nbformat.NO_CONVERT))
+        with open(os.path.join(self.root, "run1", "fig", "report.html")) as f:
+            self.assertIn('<img src="data:image/png;base64,iVBOR', f.read())
+
+
+class AcrossProcessesTest(TempRoot):
+    @need("dill")
+    @need("numpy")
+    def test_notebook_definitions_pass_between_processes(self):
+        prod = self.script("prod", """
+            _di_step = _di.Step("prod", notebook="nb.ipynb")
+            _di_step.run_cell(1, "import numpy as np\\n", globals(), role="imports")
+            _di_step.run_cell(2, "class Shared:\\n    def __init__(self, v): self.v = v\\n", globals(), role="functions")
+            _di_step.run_cell(3, "def scale(x):\\n    return np.asarray(x) * factor\\n"
+                                 "class Model:\\n    def __init__(self): self.w = np.ones(3)\\n"
+                                 "    def predict(self, x): return float(self.w @ x)\\n"
+                                 "model = Model()\\nshared = Shared(Model())\\nfactor = 10\\n", globals())
+            _di_step.save(globals(), {"scale": 3, "Model": 3, "model": 3, "shared": 3, "factor": 3})
+            _di_step.finish()
+        """)
+        self.assertEqual(prod.returncode, 0, prod.stderr)
+        values = di.read_manifest(os.path.join(self.root, "run1", "prod"))["values"]
+        self.assertEqual({k: v["format"] for k, v in values.items()},
+                         {"scale": "dill", "Model": "dill", "model": "dill", "factor": "pickle",
+                          "shared": "dill"})  # Shared is replayed, but it holds a notebook-only Model
+        cons = self.script("cons", """
+            _di_step = _di.Step("cons", notebook="nb.ipynb")
+            _di_step.run_cell(1, "import numpy as np\\n", globals(), role="imports")
+            _di_step.run_cell(2, "class Shared:\\n    def __init__(self, v): self.v = v\\n", globals(), role="functions")
+            scale = _di_step.load("scale", "prod")
+            Model = _di_step.load("Model", "prod")
+            model = _di_step.load("model", "prod")
+            shared = _di_step.load("shared", "prod")
+            factor = _di_step.load("factor", "prod")
+            _di_step.run_cell(4, "print(list(scale([1, 2])), model.predict(np.arange(3.0)), Model().w.sum(), "
+                                 "isinstance(shared, Shared), shared.v.predict(np.ones(3)))\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(cons.returncode, 0, cons.stderr)
+        self.assertEqual(cons.stdout.strip(), "[10, 20] 3.0 3.0 True 3.0")
+
+    def test_class_from_functions_cell_is_passed_by_name(self):
+        # A class every step defines (functions cell) needs no dill: the
+        # loader's own class is used, so isinstance holds.
+        functions = """
+            _di_step = _di.Step(%r)
+            _di_step.run_cell(1, "class Point:\\n    def __init__(self, x): self.x = x\\n", globals(), role="functions")
+        """
+        prod = self.script("prod", functions % "prod" + """
+            _di_step.run_cell(2, "p = Point(5)\\n", globals())
+            _di_step.save(globals(), {"p": 2})
+            _di_step.finish()
+        """)
+        self.assertEqual(prod.returncode, 0, prod.stderr)
+        self.assertEqual(di.read_manifest(os.path.join(self.root, "run1", "prod"))["values"]["p"]["format"], "pickle")
+        cons = self.script("cons", functions % "cons" + """
+            p = _di_step.load("p", "prod")
+            _di_step.run_cell(3, "print(isinstance(p, Point), p.x)\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(cons.returncode, 0, cons.stderr)
+        self.assertEqual(cons.stdout.strip(), "True 5")
+
+
+if __name__ == "__main__":
+    unittest.main()

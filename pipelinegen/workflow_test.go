@@ -1,0 +1,213 @@
+package pipelinegen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/argoproj/argo-workflows/v3/workflow/validate"
+	"github.com/rogpeppe/go-internal/txtar"
+
+	"github.com/datainsight/datainsight/analyzer"
+	"github.com/datainsight/datainsight/internal/nbtest"
+	"github.com/datainsight/datainsight/notebook"
+)
+
+// Golden workflows: each testdata/workflows/*.txtar holds a notebook in
+// percent format ("notebook.py"), optional "options.json", and the expected
+// "workflow.yaml". UPDATE_GOLDEN=1 rewrites the expectations; review the diff.
+func TestGoldenWorkflows(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "workflows", "*.txtar"))
+	if len(files) < 12 {
+		t.Fatalf("want at least 12 golden workflows, have %d", len(files))
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
+			ar, err := txtar.ParseFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			get := func(name string) []byte {
+				for _, fl := range ar.Files {
+					if fl.Name == name {
+						return fl.Data
+					}
+				}
+				return nil
+			}
+			var opts struct {
+				NotebookDir        string `json:"notebook_dir"`
+				ArtifactRepository bool   `json:"artifact_repository"`
+			}
+			if o := get("options.json"); o != nil {
+				if err := json.Unmarshal(o, &opts); err != nil {
+					t.Fatalf("options.json: %v", err)
+				}
+			}
+			wf := compileText(t, string(get("notebook.py")), WorkflowOptions{NotebookDir: opts.NotebookDir, ArtifactRepository: opts.ArtifactRepository})
+			got, err := YAML(wf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			validateWorkflow(t, wf)
+			want := get("workflow.yaml")
+			if os.Getenv("UPDATE_GOLDEN") != "" {
+				var out []txtar.File
+				for _, fl := range ar.Files {
+					if fl.Name != "workflow.yaml" {
+						out = append(out, fl)
+					}
+				}
+				ar.Files = append(out, txtar.File{Name: "workflow.yaml", Data: got})
+				if err := os.WriteFile(f, txtar.Format(ar), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("workflow differs from %s (UPDATE_GOLDEN=1 rewrites it):\n%s", f, lineDiff(string(want), string(got)))
+			}
+		})
+	}
+}
+
+// compileText builds, analyses and compiles a percent-format notebook.
+func compileText(t testing.TB, src string, opts WorkflowOptions) *wfv1.Workflow {
+	t.Helper()
+	p := compilePipeline(t, src)
+	wf, err := Workflow(p, opts)
+	if err != nil {
+		t.Fatalf("Workflow: %v", err)
+	}
+	return wf
+}
+
+func compilePipeline(t testing.TB, src string) *Pipeline {
+	t.Helper()
+	data, err := nbtest.Notebook(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := notebook.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+	p, err := Compile(nb, an, Options{NotebookPath: "notebook.ipynb", NotebookID: ShortHash("/home/jovyan/notebook.ipynb")})
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return p
+}
+
+type noTemplates struct{}
+
+func (noTemplates) Get(name string) (*wfv1.WorkflowTemplate, error) {
+	return nil, fmt.Errorf("no workflow template %q", name)
+}
+
+type noClusterTemplates struct{}
+
+func (noClusterTemplates) Get(name string) (*wfv1.ClusterWorkflowTemplate, error) {
+	return nil, fmt.Errorf("no cluster workflow template %q", name)
+}
+
+// validateWorkflow runs Argo's own validation, as `argo lint` and the Argo
+// server do before accepting a workflow.
+func validateWorkflow(t testing.TB, wf *wfv1.Workflow) {
+	t.Helper()
+	if err := validate.ValidateWorkflow(noTemplates{}, noClusterTemplates{}, wf.DeepCopy(), nil, validate.ValidateOpts{Submit: true}); err != nil {
+		t.Errorf("Argo rejects the workflow: %v", err)
+	}
+}
+
+// lineDiff shows the first differing lines of two texts.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < max(len(w), len(g)) && shown < 20; i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  want %q\n  got  %q\n", i+1, wl, gl)
+			shown++
+		}
+	}
+	return b.String()
+}
+
+func TestSynthWorkflowFitsInEtcd(t *testing.T) {
+	path := filepath.Join("..", "..", "shared", "bench", "synth_s200_c1000.ipynb")
+	nb, err := notebook.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the shared bench notebooks must sit beside the repository: %v", err)
+	}
+	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+	p, err := Compile(nb, an, Options{NotebookPath: "synth.ipynb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := Workflow(p, WorkflowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateWorkflow(t, wf)
+	js, _ := json.Marshal(wf)
+	if len(js) >= 1<<20 {
+		t.Errorf("the 1000-cell workflow is %d bytes: over 1 MiB (etcd refuses objects over 1.5 MiB)", len(js))
+	}
+	t.Logf("1000-cell workflow: %d steps, %d bytes of JSON", len(p.Steps), len(js))
+}
+
+func TestArgoNames(t *testing.T) {
+	steps := []*Step{{Name: "load_data"}, {Name: "_private"}, {Name: "pipeline"}, {Name: strings.Repeat("very_long_name_", 6)}, {Name: "x"}}
+	names, err := argoNames(steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names["load_data"] != "load-data" || names["x"] != "x" {
+		t.Errorf("plain names changed: %v", names)
+	}
+	seen := map[string]bool{}
+	for step, n := range names {
+		if seen[n] {
+			t.Errorf("two steps map to %q", n)
+		}
+		seen[n] = true
+		if len(n) > 40 || strings.HasPrefix(n, "-") || strings.HasSuffix(n, "-") || strings.Contains(n, "_") {
+			t.Errorf("%s -> %q is not a usable Argo name", step, n)
+		}
+	}
+	if names["pipeline"] == "pipeline" {
+		t.Error("a step named pipeline collides with the DAG template")
+	}
+}
+
+func TestWorkflowRefusesArtifactsMarshalForNow(t *testing.T) {
+	p := compilePipeline(t, "# metadata: {\"datainsight\": {\"marshal\": {\"mode\": \"artifacts\"}}}\n# %% tags=[\"block:a\"]\nx = 1\n")
+	if _, err := Workflow(p, WorkflowOptions{}); err == nil || !strings.Contains(err.Error(), "artifacts") {
+		t.Errorf("err = %v, want an error about artifacts mode", err)
+	}
+}
+
+func TestCompileRefusesNotebookWithErrors(t *testing.T) {
+	data, _ := nbtest.Notebook("# %% tags=[\"block:a\"]\nprint(nope)\n")
+	nb, _ := notebook.Parse(data)
+	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+	_, err := Compile(nb, an, Options{NotebookPath: "x.ipynb"})
+	if err == nil || !strings.Contains(err.Error(), "undefined") && !strings.Contains(err.Error(), "nope") {
+		t.Errorf("err = %v, want the undefined name named", err)
+	}
+}
