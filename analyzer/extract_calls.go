@@ -86,10 +86,10 @@ func (w *walker) argNames(args int32) []string {
 		case kListSplat:
 			return out
 		case kIdentifier:
-			if w.n[c].start == w.n[c].stop {
-				out = append(out, "")
-			} else {
+			if n := w.text(c); n != "" && w.isModuleName(n) {
 				out = append(out, w.name(c))
+			} else {
+				out = append(out, "")
 			}
 		default:
 			out = append(out, "")
@@ -265,17 +265,21 @@ func (w *walker) fileAction(write bool, p int32) {
 	if !ok {
 		return
 	}
-	a := action{Kind: ak, Path: s, Cond: w.cond}
+	// In a function or lambda the file is not touched now: it is part of
+	// the enclosing definition's summary, in source order.
+	if fs := w.funcScope(); fs != nil {
+		fs.pending = append(fs.pending, pendingUse{path: s, kind: k})
+		return
+	}
 	for sc := w.scope; sc != nil; sc = sc.parent {
-		if sc.kind == scFunc || sc.kind == scLambda {
-			// Not run now: part of the enclosing definition's summary.
+		if sc.kind == scLambda {
 			if sc.fb != nil {
-				sc.fb.files = append(sc.fb.files, action{Kind: ak, Path: s})
+				sc.fb.record(pendingUse{path: s, kind: k})
 			}
 			return
 		}
 	}
-	w.emit(a, p)
+	w.emit(action{Kind: ak, Path: s, Cond: w.cond}, p)
 }
 
 var bareLocks = map[string]bool{"Lock": true, "RLock": true, "Semaphore": true, "BoundedSemaphore": true}

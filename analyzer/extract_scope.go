@@ -55,6 +55,7 @@ type scope struct {
 
 type pendingUse struct {
 	name string
+	path string // uFileRead/uFileWrite of a literal path (name is "")
 	kind useKind
 	cond bool // conditional within the function: under if/for/…, or in a nested scope
 }
@@ -151,11 +152,15 @@ func (b *funcBuilder) record(p pendingUse) {
 		}
 		b.writes[p.name] = b.writes[p.name] || readAlso
 	case uFileRead, uFileWrite:
-		b.reads.add(p.name)
 		k := actFileRead
 		if p.kind == uFileWrite {
 			k = actFileWrite
 		}
+		if p.path != "" {
+			b.files = append(b.files, action{Kind: k, Path: p.path})
+			return
+		}
+		b.reads.add(p.name)
 		b.files = append(b.files, action{Kind: k, Name: p.name})
 	}
 }
@@ -204,7 +209,19 @@ func (n *nameSet) sorted() []string {
 func (w *walker) closeFunc(s *scope) {
 	for _, p := range s.pending {
 		switch {
+		case p.path != "":
+			// A literal file path: nothing to resolve.
+			if outer := s.enclosingFunc(); outer != nil {
+				outer.pending = append(outer.pending, p)
+			} else if s.fb != nil {
+				s.fb.record(p)
+			}
 		case s.globals.has(p.name):
+			if !s.top {
+				// A nested function or a method may not run when
+				// the summarised definition is called.
+				p.cond = true
+			}
 			if s.fb != nil {
 				s.fb.record(p)
 			}

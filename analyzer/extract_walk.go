@@ -276,7 +276,7 @@ func (w *walker) expr(i int32) {
 	case kConditionalExpr:
 		// a if c else b: c always runs, a or b may not.
 		body := w.firstCode(i)
-		test := -1
+		test := int32(-1)
 		if body >= 0 {
 			test = w.nextCode(body)
 		}
@@ -356,6 +356,27 @@ func (w *walker) use(name string, k useKind, at int32, args []string) {
 			return
 		}
 	}
+}
+
+// isModuleName reports whether name, used by the code being walked,
+// resolves to a module-level name rather than to a comprehension, lambda
+// or class-body local.
+func (w *walker) isModuleName(name string) bool {
+	for s := w.scope; s != nil; s = s.parent {
+		switch s.kind {
+		case scComp, scLambda:
+			if s.names.has(name) {
+				return false
+			}
+		case scClass:
+			if s == w.scope && !s.globals.has(name) && s.names.has(name) {
+				return false
+			}
+		case scFunc:
+			return false
+		}
+	}
+	return true
 }
 
 // emitFromModuleScope handles a use that resolved to a module-level name
@@ -566,12 +587,16 @@ func (w *walker) assign(i int32) {
 	// evaluates v first, then binds a and b, left to right.
 	var targets [4]int32
 	ts := targets[:0]
-	v := i
+	v, ann := i, int32(-1)
 	for v >= 0 && w.kind(v) == kAssign {
 		ts = append(ts, w.child(v, fLeft))
-		w.expr(w.child(v, fType))
+		if t := w.child(v, fType); t >= 0 {
+			ann = t
+		}
 		v = w.child(v, fRight)
 	}
+	// x: T = v evaluates v, binds x, then evaluates T.
+	defer w.expr(ann)
 	if v < 0 {
 		// An annotation without a value binds nothing, but makes the
 		// name local to a function.

@@ -2,8 +2,6 @@ package analyzer
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/datainsight/datainsight/internal/nbtest"
 	"github.com/datainsight/datainsight/notebook"
 )
 
@@ -31,10 +30,9 @@ import (
 // other error or warning fails the case.
 
 var (
-	cellMarkRE = regexp.MustCompile(`^# %%(?:\s+\[(markdown|raw)\])?(?:\s+tags=(\[.*\]))?\s*$`)
-	expectRE   = regexp.MustCompile(`^#\s*ins:(.*?)\s+outs:(.*?)(?:\s+params:(.*?))?(?:\s+after:(.*?))?\s*$`)
-	wantRE     = regexp.MustCompile(`#\s*want:\s*(error|warning|info)\s+([a-z-]+)\s*$`)
-	insItemRE  = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\(([a-z_0-9]+)\)$`)
+	expectRE  = regexp.MustCompile(`^#\s*ins:(.*?)\s+outs:(.*?)(?:\s+params:(.*?))?(?:\s+after:(.*?))?\s*$`)
+	wantRE    = regexp.MustCompile(`#\s*want:\s*(error|warning|info)\s+([a-z-]+)\s*$`)
+	insItemRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\(([a-z_0-9]+)\)$`)
 )
 
 type flowCase struct {
@@ -52,45 +50,13 @@ type flowWant struct {
 // expectations.
 func parsePercent(t *testing.T, src string) flowCase {
 	t.Helper()
-	type cell struct {
-		typ  string
-		tags []string
-		src  []string
-	}
-	var cells []*cell
-	var meta json.RawMessage = []byte("{}")
-	for _, line := range strings.Split(strings.TrimRight(src, "\n"), "\n") {
-		if m, ok := strings.CutPrefix(line, "# metadata: "); ok && len(cells) == 0 {
-			meta = json.RawMessage(m)
-			continue
-		}
-		if m := cellMarkRE.FindStringSubmatch(line); m != nil {
-			c := &cell{typ: "code", tags: []string{}}
-			if m[1] != "" {
-				c.typ = m[1]
-			}
-			if m[2] != "" {
-				if err := json.Unmarshal([]byte(m[2]), &c.tags); err != nil {
-					t.Fatalf("bad tags %s: %v", m[2], err)
-				}
-			}
-			cells = append(cells, c)
-			continue
-		}
-		if len(cells) == 0 {
-			continue
-		}
-		c := cells[len(cells)-1]
-		if c.typ == "markdown" {
-			line = strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ")
-		}
-		c.src = append(c.src, line)
+	_, cells, err := nbtest.Parse(src)
+	if err != nil {
+		t.Fatal(err)
 	}
 	fc := flowCase{expects: map[int]string{}}
-	var parts []string
 	for i, c := range cells {
-		body := strings.Join(c.src, "\n")
-		for j, l := range c.src {
+		for j, l := range strings.Split(c.Source, "\n") {
 			if m := wantRE.FindStringSubmatch(l); m != nil {
 				fc.wants = append(fc.wants, flowWant{cell: i, line: j + 1, severity: m[1], code: m[2]})
 			}
@@ -98,16 +64,12 @@ func parsePercent(t *testing.T, src string) flowCase {
 				fc.expects[i] = strings.TrimSpace(l)
 			}
 		}
-		tags, _ := json.Marshal(c.tags)
-		b, _ := json.Marshal(body)
-		extra := ""
-		if c.typ == "code" {
-			extra = `, "execution_count": null, "outputs": []`
-		}
-		parts = append(parts, fmt.Sprintf(`{"cell_type": %q, "id": "c%d", "metadata": {"tags": %s}, "source": %s%s}`, c.typ, i, tags, b, extra))
 	}
-	doc := fmt.Sprintf(`{"cells": [%s], "metadata": %s, "nbformat": 4, "nbformat_minor": 5}`, strings.Join(parts, ",\n"), meta)
-	nb, err := notebook.Parse([]byte(doc))
+	data, err := nbtest.Notebook(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := notebook.Parse(data)
 	if err != nil {
 		t.Fatalf("fixture does not make a notebook: %v", err)
 	}

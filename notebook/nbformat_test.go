@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -908,5 +909,74 @@ func BenchmarkSetTags(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// relayout rewrites the whitespace between JSON tokens at random: the
+// layouts no tool writes, where an edit must still keep the rest intact.
+func relayout(src []byte, rnd *rand.Rand) []byte {
+	blanks := []string{"", "", " ", "\n", "\r\n", "\n   ", "\t", "\n\t\t"}
+	out := make([]byte, 0, len(src)*2)
+	inString := false
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case inString:
+			out = append(out, c)
+			if c == '\\' {
+				i++
+				out = append(out, src[i])
+			} else if c == '"' {
+				inString = false
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			// dropped: replaced after each token below
+		default:
+			out = append(out, c)
+			inString = c == '"'
+			if strings.IndexByte("{}[],:", c) >= 0 {
+				out = append(out, blanks[rnd.IntN(len(blanks))]...)
+			}
+		}
+	}
+	return out
+}
+
+func TestEditsUnderRandomLayouts(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, path := range seedNotebooks(t) {
+		data := readTestFile(t, path)
+		want := mustParse(t, data)
+		for range 30 {
+			src := relayout(bytes.TrimPrefix(data, []byte("\ufeff")), rnd)
+			nb, err := Parse(src)
+			if err != nil {
+				t.Fatalf("%s relaid out: %v\n%s", path, err, src)
+			}
+			for i := range nb.Cells {
+				if nb.Cells[i].Source != want.Cells[i].Source {
+					t.Fatalf("%s relaid out: cell %d source differs", path, i)
+				}
+			}
+			i := rnd.IntN(len(nb.Cells))
+			before, span := nb.Bytes(), nb.doc.nodes[nb.doc.cells[i]]
+			tags := []string{"t", fmt.Sprint(i)}
+			if err := nb.SetTags(i, tags); err != nil {
+				t.Fatal(err)
+			}
+			checkConfined(t, path, before, nb.Bytes(), span.start, span.end)
+			before, span = nb.Bytes(), nb.doc.nodes[nb.doc.meta]
+			if err := nb.SetMetadata("datainsight", map[string]any{"a": []int{1}, "b": map[string]int{}}); err != nil {
+				t.Fatal(err)
+			}
+			checkConfined(t, path, before, nb.Bytes(), span.start, span.end)
+			re, err := Parse(nb.Bytes())
+			if err != nil {
+				t.Fatalf("%s: edited notebook does not parse: %v\n%s", path, err, nb.Bytes())
+			}
+			if !slices.Equal(re.Cells[i].Tags, tags) || string(re.Metadata["datainsight"]) == "" {
+				t.Fatalf("%s: edits lost", path)
+			}
+		}
 	}
 }

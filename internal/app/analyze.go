@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -117,57 +116,75 @@ func dashIfEmpty(xs []string) string {
 	return strings.Join(xs, " ")
 }
 
+// writeTable prints one block per step: its cells and edges on the first
+// line, then what it loads (grouped by producer), saves, uses and reports.
 func writeTable(w io.Writer, name string, an *analyzer.Analysis) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "STEP\tCELLS\tAFTER\tINS\tOUTS\tPARAMS")
+	var b strings.Builder
 	for _, st := range an.Steps {
 		var cells []string
 		for _, c := range st.Cells {
 			cells = append(cells, fmt.Sprint(c))
 		}
-		var ins []string
+		word := "cell"
+		if len(cells) > 1 {
+			word = "cells"
+		}
+		fmt.Fprintf(&b, "%s  [%s %s]", st.Name, word, strings.Join(cells, ", "))
+		if len(st.After) > 0 {
+			fmt.Fprintf(&b, "  after %s", strings.Join(st.After, ", "))
+		}
+		b.WriteString("\n")
+		byProducer := map[string][]string{}
 		for _, n := range sortedMapKeys(st.Ins) {
-			ins = append(ins, n+"←"+st.Ins[n])
+			byProducer[st.Ins[n]] = append(byProducer[st.Ins[n]], n)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, strings.Join(cells, ","),
-			dashIfEmpty(st.After), dashIfEmpty(ins), dashIfEmpty(st.Outs), dashIfEmpty(st.Params))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, st := range an.Steps {
+		var ins []string
+		for _, p := range sortedMapKeys(byProducer) {
+			ins = append(ins, fmt.Sprintf("%s (%s)", strings.Join(byProducer[p], ", "), p))
+		}
+		row := func(label string, items []string, sep string) {
+			if len(items) > 0 {
+				fmt.Fprintf(&b, "    %-9s %s\n", label, strings.Join(items, sep))
+			}
+		}
+		row("ins", ins, "; ")
+		row("outs", st.Outs, ", ")
+		row("params", st.Params, ", ")
+		row("metrics", st.Metrics, ", ")
+		row("imports", st.Imports, "; ")
 		if line := describeSettings(st.Settings); line != "" {
-			fmt.Fprintf(w, "  %s: %s\n", st.Name, line)
+			row("settings", []string{line}, "")
 		}
-		if len(st.Metrics) > 0 {
-			fmt.Fprintf(w, "  %s: metrics %s\n", st.Name, strings.Join(st.Metrics, " "))
-		}
+	}
+	if len(an.Steps) == 0 {
+		b.WriteString("no steps: the notebook has no code cells in a step\n")
 	}
 	if len(an.Parameters) > 0 {
-		fmt.Fprintln(w, "\nparameters:")
+		b.WriteString("\nparameters:\n")
 		for _, p := range an.Parameters {
-			fmt.Fprintf(w, "  %s = %s  (%s)\n", p.Name, p.Default, p.Type)
+			fmt.Fprintf(&b, "    %s = %s  (%s)\n", p.Name, p.Default, p.Type)
 		}
 	}
 	if len(an.FileEdges) > 0 {
-		fmt.Fprintln(w, "\nfile edges:")
+		b.WriteString("\nfile edges:\n")
 		for _, e := range an.FileEdges {
-			fmt.Fprintf(w, "  %s -> %s  %s\n", e.From, e.To, e.Path)
+			fmt.Fprintf(&b, "    %s -> %s  %s\n", e.From, e.To, e.Path)
 		}
 	}
 	if len(an.LocalModules) > 0 {
-		fmt.Fprintln(w, "\nlocal modules:")
+		b.WriteString("\nlocal modules:\n")
 		for _, m := range an.LocalModules {
-			fmt.Fprintf(w, "  %s  %s\n", m.Name, m.Path)
+			fmt.Fprintf(&b, "    %s  %s\n", m.Name, m.Path)
 		}
 	}
 	if len(an.Diagnostics) > 0 {
-		fmt.Fprintln(w, "\ndiagnostics:")
+		b.WriteString("\ndiagnostics:\n")
 		for _, d := range an.Diagnostics {
-			fmt.Fprintf(w, "  %s: %s\n", name, d)
+			fmt.Fprintf(&b, "    %s: %s\n", name, d)
 		}
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // describeSettings renders a step's non-default settings on one line.

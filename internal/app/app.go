@@ -86,8 +86,13 @@ infers which values flow between steps from the code itself, and runs the
 steps locally as python3 processes or on Kubernetes as an Argo Workflow.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// Cobra's own argument and flag errors are usage errors.
-		Args: cobra.NoArgs,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown command %q", args[0])
+			}
+			return cmd.Help()
+		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.CompletionOptions.DisableDefaultCmd = true

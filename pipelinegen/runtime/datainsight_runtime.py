@@ -1213,6 +1213,10 @@ class capture:
 
     def __exit__(self, *exc):
         sys.stdout, sys.stderr = self._saved
+        if self._display and _active_step is not None:
+            # In the kernel the cell's figures are flushed inside the magic,
+            # so %%capture swallows them too.
+            _active_step._capture_figures()
         if self._display and _active_step is not None and self.result in _active_step._captures:
             _active_step._captures.remove(self.result)
         return False

@@ -749,6 +749,47 @@ class ShellTest(TempRoot):
         self.assertEqual(got.n, "a\nb\nerr")
 
 
+class LineMagicHelpersTest(TempRoot):
+    def test_capture_like_percent_percent_capture(self):
+        step = self.step()
+        ns = main_ns()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            ok = step.run_cell(1, "with _di.capture('cap') as cap:\n    print('hidden')\n    _di.sh('echo sh-hidden')\n"
+                                  "    display('rich')\n    import sys; print('e', file=sys.stderr)\n", ns)
+            step.run_cell(2, "with _di.capture('--no-stdout c2') as c2:\n    print('shown')\n", ns)
+            step.run_cell(3, "cap.show()\n", ns)
+        step._uninstall_streams()
+        self.assertTrue(ok)
+        cap = ns["cap"]
+        self.assertEqual((cap.stdout, cap.stderr), ("hidden\nsh-hidden\n", "e\n"))
+        self.assertEqual(cap.outputs, [{"text/plain": "'rich'"}])
+        self.assertEqual(step._cells[0]["outputs"], [])
+        self.assertEqual(step._cells[1]["outputs"][0]["text"], "shown\n")
+        self.assertEqual(ns["c2"].stdout, "")
+        replay = step._cells[2]["outputs"]
+        self.assertEqual(replay[0], {"output_type": "stream", "name": "stdout", "text": "hidden\nsh-hidden\n"})
+        self.assertEqual(replay[-1]["data"], {"text/plain": "'rich'"})
+        got, _ = self.roundtrip(cap)  # %%capture NAME may be an output of its step
+        self.assertEqual(got.stdout, cap.stdout)
+
+    def test_setenv_and_chdir(self):
+        here = os.getcwd()
+        self.addCleanup(os.chdir, here)
+        ns = main_ns(sub="x y")
+        os.makedirs(os.path.join(self.tmp, "x y"))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), unittest.mock.patch.dict(os.environ):
+            exec("_di.setenv('DI_TEST_A=1')\n_di.setenv('DI_TEST_B two words')\n_di.setenv('DI_TEST_A')\n", ns)
+            self.assertEqual((os.environ["DI_TEST_A"], os.environ["DI_TEST_B"]), ("1", "two words"))
+            exec("_di.chdir(%r)\n_di.chdir('{sub}')\n" % self.tmp, ns)
+            self.assertEqual(os.getcwd(), os.path.realpath(os.path.join(self.tmp, "x y")))
+            exec("_di.chdir('-')\n", ns)
+            self.assertEqual(os.getcwd(), os.path.realpath(self.tmp))
+        self.assertEqual(out.getvalue().splitlines()[:3], ["env: DI_TEST_A=1", "env: DI_TEST_B=two words", "1"])
+        self.assertEqual(os.environ.get("DATAINSIGHT_PYTHON_EXE") is not None, True)
+
+
 class MagicTest(TempRoot):
     @need("IPython")
     def test_cell_magic_with_ipython(self):
@@ -759,6 +800,7 @@ class MagicTest(TempRoot):
             self.assertEqual(f.read(), "hello\n")
         di.run_cell_magic("capture", "cap", "print('inside')\n", ns)
         self.assertEqual(ns["cap"].stdout, "inside\n")
+        self.assertEqual(di.line_magic("who_ls", "", main_ns(alpha=1)), ["alpha"])
 
     def test_cell_magic_without_ipython(self):
         r = self.script("magic", """

@@ -1,0 +1,606 @@
+// Package local is the embedded default backend: it runs a compiled
+// pipeline's steps as python3 processes on this machine, in DAG order,
+// independent steps in parallel, with everything about a run recorded
+// under a runs directory so that another process (or a later one, after a
+// crash) can list, follow, cancel and retry it.
+package local
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+var _ cluster.Backend = (*Local)(nil)
+
+// Local runs pipelines on this machine.
+type Local struct {
+	// Dir is the runs directory (.datainsight/runs next to the notebook,
+	// by default).
+	Dir string
+	// Python is the interpreter steps run with.
+	Python string
+	// WorkDir is where steps run; "" means the notebook's folder.
+	WorkDir string
+	// Parallelism bounds concurrent steps; 0 means the number of cores.
+	Parallelism int
+	// Grace is how long a cancelled step has between SIGTERM and SIGKILL.
+	Grace time.Duration
+	// Spawn, when set, starts a detached process that calls Execute on
+	// the run directory (run --detach); when nil the run is carried out by
+	// goroutines of this process.
+	Spawn func(runDir string) error
+	// Snapshot, when set, is saved with each new run (the notebook as it
+	// was when the run started).
+	Snapshot []byte
+
+	mu   sync.Mutex
+	live map[string]*liveRun // runs carried out by this process
+}
+
+type liveRun struct {
+	r      *runner
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (l *Local) grace() time.Duration {
+	if l.Grace > 0 {
+		return l.Grace
+	}
+	return 5 * time.Second
+}
+
+func (l *Local) cacheDir() string { return filepath.Join(l.Dir, cacheDir) }
+
+func (l *Local) runDir(id string) (string, error) {
+	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
+		return "", fmt.Errorf("%w: %q is not a run id", cluster.ErrNotFound, id)
+	}
+	dir := filepath.Join(l.Dir, id)
+	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
+		return "", fmt.Errorf("%w: %s (looked in %s)", cluster.ErrNotFound, id, l.Dir)
+	}
+	return dir, nil
+}
+
+// Submit records a new run and starts it.
+func (l *Local) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions) (*cluster.Run, error) {
+	if l.Python == "" {
+		return nil, errors.New("local backend: no Python interpreter configured")
+	}
+	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	workDir := l.WorkDir
+	if workDir == "" {
+		workDir = filepath.Dir(p.Notebook)
+	}
+	if workDir, err = filepath.Abs(workDir); err != nil {
+		return nil, err
+	}
+	if opts.ResumeFrom != "" {
+		if _, err := l.runDir(opts.ResumeFrom); err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+	}
+	par := opts.Parallelism
+	if par <= 0 {
+		par = l.Parallelism
+	}
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	var id, dir string
+	for {
+		id = newRunID(runName(p.Name))
+		dir = filepath.Join(l.Dir, id)
+		if err := os.Mkdir(dir, 0o755); err == nil {
+			break
+		} else if !os.IsExist(err) {
+			return nil, err
+		}
+	}
+	st := &state{
+		Run: cluster.Run{
+			ID: id, Backend: "local", Pipeline: p.Name, Notebook: p.Notebook, NotebookID: p.NotebookID,
+			Phase: cluster.Pending, Parameters: params, Created: time.Now().UTC(), ResumedFrom: opts.ResumeFrom,
+		},
+		Python: l.Python, WorkDir: workDir, Parallelism: par, NoCache: opts.NoCache,
+	}
+	for _, s := range p.Steps {
+		st.Steps = append(st.Steps, cluster.StepStatus{Name: s.Name, Phase: cluster.Pending})
+	}
+	if err := l.writeRun(dir, p, st); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := l.start(dir); err != nil {
+		return nil, err
+	}
+	return st.view(), nil
+}
+
+// writeRun writes everything a runner needs into a new run directory.
+func (l *Local) writeRun(dir string, p *pipelinegen.Pipeline, st *state) error {
+	for _, d := range []string{scriptsDir, logsDir} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if _, err := pipelinegen.WriteRuntime(dir); err != nil {
+		return err
+	}
+	for _, s := range p.Steps {
+		if err := writeFile(filepath.Join(dir, scriptsDir, s.Name+".py"), []byte(s.Script)); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, logsDir, s.Name+".log"), nil, 0o644); err != nil {
+			return err
+		}
+	}
+	if l.Snapshot != nil {
+		if err := writeFile(filepath.Join(dir, snapshotFile), l.Snapshot); err != nil {
+			return err
+		}
+	}
+	if err := writeJSON(filepath.Join(dir, pipelineFile), p); err != nil {
+		return err
+	}
+	ev := cluster.Event{Time: st.Created, Run: st.ID, Type: cluster.EventRun, Phase: cluster.Pending,
+		Message: fmt.Sprintf("run %s of %s: %d steps", st.ID, p.Notebook, len(p.Steps))}
+	line, _ := json.Marshal(ev)
+	if err := os.WriteFile(filepath.Join(dir, eventsFile), append(line, '\n'), 0o644); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, stateFile), st)
+}
+
+// start hands a recorded run to a runner: a detached process, or
+// goroutines of this one.
+func (l *Local) start(dir string) error {
+	if l.Spawn != nil {
+		return l.Spawn(dir)
+	}
+	r, err := newRunner(l, dir)
+	if err != nil {
+		return err
+	}
+	// Recorded as ours before it starts, so that a quick Get never takes
+	// it for a run whose runner died.
+	r.st.RunnerPID = os.Getpid()
+	r.st.RunnerStart, _ = processStart(os.Getpid())
+	if err := writeJSON(filepath.Join(dir, stateFile), r.st); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	lr := &liveRun{r: r, cancel: cancel, done: make(chan struct{})}
+	l.mu.Lock()
+	if l.live == nil {
+		l.live = map[string]*liveRun{}
+	}
+	l.live[r.st.ID] = lr
+	l.mu.Unlock()
+	go func() {
+		defer close(lr.done)
+		defer cancel()
+		r.execute(ctx)
+	}()
+	return nil
+}
+
+// Execute carries out a recorded run in this process until it ends or ctx
+// is cancelled (which cancels the run). It is what a detached runner
+// process calls.
+func (l *Local) Execute(ctx context.Context, runDir string) error {
+	r, err := newRunner(l, runDir)
+	if err != nil {
+		return err
+	}
+	r.execute(ctx)
+	return nil
+}
+
+// Wait blocks until a run carried out by this process has finished.
+func (l *Local) Wait(id string) {
+	l.mu.Lock()
+	lr := l.live[id]
+	l.mu.Unlock()
+	if lr != nil {
+		<-lr.done
+	}
+}
+
+// Get returns a run's state.
+func (l *Local) Get(ctx context.Context, id string) (*cluster.Run, error) {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readState(dir)
+	if err != nil {
+		return nil, err
+	}
+	return st.view(), nil
+}
+
+// Watch follows a run's event log from its start until the run ends.
+func (l *Local) Watch(ctx context.Context, id string) (<-chan cluster.Event, error) {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readState(dir)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, eventsFile))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(st.EventsFrom, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	ch := make(chan cluster.Event, 16)
+	go func() {
+		defer close(ch)
+		defer f.Close()
+		rd := bufio.NewReader(f)
+		var partial []byte
+		for {
+			line, err := rd.ReadBytes('\n')
+			if err == nil {
+				line = append(partial, line...)
+				partial = nil
+				var ev cluster.Event
+				if json.Unmarshal(line, &ev) == nil {
+					select {
+					case ch <- ev:
+					case <-ctx.Done():
+						return
+					}
+					if ev.Type == cluster.EventRun && ev.Phase.Done() {
+						return
+					}
+				}
+				continue
+			}
+			partial = append(partial, line...)
+			// At the end of the log: stop if the run can make no more
+			// events (its runner is gone), else wait for the next one.
+			if st, err := readState(dir); err == nil && !st.Phase.Done() && !st.alive() {
+				v := st.view()
+				ch <- cluster.Event{Time: time.Now().UTC(), Run: id, Type: cluster.EventRun, Phase: v.Phase, Message: v.Message}
+				return
+			}
+			if !l.waitEvent(ctx, id) {
+				return
+			}
+		}
+	}()
+	return ch, nil
+}
+
+// waitEvent waits for a run's next event: woken at once for runs of this
+// process, by polling the log for runs of another.
+func (l *Local) waitEvent(ctx context.Context, id string) bool {
+	var wake <-chan struct{}
+	l.mu.Lock()
+	if lr := l.live[id]; lr != nil {
+		lr.r.mu.Lock()
+		wake = lr.r.wake
+		lr.r.mu.Unlock()
+	}
+	l.mu.Unlock()
+	t := time.NewTimer(100 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-t.C:
+	}
+	return true
+}
+
+// Logs writes a step's log, or every step's with each line prefixed
+// "STEP | ", optionally following them until the run ends.
+func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return err
+	}
+	p, err := readPipeline(dir)
+	if err != nil {
+		return err
+	}
+	var steps []string
+	for _, s := range p.Steps {
+		if opts.Step == "" || s.Name == opts.Step {
+			steps = append(steps, s.Name)
+		}
+	}
+	if len(steps) == 0 {
+		return fmt.Errorf("run %s has no step %q", id, opts.Step)
+	}
+	tails := make([]*logTail, len(steps))
+	for i, s := range steps {
+		prefix := ""
+		if opts.Step == "" {
+			prefix = s + " | "
+		}
+		tails[i] = &logTail{path: filepath.Join(dir, logsDir, s+".log"), prefix: prefix}
+	}
+	var mu sync.Mutex
+	out := func(b []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		_, err := w.Write(b)
+		return err
+	}
+	for {
+		for _, t := range tails {
+			if err := t.drain(out, false); err != nil {
+				return err
+			}
+		}
+		if !opts.Follow {
+			break
+		}
+		st, err := readState(dir)
+		if err != nil {
+			return err
+		}
+		if v := st.view(); v.Phase.Done() {
+			for _, t := range tails {
+				if err := t.drain(out, true); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if !l.waitEvent(ctx, id) {
+			return ctx.Err()
+		}
+	}
+	for _, t := range tails {
+		if err := t.drain(out, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// logTail reads a growing log file, whole lines at a time.
+type logTail struct {
+	path    string
+	prefix  string
+	off     int64
+	partial []byte
+}
+
+func (t *logTail) drain(out func([]byte) error, final bool) error {
+	f, err := os.Open(t.path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(t.off, io.SeekStart); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return err
+	}
+	t.off += int64(len(data))
+	data = append(t.partial, data...)
+	t.partial = nil
+	var b []byte
+	for len(data) > 0 {
+		i := strings.IndexByte(string(data), '\n')
+		if i < 0 {
+			if !final {
+				t.partial = data
+				break
+			}
+			i = len(data) - 1
+			data = append(data, '\n')
+		}
+		b = append(b, t.prefix...)
+		b = append(b, data[:i+1]...)
+		data = data[i+1:]
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return out(b)
+}
+
+// Cancel stops a run: in this process directly, else by signalling the
+// process carrying it out. A run whose runner is gone is marked cancelled.
+func (l *Local) Cancel(ctx context.Context, id string) error {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	lr := l.live[id]
+	l.mu.Unlock()
+	if lr != nil {
+		lr.cancel()
+		<-lr.done
+		return nil
+	}
+	st, err := readState(dir)
+	if err != nil {
+		return err
+	}
+	if st.Phase.Done() {
+		return nil
+	}
+	if st.alive() {
+		if err := syscall.Kill(st.RunnerPID, syscall.SIGTERM); err != nil {
+			return fmt.Errorf("cancel %s: signalling its runner (pid %d): %w", id, st.RunnerPID, err)
+		}
+		// The runner stops its steps (grace period included) and records
+		// the outcome; wait for it so the caller sees the final state.
+		deadline := time.Now().Add(l.grace() + 10*time.Second)
+		for time.Now().Before(deadline) {
+			if st, err := readState(dir); err == nil && (st.Phase.Done() || !st.alive()) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		return fmt.Errorf("cancel %s: its runner (pid %d) did not stop in time", id, st.RunnerPID)
+	}
+	// The runner died: record the run as cancelled.
+	st.Phase, st.Message, st.Finished = cluster.Cancelled, "cancelled (its runner had died)", time.Now().UTC()
+	for i := range st.Steps {
+		if !st.Steps[i].Phase.Done() {
+			st.Steps[i].Phase, st.Steps[i].Message = cluster.Cancelled, "cancelled"
+		}
+	}
+	return writeJSON(filepath.Join(dir, stateFile), st)
+}
+
+// Retry reruns the unsucceeded steps of a finished run in place.
+func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readState(dir)
+	if err != nil {
+		return nil, err
+	}
+	v := st.view()
+	if !v.Phase.Done() {
+		return nil, fmt.Errorf("retry %s: %w", id, cluster.ErrRunning)
+	}
+	n := 0
+	for i := range st.Steps {
+		if st.Steps[i].Phase != cluster.Succeeded {
+			st.Steps[i] = cluster.StepStatus{Name: st.Steps[i].Name, Phase: cluster.Pending}
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("retry %s: %w", id, cluster.ErrNothingToDo)
+	}
+	st.Phase, st.Message, st.Finished = cluster.Pending, "", time.Time{}
+	st.RunnerPID, st.RunnerStart = 0, 0
+	// A watcher of the retried run starts from here, not from the events
+	// of the attempt that failed.
+	if fi, err := os.Stat(filepath.Join(dir, eventsFile)); err == nil {
+		st.EventsFrom = fi.Size()
+	}
+	if err := writeJSON(filepath.Join(dir, stateFile), st); err != nil {
+		return nil, err
+	}
+	ev, _ := json.Marshal(cluster.Event{Time: time.Now().UTC(), Run: id, Type: cluster.EventRun, Phase: cluster.Pending, Message: fmt.Sprintf("retrying %d steps", n)})
+	if f, err := os.OpenFile(filepath.Join(dir, eventsFile), os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
+		f.Write(append(ev, '\n'))
+		f.Close()
+	}
+	if err := l.start(dir); err != nil {
+		return nil, err
+	}
+	return st.view(), nil
+}
+
+// List returns the runs under Dir, newest first.
+func (l *Local) List(ctx context.Context, opts cluster.ListOptions) ([]*cluster.Run, error) {
+	entries, err := os.ReadDir(l.Dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var runs []*cluster.Run
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		st, err := readState(filepath.Join(l.Dir, e.Name()))
+		if err != nil {
+			continue // not a run, or one being created
+		}
+		if opts.NotebookID != "" && st.NotebookID != opts.NotebookID {
+			continue
+		}
+		runs = append(runs, st.view())
+	}
+	sort.Slice(runs, func(i, j int) bool { return runs[i].Created.After(runs[j].Created) })
+	return runs, nil
+}
+
+// Delete removes a finished run's records. The cache keeps its own links
+// to the outputs, so cached steps of other runs are unaffected.
+func (l *Local) Delete(ctx context.Context, id string) error {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return err
+	}
+	st, err := readState(dir)
+	if err != nil {
+		return err
+	}
+	if v := st.view(); !v.Phase.Done() {
+		return fmt.Errorf("delete %s: %w (cancel it first)", id, cluster.ErrRunning)
+	}
+	// Rename first, so a half-deleted run is never listed.
+	trash := filepath.Join(l.Dir, ".deleting-"+id)
+	if err := os.Rename(dir, trash); err != nil {
+		return err
+	}
+	return os.RemoveAll(trash)
+}
+
+func runName(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+			b.WriteByte('-')
+		}
+	}
+	n := strings.Trim(b.String(), "-")
+	if len(n) > 40 {
+		n = strings.Trim(n[:40], "-")
+	}
+	if n == "" {
+		n = "run"
+	}
+	return n
+}
+
+func lookPath(p string) (string, error) { return exec.LookPath(p) }
