@@ -253,34 +253,55 @@ func (w *walker) pos(off uint32) (line, col int) {
 	return l + 1, c + 1
 }
 
-// syntaxErrors reports ERROR and MISSING nodes, the first few per cell.
+// maxSyntaxErrors caps the syntax errors reported per cell: after the
+// first few, error recovery mostly reports its own confusion.
+const maxSyntaxErrors = 5
+
+// syntaxErrors reports ERROR and MISSING nodes.
 func (w *walker) syntaxErrors() {
-	const maxErrors = 5
-	count := 0
 	for i := 0; i < len(w.n); {
 		nd := &w.n[i]
 		switch {
 		case nd.sym == symError:
 			w.hasErrors = true
-			if count < maxErrors {
-				w.problemAt(nd.start, "error", "syntax-error", errorMessage(w.src[nd.start:nd.stop]))
-			}
-			count++
+			w.syntaxError(nd.start, errorMessage(w.src[nd.start:nd.stop]))
 			i = int(nd.end)
 			continue
 		case nd.flags&flagMissing != 0:
 			w.hasErrors = true
-			if count < maxErrors {
-				what := w.t.name(nd.sym)
-				if !w.t.isNamed(nd.sym) {
-					what = fmt.Sprintf("%q", what)
-				}
-				w.problemAt(nd.start, "error", "syntax-error", "missing "+what)
+			what := w.t.name(nd.sym)
+			if !w.t.isNamed(nd.sym) {
+				what = fmt.Sprintf("%q", what)
 			}
-			count++
+			w.syntaxError(nd.start, "missing "+what)
 		}
 		i++
 	}
+}
+
+func (w *walker) syntaxError(off uint32, msg string) {
+	if w.errCount < maxSyntaxErrors {
+		w.problemAt(off, "error", "syntax-error", msg)
+	}
+	w.errCount++
+}
+
+// indentOf returns the byte column of node i and whether it is the first
+// thing on its line.
+func (w *walker) indentOf(i int32) (int, bool) {
+	o := int(w.n[i].start)
+	if o > len(w.src) {
+		return 0, false
+	}
+	l := sort.SearchInts(w.lines, o+1) - 1
+	if l < 0 {
+		return 0, false
+	}
+	prefix := w.src[w.lines[l]:o]
+	if l > 0 && strings.HasSuffix(strings.TrimRight(w.src[w.lines[l-1]:w.lines[l]], "\r\n"), "\\") {
+		return len(prefix), false // a backslash continues the line above
+	}
+	return len(prefix), strings.Trim(prefix, " \t\f") == ""
 }
 
 func errorMessage(text string) string {

@@ -201,10 +201,11 @@ func (p *tsParser) parse(src string, buf []tnode) (nodes []tnode, ok bool) {
 // symbolTable maps the grammar's symbol and field ids to the kinds the
 // walker switches on; built once per process and read-only afterwards.
 type symbolTable struct {
-	kinds  []nodeKind
-	named  []bool
-	names  []string
-	fields []fieldKind
+	kinds      []nodeKind
+	named      []bool
+	names      []string
+	fields     []fieldKind
+	fieldNames []string
 }
 
 var symbols = sync.OnceValue(func() *symbolTable {
@@ -222,8 +223,10 @@ var symbols = sync.OnceValue(func() *symbolTable {
 	}
 	nf := int(C.ts_language_field_count(lang))
 	t.fields = make([]fieldKind, nf+1)
+	t.fieldNames = make([]string, nf+1)
 	for i := 1; i <= nf; i++ {
-		t.fields[i] = fieldKinds[C.GoString(C.ts_language_field_name_for_id(lang, C.uint16_t(i)))]
+		t.fieldNames[i] = C.GoString(C.ts_language_field_name_for_id(lang, C.uint16_t(i)))
+		t.fields[i] = fieldKinds[t.fieldNames[i]]
 	}
 	return t
 })

@@ -24,6 +24,7 @@ type walker struct {
 	depth     int
 	tooDeep   bool
 	hasErrors bool
+	errCount  int
 
 	// lambdaFB, when set, is the summary the next lambda walked fills:
 	// that lambda is bound to a module-level name.
@@ -124,11 +125,28 @@ func (w *walker) module() {
 	w.block(0)
 }
 
+// block walks the statements of a module or block. Tree-sitter accepts
+// a statement indented differently from its block, which Python rejects,
+// so block checks that too.
 func (w *walker) block(i int32) {
+	indent := -1
+	if i == 0 {
+		indent = 0
+	}
 	for c := w.first(i); c >= 0; c = w.next(c) {
-		if w.isCode(c) {
-			w.stmt(c)
+		if !w.isCode(c) {
+			continue
 		}
+		if k := w.kind(c); k != kError {
+			if col, first := w.indentOf(c); first {
+				if indent < 0 {
+					indent = col
+				} else if col != indent {
+					w.syntaxError(w.n[c].start, "unexpected indentation")
+				}
+			}
+		}
+		w.stmt(c)
 	}
 }
 

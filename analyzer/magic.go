@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -544,8 +545,9 @@ func (rw *rewriter) assignMagic(i, indent, at int, bang bool) {
 
 // readsPlaceholder builds the Python that replaces an IPython command
 // starting at byte offset at of line l: a tuple holding the names IPython
-// expands in it ({name} or {name.attr…}), each at its original rune
-// column so positions stay right; empty when there are none.
+// expands in it ({name} or {name.attr…}: the root name), each at its
+// original rune column so positions stay right; empty when there are
+// none. $name is left alone: it is far more often a shell variable.
 func readsPlaceholder(l string, at int, empty string) string {
 	type ref struct {
 		name string
@@ -563,11 +565,15 @@ func readsPlaceholder(l string, at int, empty string) string {
 		}
 		if r == '{' && (j == 0 || l[j-1] != '$') {
 			k := j + 1
-			for k < len(l) && (l[k] == '_' || l[k] >= 'a' && l[k] <= 'z' || l[k] >= 'A' && l[k] <= 'Z' || k > j+1 && l[k] >= '0' && l[k] <= '9') {
-				k++
+			for k < len(l) {
+				c, n := utf8.DecodeRuneInString(l[k:])
+				if !(c == '_' || unicode.IsLetter(c) || k > j+1 && unicode.IsDigit(c)) {
+					break
+				}
+				k += n
 			}
 			if name := l[j+1 : k]; name != "" && !isPythonKeyword(name) && len(refs) < 64 {
-				if len(refs) == 0 || col+1 > refs[len(refs)-1].col+len(refs[len(refs)-1].name) {
+				if len(refs) == 0 || col+1 > refs[len(refs)-1].col+utf8.RuneCountInString(refs[len(refs)-1].name) {
 					refs = append(refs, ref{name, col + 1})
 				}
 			}
@@ -591,7 +597,7 @@ func readsPlaceholder(l string, at int, empty string) string {
 			pos++
 		}
 		b.WriteString(r.name)
-		pos += len(r.name)
+		pos += utf8.RuneCountInString(r.name)
 	}
 	if len(refs) == 1 {
 		b.WriteByte(',')

@@ -177,6 +177,8 @@ func (r *runner) schedule(cancelled bool, n int) (launch []*pipelinegen.Step, ch
 				// schedule pass does not launch it again.
 				s.Phase = cluster.Running
 				s.Started = time.Now().UTC()
+				r.emit(cluster.Event{Type: cluster.EventStep, Step: s.Name, Phase: s.Phase})
+				changed = true
 				launch = append(launch, r.steps[s.Name])
 			}
 		}

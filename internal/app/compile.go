@@ -32,7 +32,7 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
   datainsight compile examples/iris.ipynb --scripts build/steps`,
 		Args: exactArgs(1, "one notebook path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, dir, err := compileNotebook(cmd, s, args[0])
+			_, p, dir, err := compileNotebook(cmd, s, args[0])
 			if err != nil {
 				return err
 			}
@@ -69,10 +69,10 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
 
 // compileNotebook reads, analyses and compiles a notebook, printing the
 // analysis' errors when there are any.
-func compileNotebook(cmd *cobra.Command, s *streams, path string) (*pipelinegen.Pipeline, string, error) {
+func compileNotebook(cmd *cobra.Command, s *streams, path string) (*notebook.Notebook, *pipelinegen.Pipeline, string, error) {
 	nb, dir, err := loadNotebook(s, path)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, "", err
 	}
 	an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: dir})
 	for _, d := range an.Diagnostics {
@@ -86,9 +86,9 @@ func compileNotebook(cmd *cobra.Command, s *streams, path string) (*pipelinegen.
 	}
 	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path, NotebookID: id})
 	if err != nil {
-		return nil, "", fmt.Errorf("compile %s: %w", path, err)
+		return nil, nil, "", fmt.Errorf("compile %s: %w", path, err)
 	}
-	return p, dir, nil
+	return nb, p, dir, nil
 }
 
 // writeScripts writes each step's script as STEP.py, plus the runtime.

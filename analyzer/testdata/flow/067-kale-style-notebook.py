@@ -28,7 +28,7 @@ X = data[["a", "b", "ratio"]].to_numpy()
 y = data["label"].to_numpy()
 # %% tags=["block:train", "prev:load_data"]
 # ins: X(prepare) y(prepare)  outs: clf  params: MAX_DEPTH N_ESTIMATORS  after: load_data prepare
-clf = RandomForestClassifier(n_estimators=N_ESTIMATORS, max_depth=MAX_DEPTH)
+clf = RandomForestClassifier(n_estimators=N_ESTIMATORS, max_depth=MAX_DEPTH, random_state=0)
 clf.fit(X, y)
 # %% tags=["block:importances"]
 # ins: clf(train)  outs: -

@@ -1,0 +1,508 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/cluster/local"
+	"github.com/datainsight/datainsight/notebook"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+// runFlags are the flags every run-related command shares: where runs are
+// recorded and which interpreter runs the steps.
+type runFlags struct {
+	runsDir string
+	python  string
+}
+
+func (f *runFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.runsDir, "runs-dir", "", "where local runs are recorded (default $DATAINSIGHT_RUNS_DIR, else .datainsight/runs next to the notebook, or in the current folder)")
+	cmd.Flags().StringVar(&f.python, "python", "", "the Python interpreter for local steps (default $DATAINSIGHT_PYTHON, else python3)")
+}
+
+// backend returns the local backend for a runs directory: the flag, the
+// environment, or .datainsight/runs beside the notebook (or here).
+func (f *runFlags) backend(notebookPath string) *local.Local {
+	dir := f.runsDir
+	if dir == "" {
+		dir = os.Getenv("DATAINSIGHT_RUNS_DIR")
+	}
+	if dir == "" {
+		base := "."
+		if notebookPath != "" && notebookPath != "-" {
+			base = filepath.Dir(notebookPath)
+		}
+		dir = filepath.Join(base, ".datainsight", "runs")
+	}
+	py := f.python
+	if py == "" {
+		py = os.Getenv("DATAINSIGHT_PYTHON")
+	}
+	if py == "" {
+		py = "python3"
+	}
+	return &local.Local{Dir: dir, Python: py}
+}
+
+func newRunCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var backendName, resume string
+	var params []string
+	var detach, asJSON, verbose, noCache bool
+	var parallelism int
+	cmd := &cobra.Command{
+		Use:   "run NOTEBOOK",
+		Short: "Run a notebook as a pipeline (locally by default)",
+		Long: `Run analyses and compiles a notebook and runs it as a pipeline. The embedded
+local backend runs each step as a python3 process in the notebook's folder,
+independent steps in parallel, and records the run under .datainsight/runs
+next to the notebook. run blocks until the run ends, showing each step's
+state; Ctrl-C cancels it.
+
+Steps whose code, parameters, interpreter, inputs and files read are
+unchanged since an earlier run reuse that run's outputs (cache:off or
+--no-cache runs them anyway). --resume RUN starts a new run that reuses
+RUN's unchanged steps.`,
+		Example: `  datainsight run examples/iris.ipynb
+  datainsight run examples/iris.ipynb --param N_ESTIMATORS=200 --param TEST_SIZE=0.2
+  datainsight run examples/iris.ipynb --detach
+  datainsight run examples/iris.ipynb --resume iris-x7k2q`,
+		Args: exactArgs(1, "one notebook path"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if backendName != "local" {
+				if backendName == "argo" {
+					return fmt.Errorf("run --backend argo: not implemented yet")
+				}
+				return usagef("run: unknown backend %q (local or argo)", backendName)
+			}
+			if parallelism < 0 {
+				return usagef("run: --parallelism must be 0 (one per core) or more")
+			}
+			nb, p, _, err := compileNotebook(cmd, s, args[0])
+			if err != nil {
+				return err
+			}
+			overrides, err := pipelinegen.ParseParameterFlags(p, params)
+			if err != nil {
+				return usageError{err}
+			}
+			b := rf.backend(args[0])
+			b.Snapshot = nb.Bytes()
+			if detach {
+				b.Spawn = spawnRunner(b)
+			}
+			r, err := b.Submit(cmd.Context(), p, cluster.SubmitOptions{
+				Parameters: overrides, NoCache: noCache, ResumeFrom: resume, Parallelism: parallelism,
+			})
+			if err != nil {
+				return fmt.Errorf("run %s: %w", args[0], err)
+			}
+			if detach {
+				fmt.Fprintln(s.out, r.ID)
+				return nil
+			}
+			return follow(cmd.Context(), s, b, r.ID, stepNames(p), asJSON, verbose)
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringVar(&backendName, "backend", "local", "where to run: local or argo")
+	cmd.Flags().StringArrayVarP(&params, "param", "p", nil, "override a pipeline parameter: NAME=VALUE (a Python literal; repeatable)")
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "print the run id and return; the run goes on in the background")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON event per line instead of the live view")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "stream the steps' output, each line prefixed with its step")
+	cmd.Flags().BoolVar(&noCache, "no-cache", false, "run every step, even ones whose outputs are cached")
+	cmd.Flags().StringVar(&resume, "resume", "", "reuse the unchanged steps' outputs of this earlier run")
+	cmd.Flags().IntVar(&parallelism, "parallelism", 0, "how many steps may run at once (default: one per core)")
+	return cmd
+}
+
+func stepNames(p *pipelinegen.Pipeline) []string {
+	var names []string
+	for _, st := range p.Steps {
+		names = append(names, st.Name)
+	}
+	return names
+}
+
+// spawnRunner starts the run in a detached process of its own session, so
+// that it survives this one (and its terminal).
+func spawnRunner(b *local.Local) func(runDir string) error {
+	return func(runDir string) error {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		logf, err := os.OpenFile(filepath.Join(runDir, "runner.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer logf.Close()
+		cmd := exec.Command(exe, "__runner", "--python", b.Python, runDir)
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("starting the detached runner: %w", err)
+		}
+		return cmd.Process.Release()
+	}
+}
+
+// newRunnerCmd is the hidden command a detached run executes in.
+func newRunnerCmd(s *streams) *cobra.Command {
+	var python string
+	cmd := &cobra.Command{
+		Use:    "__runner RUN_DIR",
+		Hidden: true,
+		Args:   exactArgs(1, "a run directory"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := filepath.Clean(args[0])
+			b := &local.Local{Dir: filepath.Dir(dir), Python: python}
+			return b.Execute(cmd.Context(), dir)
+		},
+	}
+	cmd.Flags().StringVar(&python, "python", "python3", "")
+	return cmd
+}
+
+// follow shows a run's progress until it ends, then a summary. Ctrl-C
+// cancels the run.
+func follow(ctx context.Context, s *streams, b cluster.Backend, id string, steps []string, asJSON, verbose bool) error {
+	events, err := b.Watch(context.WithoutCancel(ctx), id)
+	if err != nil {
+		return err
+	}
+	var view io.Writer = s.errOut
+	if asJSON {
+		view = s.out
+	}
+	pg := newProgress(view, asJSON, steps)
+	logsDone := make(chan struct{})
+	if verbose {
+		go func() {
+			defer close(logsDone)
+			b.Logs(context.WithoutCancel(ctx), id, cluster.LogOptions{Follow: true}, s.out)
+		}()
+	} else {
+		close(logsDone)
+	}
+	cancelled := false
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				goto done
+			}
+			pg.event(ev)
+		case <-ctx.Done():
+			if !cancelled {
+				cancelled = true
+				fmt.Fprintf(s.errOut, "\ncancelling %s…\n", id)
+				go b.Cancel(context.Background(), id)
+			}
+			ctx = context.Background()
+		}
+	}
+done:
+	pg.close()
+	<-logsDone
+	r, err := b.Get(context.Background(), id)
+	if err != nil {
+		return err
+	}
+	if !asJSON {
+		summary(s.errOut, r)
+	}
+	if r.Phase != cluster.Succeeded {
+		return exitError{exitFailure}
+	}
+	return nil
+}
+
+// summary prints how a run ended: duration, metrics, where the reports
+// are, and what to do about a failure.
+func summary(w io.Writer, r *cluster.Run) {
+	took := ""
+	if !r.Started.IsZero() && !r.Finished.IsZero() {
+		took = " in " + r.Finished.Sub(r.Started).Round(10*time.Millisecond).String()
+	}
+	cached := 0
+	for _, st := range r.Steps {
+		if st.Cached {
+			cached++
+		}
+	}
+	extra := ""
+	if cached > 0 {
+		extra = fmt.Sprintf(" (%d of %d steps cached)", cached, len(r.Steps))
+	}
+	fmt.Fprintf(w, "\nrun %s %s%s%s\n", r.ID, strings.ToLower(string(r.Phase)), took, extra)
+	if r.Message != "" && r.Phase != cluster.Succeeded {
+		fmt.Fprintf(w, "  %s\n", r.Message)
+	}
+	for _, st := range r.Steps {
+		for _, k := range sortedMapKeys(st.Metrics) {
+			fmt.Fprintf(w, "  metric %s.%s = %v\n", st.Name, k, st.Metrics[k])
+		}
+	}
+	for _, st := range r.Steps {
+		if st.Phase == cluster.Failed || st.Phase == cluster.Error {
+			fmt.Fprintf(w, "  step %s failed: %s\n    datainsight logs %s %s\n", st.Name, st.Message, r.ID, st.Name)
+		}
+	}
+	for _, st := range r.Steps {
+		if st.Report != "" {
+			fmt.Fprintf(w, "  reports: %s\n", filepath.Dir(filepath.Dir(st.Report)))
+			break
+		}
+	}
+}
+
+func newRunsCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "runs [NOTEBOOK]",
+		Short: "List runs, newest first",
+		Long: `Runs lists the local runs recorded in the runs directory: all of them, or
+only those of NOTEBOOK (whose runs live next to it).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			nbPath, filter := "", cluster.ListOptions{}
+			if len(args) == 1 {
+				nbPath = args[0]
+				abs, err := filepath.Abs(nbPath)
+				if err != nil {
+					return err
+				}
+				filter.NotebookID = pipelinegen.ShortHash(abs)
+			}
+			runs, err := rf.backend(nbPath).List(cmd.Context(), filter)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if runs == nil {
+					runs = []*cluster.Run{}
+				}
+				return writeJSON(s.out, runs)
+			}
+			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RUN\tNOTEBOOK\tPHASE\tSTEPS\tCREATED\tDURATION")
+			for _, r := range runs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Notebook, r.Phase, stepCounts(r), age(r.Created), duration(r))
+			}
+			return tw.Flush()
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as JSON")
+	return cmd
+}
+
+func stepCounts(r *cluster.Run) string {
+	ok := 0
+	for _, st := range r.Steps {
+		if st.Phase == cluster.Succeeded {
+			ok++
+		}
+	}
+	return fmt.Sprintf("%d/%d", ok, len(r.Steps))
+}
+
+func age(t time.Time) string {
+	d := time.Since(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+func duration(r *cluster.Run) string {
+	if r.Started.IsZero() {
+		return "-"
+	}
+	end := r.Finished
+	if end.IsZero() {
+		end = time.Now()
+	}
+	return end.Sub(r.Started).Round(100 * time.Millisecond).String()
+}
+
+func newLogsCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var followLogs bool
+	cmd := &cobra.Command{
+		Use:   "logs RUN [STEP]",
+		Short: "Print a run's step output",
+		Long: `Logs prints the raw output of one step of a run, or of every step with each
+line prefixed "STEP | ". -f keeps following until the run ends.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts := cluster.LogOptions{Follow: followLogs}
+			if len(args) == 2 {
+				opts.Step = args[1]
+			}
+			return notFoundHint(rf.backend("").Logs(cmd.Context(), args[0], opts, s.out))
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVarP(&followLogs, "follow", "f", false, "keep printing output until the run ends")
+	return cmd
+}
+
+func newCancelCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "cancel RUN",
+		Short: "Cancel a run: its running steps are stopped",
+		Args:  exactArgs(1, "a run id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b := rf.backend("")
+			if err := b.Cancel(cmd.Context(), args[0]); err != nil {
+				return notFoundHint(err)
+			}
+			r, err := b.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "run %s %s\n", r.ID, strings.ToLower(string(r.Phase)))
+			return nil
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}
+
+func newRetryCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var detach, asJSON, verbose bool
+	cmd := &cobra.Command{
+		Use:   "retry RUN",
+		Short: "Rerun the failed and downstream steps of a run, in place",
+		Args:  exactArgs(1, "a run id"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b := rf.backend("")
+			if detach {
+				b.Spawn = spawnRunner(b)
+			}
+			r, err := b.Retry(cmd.Context(), args[0])
+			if err != nil {
+				return notFoundHint(err)
+			}
+			if detach {
+				fmt.Fprintln(s.out, r.ID)
+				return nil
+			}
+			var steps []string
+			for _, st := range r.Steps {
+				steps = append(steps, st.Name)
+			}
+			return follow(cmd.Context(), s, b, r.ID, steps, asJSON, verbose)
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "return at once; the retry goes on in the background")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON event per line")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "stream the steps' output")
+	return cmd
+}
+
+func newDeleteCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	cmd := &cobra.Command{
+		Use:   "delete RUN...",
+		Short: "Delete finished runs and their records",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b := rf.backend("")
+			var errs []error
+			for _, id := range args {
+				if err := b.Delete(cmd.Context(), id); err != nil {
+					errs = append(errs, notFoundHint(err))
+					continue
+				}
+				fmt.Fprintf(s.out, "deleted %s\n", id)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	rf.add(cmd)
+	return cmd
+}
+
+func newPruneCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var olderThan string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "prune --older-than DURATION",
+		Short: "Delete finished runs older than a duration",
+		Example: `  datainsight prune --older-than 7d
+  datainsight prune --older-than 12h --dry-run`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if olderThan == "" {
+				return usagef("prune: --older-than is required (e.g. 7d, 12h)")
+			}
+			d, err := notebook.ParseDuration(olderThan)
+			if err != nil {
+				return usagef("prune: --older-than: %v", err)
+			}
+			b := rf.backend("")
+			runs, err := b.List(cmd.Context(), cluster.ListOptions{})
+			if err != nil {
+				return err
+			}
+			cutoff := time.Now().Add(-time.Duration(d))
+			sort.Slice(runs, func(i, j int) bool { return runs[i].Created.Before(runs[j].Created) })
+			n := 0
+			for _, r := range runs {
+				if !r.Phase.Done() || r.Created.After(cutoff) {
+					continue
+				}
+				if !dryRun {
+					if err := b.Delete(cmd.Context(), r.ID); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(s.out, "deleted %s\n", r.ID)
+				n++
+			}
+			if dryRun {
+				fmt.Fprintf(s.errOut, "%d runs would be deleted (dry run)\n", n)
+			}
+			return nil
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().StringVar(&olderThan, "older-than", "", "delete finished runs created longer ago than this (e.g. 7d, 12h)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only print what would be deleted")
+	return cmd
+}
+
+// notFoundHint adds to a not-found error where runs were looked for.
+func notFoundHint(err error) error {
+	if errors.Is(err, cluster.ErrNotFound) {
+		return fmt.Errorf("%w\n(runs are recorded next to the notebook: use --runs-dir or DATAINSIGHT_RUNS_DIR, or run this from the notebook's folder)", err)
+	}
+	return err
+}
