@@ -262,8 +262,8 @@ func (w *walker) fileAction(write bool, p int32) {
 		return
 	}
 	s, ok := w.stringValue(p)
-	if !ok {
-		return
+	if !ok || s == "" {
+		return // no file is called ""
 	}
 	// In a function or lambda the file is not touched now: it is part of
 	// the enclosing definition's summary, in source order.
