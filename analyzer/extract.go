@@ -14,11 +14,12 @@ import (
 // tree-sitter parser and reusable buffers, so it is not safe for
 // concurrent use: extractAll gives each worker its own.
 type extractor struct {
-	ts      *tsParser
-	nodes   []tnode
-	lines   []int
-	intern  map[string]string
-	cleanup runtime.Cleanup
+	ts       *tsParser
+	nodes    []tnode
+	lines    []int
+	colTable []int32
+	intern   map[string]string
+	cleanup  runtime.Cleanup
 }
 
 func newExtractor() *extractor {
@@ -128,7 +129,9 @@ func (e *extractor) extractCell(src, nbLang string) *cellFacts {
 	w := &walker{
 		t: symbols(), src: ipy.text, n: nodes, cf: cf, ipy: &ipy,
 		lines: e.lines, intern: e.intern, noBindAll: noBindAll,
+		colLine: -1, colTable: e.colTable[:0],
 	}
+	defer func() { e.colTable = w.colTable[:0] }()
 	for _, p := range ipy.problems {
 		p.Line, p.Col = p.Line+1, ipy.origCol(p.Line, p.Col)+1
 		cf.Problems = append(cf.Problems, p)
@@ -246,11 +249,56 @@ func (w *walker) pos(off uint32) (line, col int) {
 	if l < 0 {
 		l = 0
 	}
-	c := utf8.RuneCountInString(w.src[w.lines[l]:o])
+	c := w.runeCol(l, o)
 	if len(w.ipy.shifts) > 0 {
 		c = w.ipy.origCol(l, c)
 	}
 	return l + 1, c + 1
+}
+
+// runeCol counts the characters between the start of line l and byte
+// offset o. Positions arrive roughly in order, so the last line's answer
+// is cached: ASCII lines need no counting, and other long lines get a
+// table, so that a long line with many names stays linear.
+func (w *walker) runeCol(l, o int) int {
+	start := w.lines[l]
+	if l != w.colLine {
+		w.colLine, w.colTable = l, w.colTable[:0]
+		end := len(w.src)
+		if l+1 < len(w.lines) {
+			end = w.lines[l+1]
+		}
+		w.colASCII = true
+		for i := start; i < end; i++ {
+			if w.src[i] >= utf8.RuneSelf {
+				w.colASCII = false
+				break
+			}
+		}
+		if !w.colASCII && end-start > 256 {
+			// table[b] is the character count before byte b, counting
+			// as utf8.RuneCountInString does (an invalid byte is one).
+			n := int32(0)
+			for i := start; i < end; {
+				_, size := utf8.DecodeRuneInString(w.src[i:end])
+				w.colTable = append(w.colTable, n)
+				for k := 1; k < size; k++ {
+					w.colTable = append(w.colTable, n+1)
+				}
+				n++
+				i += size
+			}
+			w.colTable = append(w.colTable, n)
+		}
+	}
+	switch {
+	case w.colASCII:
+		return o - start
+	case len(w.colTable) > 0 && o-start < len(w.colTable):
+		return int(w.colTable[o-start])
+	default:
+		return utf8.RuneCountInString(w.src[start:o])
+	}
 }
 
 // maxSyntaxErrors caps the syntax errors reported per cell: after the
@@ -264,7 +312,8 @@ func (w *walker) syntaxErrors() {
 		switch {
 		case nd.sym == symError:
 			w.hasErrors = true
-			w.syntaxError(nd.start, errorMessage(w.src[nd.start:nd.stop]))
+			text := w.src[nd.start:nd.stop]
+			w.syntaxError(nd.start, func() string { return errorMessage(text) })
 			i = int(nd.end)
 			continue
 		case nd.flags&flagMissing != 0:
@@ -273,15 +322,15 @@ func (w *walker) syntaxErrors() {
 			if !w.t.isNamed(nd.sym) {
 				what = fmt.Sprintf("%q", what)
 			}
-			w.syntaxError(nd.start, "missing "+what)
+			w.syntaxError(nd.start, func() string { return "missing " + what })
 		}
 		i++
 	}
 }
 
-func (w *walker) syntaxError(off uint32, msg string) {
+func (w *walker) syntaxError(off uint32, msg func() string) {
 	if w.errCount < maxSyntaxErrors {
-		w.problemAt(off, "error", "syntax-error", msg)
+		w.problemAt(off, "error", "syntax-error", msg())
 	}
 	w.errCount++
 }
@@ -297,11 +346,16 @@ func (w *walker) indentOf(i int32) (int, bool) {
 	if l < 0 {
 		return 0, false
 	}
-	prefix := w.src[w.lines[l]:o]
-	if l > 0 && strings.HasSuffix(strings.TrimRight(w.src[w.lines[l-1]:w.lines[l]], "\r\n"), "\\") {
-		return len(prefix), false // a backslash continues the line above
+	start := w.lines[l]
+	for j := o - 1; j >= start; j-- {
+		if c := w.src[j]; c != ' ' && c != '\t' && c != '\f' {
+			return o - start, false
+		}
 	}
-	return len(prefix), strings.Trim(prefix, " \t\f") == ""
+	if l > 0 && strings.HasSuffix(strings.TrimRight(w.src[w.lines[l-1]:w.lines[l]], "\r\n"), "\\") {
+		return o - start, false // a backslash continues the line above
+	}
+	return o - start, true
 }
 
 func errorMessage(text string) string {

@@ -25,6 +25,8 @@ extern const TSLanguage *tree_sitter_python(void);
 extern TSParser *ts_parser_new(void);
 extern void ts_parser_delete(TSParser *self);
 extern bool ts_parser_set_language(TSParser *self, const TSLanguage *language);
+extern void ts_parser_set_timeout_micros(TSParser *self, uint64_t timeout_micros);
+extern void ts_parser_reset(TSParser *self);
 extern TSTree *ts_parser_parse_string(TSParser *self, const TSTree *old_tree, const char *string, uint32_t length);
 extern void ts_tree_delete(TSTree *self);
 extern TSNode ts_tree_root_node(const TSTree *self);
@@ -70,9 +72,12 @@ static TSParser *di_parser_new(void) {
 	return p;
 }
 
-static TSTree *di_parse(TSParser *p, const char *src, uint32_t len) {
+static TSTree *di_parse(TSParser *p, const char *src, uint32_t len, uint64_t timeout_micros) {
 	if (len == 0) src = "";
-	return ts_parser_parse_string(p, 0, src, len);
+	ts_parser_set_timeout_micros(p, timeout_micros);
+	TSTree *t = ts_parser_parse_string(p, 0, src, len);
+	if (!t) ts_parser_reset(p); // a timed-out parse would otherwise resume
+	return t;
 }
 
 // di_walk copies the tree in preorder into out (up to cap nodes) and returns
@@ -121,6 +126,7 @@ import "C"
 import (
 	"math"
 	"sync"
+	"time"
 	"unsafe"
 
 	// The tree-sitter runtime (package sitter) and the Python grammar are
@@ -155,6 +161,10 @@ const (
 	symError    = math.MaxUint16 // tree-sitter's ts_builtin_sym_error
 )
 
+// parseTimeout bounds one cell's parse, so that no input can stall an
+// analysis; real cells parse in well under a millisecond per kilobyte.
+const parseTimeout = 10 * time.Second
+
 // tsParser owns one C parser: not safe for concurrent use.
 type tsParser struct {
 	p *C.TSParser
@@ -177,7 +187,7 @@ func (p *tsParser) parse(src string, buf []tnode) (nodes []tnode, ok bool) {
 	if p.p == nil || int64(len(src)) > math.MaxUint32 {
 		return buf[:0], false
 	}
-	tree := C.di_parse(p.p, (*C.char)(unsafe.Pointer(unsafe.StringData(src))), C.uint32_t(len(src)))
+	tree := C.di_parse(p.p, (*C.char)(unsafe.Pointer(unsafe.StringData(src))), C.uint32_t(len(src)), C.uint64_t(parseTimeout.Microseconds()))
 	if tree == nil {
 		return buf[:0], false
 	}

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	sitter "github.com/smacker/go-tree-sitter"
 	"github.com/smacker/go-tree-sitter/python"
@@ -277,6 +278,31 @@ func TestExtractEdgeCases(t *testing.T) {
 	got := render(e.extract("x = 1\r\ny = x\r\n", "python"))
 	if want := []string{"1:write x", "2:read x", "2:write y"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("CRLF: got %q, want %q", got, want)
+	}
+
+	// Columns on a long non-ASCII line (counted from a table) match
+	// counting characters directly.
+	line := `x = "` + strings.Repeat("é", 300) + `"`
+	for i := range 40 {
+		line += fmt.Sprintf("; a%d = b%d", i, i)
+	}
+	cf0 := e.extract(line, "python")
+	if len(cf0.Actions) != 81 {
+		t.Fatalf("long line: %d actions", len(cf0.Actions))
+	}
+	for _, a := range cf0.Actions[1:] {
+		idx := -1
+		for _, after := range []string{" ", ";"} {
+			if k := strings.Index(line, " "+a.Name+after); k >= 0 {
+				idx = k + 1
+			}
+		}
+		if strings.HasSuffix(line, " "+a.Name) {
+			idx = len(line) - len(a.Name)
+		}
+		if want := utf8.RuneCountInString(line[:idx]) + 1; a.Col != want {
+			t.Errorf("long line: %s at col %d, want %d", a.Name, a.Col, want)
+		}
 	}
 
 	// Nesting beyond the walker's bound is reported, not a crash.

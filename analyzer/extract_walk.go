@@ -1,6 +1,10 @@
 package analyzer
 
-import "strings"
+import (
+	"slices"
+	"sort"
+	"strings"
+)
 
 // maxDepth bounds the walker's recursion. CPython rejects far shallower
 // nesting, so a deeper cell is a syntax error anyway; the bound keeps a
@@ -25,6 +29,11 @@ type walker struct {
 	tooDeep   bool
 	hasErrors bool
 	errCount  int
+
+	// The line whose characters runeCol counted last.
+	colLine  int
+	colASCII bool
+	colTable []int32
 
 	// lambdaFB, when set, is the summary the next lambda walked fills:
 	// that lambda is bound to a module-level name.
@@ -142,7 +151,7 @@ func (w *walker) block(i int32) {
 				if indent < 0 {
 					indent = col
 				} else if col != indent {
-					w.syntaxError(w.n[c].start, "unexpected indentation")
+					w.syntaxError(w.n[c].start, func() string { return "unexpected indentation" })
 				}
 			}
 		}
@@ -178,13 +187,9 @@ func (w *walker) stmt(i int32) {
 
 // onNoBindLine reports a statement on a %timeit line.
 func (w *walker) onNoBindLine(i int32) bool {
-	line, _ := w.pos(w.n[i].start)
-	for _, l := range w.ipy.noBind {
-		if l+1 == line {
-			return true
-		}
-	}
-	return false
+	line := sort.SearchInts(w.lines, int(w.n[i].start)+1) - 1
+	_, found := slices.BinarySearch(w.ipy.noBind, line)
+	return found
 }
 
 func (w *walker) stmtKind(i int32) {

@@ -437,6 +437,13 @@ func (g *graph) call(st *stepRun, a action) {
 				g.mutate(st, args[p], a)
 			}
 		}
+		for _, fa := range fn.Files {
+			fa.Line, fa.Col = a.Line, a.Col
+			g.apply(st, nil, fa)
+		}
+		if fn.Dynamic {
+			g.apply(st, nil, action{Kind: actDynamic, Line: a.Line, Col: a.Col})
+		}
 		for _, c := range fn.Calls {
 			visit(c, nil)
 		}

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -122,6 +123,9 @@ func rewriteIPython(src string, magic *cellMagic) ipySource {
 		start = magic.line + 1
 	}
 	rw.transform(start)
+	// Each pass went down the lines: a stable sort by line keeps the order
+	// the shifts were applied in within a line.
+	slices.SortStableFunc(rw.shifts, func(a, b colShift) int { return a.line - b.line })
 	return ipySource{
 		text:     strings.Join(rw.lines, "\n"),
 		shifts:   rw.shifts,
@@ -153,10 +157,11 @@ func (rw *rewriter) removePrefix(i, at, n int) {
 
 // origCol maps a 0-based rune column of rewritten line i to the original.
 func (s *ipySource) origCol(line, col int) int {
-	for k := len(s.shifts) - 1; k >= 0; k-- {
-		sh := s.shifts[k]
-		if sh.line == line && col >= sh.at {
-			col += sh.n
+	// shifts are sorted by line, in the order applied within a line.
+	k, _ := slices.BinarySearchFunc(s.shifts, line+1, func(sh colShift, l int) int { return sh.line - l })
+	for k--; k >= 0 && s.shifts[k].line == line; k-- {
+		if col >= s.shifts[k].at {
+			col += s.shifts[k].n
 		}
 	}
 	return col

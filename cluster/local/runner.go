@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -371,6 +372,8 @@ func (t *tailBuffer) Bytes() []byte {
 	return append([]byte(nil), t.buf...)
 }
 
+var runtimeFailRE = regexp.MustCompile(`^datainsight: step \S+ failed in [0-9.]+ s: (.+)$`)
+
 // lastLine returns the last non-empty line of a step's output: the
 // runtime ends a failed step with a line saying why.
 func lastLine(out []byte, fallback string) string {
@@ -383,6 +386,10 @@ func lastLine(out []byte, fallback string) string {
 	}
 	if last == "" {
 		return fallback
+	}
+	// The runtime's closing line repeats the step's name and time.
+	if m := runtimeFailRE.FindStringSubmatch(last); m != nil {
+		last = m[1]
 	}
 	if len(last) > 300 {
 		last = last[:300] + "…"

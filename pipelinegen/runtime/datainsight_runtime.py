@@ -278,8 +278,12 @@ class _AtomicFile:
             self._thread.join()
             self._queue = None
 
-    def commit(self):
-        """fsync, rename into place, fsync the directory; returns (size, checksum)."""
+    def commit(self, sync_dir=True):
+        """fsync, rename into place, fsync the directory; returns (size, checksum).
+
+        sync_dir=False leaves the directory fsync to the caller, who may
+        make several renames durable with one (the manifest comes after).
+        """
         try:
             self._flush_buf()
             if self._queue is not None:
@@ -292,7 +296,8 @@ class _AtomicFile:
         except BaseException:
             self.abort()
             raise
-        _fsync_dir(os.path.dirname(self.path) or ".")
+        if sync_dir:
+            _fsync_dir(os.path.dirname(self.path) or ".")
         return self._size, "sha256:" + self._hash.hexdigest()
 
     def abort(self):
@@ -326,7 +331,7 @@ def _hash_file(path):
     return size, "sha256:" + h.hexdigest()
 
 
-def _commit_path(tmp, path):
+def _commit_path(tmp, path, sync_dir=True):
     """Commit a file that a library wrote by path (xgboost, keras, parquet)."""
     size, checksum = _hash_file(tmp)
     fd = os.open(tmp, os.O_RDONLY)
@@ -335,7 +340,8 @@ def _commit_path(tmp, path):
     finally:
         os.close(fd)
     os.replace(tmp, path)
-    _fsync_dir(os.path.dirname(path) or ".")
+    if sync_dir:
+        _fsync_dir(os.path.dirname(path) or ".")
     return size, checksum
 
 
@@ -681,11 +687,13 @@ def _try_import(module):
         return False
 
 
-def save_value(directory, name, value, cell=None, context=None):
+def save_value(directory, name, value, cell=None, context=None, sync_dir=True):
     """Save value as directory/<name>.<ext>; returns its manifest entry.
 
     Raises MarshalError naming the value, its type, the cell that defined it
-    and the reason when it cannot be saved.
+    and the reason when it cannot be saved. With sync_dir=False the caller
+    must fsync directory before it relies on the rename (Step.save does,
+    once, before writing the manifest).
     """
     ctx = context or _Context()
     label = _type_label(value)
@@ -728,7 +736,7 @@ def save_value(directory, name, value, cell=None, context=None):
                                                               os.path.basename(path)))
                 try:
                     path_writers[fmt](tmp, value, entry)
-                    size, checksum = _commit_path(tmp, path)
+                    size, checksum = _commit_path(tmp, path, sync_dir)
                 except BaseException:
                     try:
                         os.unlink(tmp)
@@ -742,7 +750,7 @@ def save_value(directory, name, value, cell=None, context=None):
                 except BaseException:
                     f.abort()
                     raise
-                size, checksum = f.commit()
+                size, checksum = f.commit(sync_dir)
         except _NeedsDill as e:
             if fmt == "dill":  # cannot happen: dill's pickler has no detector
                 raise
@@ -1630,7 +1638,7 @@ class Step:
                 continue
             started = time.perf_counter()
             try:
-                entry = save_value(self.dir, name, namespace[name], cell=cell, context=ctx)
+                entry = save_value(self.dir, name, namespace[name], cell=cell, context=ctx, sync_dir=False)
             except MarshalError as e:
                 errors.append(e)
                 continue
@@ -1647,6 +1655,7 @@ class Step:
                 self._fail(EXIT_MARSHAL_FAILED, e)
             return
         try:
+            _fsync_dir(self.dir)  # every value's rename is durable before the manifest names it
             _write_manifest(self.dir, self._entries, {
                 "step": self.name, "run": self.run_id, "notebook": self.notebook,
                 "python": "%d.%d.%d" % sys.version_info[:3],
