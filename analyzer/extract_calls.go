@@ -292,14 +292,11 @@ var moduleLocks = map[string]bool{
 // valueOf says what kind of value expression v evaluates to, where that
 // matters for marshalling or file paths.
 func (w *walker) valueOf(v int32) (valueKind, string) {
+	v = w.unparen(v)
 	if v < 0 {
 		return valOther, ""
 	}
 	switch w.kind(v) {
-	case kParenExpr:
-		if c := w.firstCode(v); c >= 0 && w.nextCode(c) < 0 {
-			return w.valueOf(c)
-		}
 	case kLambda:
 		return valLambda, ""
 	case kGenExpr:
@@ -337,19 +334,34 @@ func (w *walker) valueOf(v int32) (valueKind, string) {
 	return valOther, ""
 }
 
+// unparen strips parentheses around a single expression.
+func (w *walker) unparen(i int32) int32 {
+	for i >= 0 && w.kind(i) == kParenExpr {
+		c := w.firstCode(i)
+		if c < 0 || w.nextCode(c) >= 0 {
+			return i
+		}
+		i = c
+	}
+	return i
+}
+
 // stringValue returns the value of a plain string literal (not an
 // f-string or bytes), also implicitly concatenated ones.
 func (w *walker) stringValue(i int32) (string, bool) {
+	i = w.unparen(i)
+	if i < 0 {
+		return "", false
+	}
 	switch w.kind(i) {
-	case kParenExpr:
-		if c := w.firstCode(i); c >= 0 && w.nextCode(c) < 0 {
-			return w.stringValue(c)
-		}
 	case kConcatString:
 		var b strings.Builder
 		for c := w.first(i); c >= 0; c = w.next(c) {
 			if !w.isCode(c) {
 				continue
+			}
+			if w.kind(c) != kString {
+				return "", false
 			}
 			s, ok := w.stringValue(c)
 			if !ok {

@@ -50,7 +50,7 @@ func (w *walker) kind(i int32) nodeKind { return w.t.kind(w.n[i].sym) }
 func (w *walker) fieldOf(i int32) fieldKind { return w.t.field(w.n[i].field) }
 
 func (w *walker) first(i int32) int32 {
-	if j := i + 1; int(j) < len(w.n) && w.n[j].parent == i {
+	if j := i + 1; i >= 0 && int(j) < len(w.n) && w.n[j].parent == i {
 		return j
 	}
 	return -1
@@ -75,6 +75,9 @@ func (w *walker) firstCode(i int32) int32 {
 }
 
 func (w *walker) nextCode(i int32) int32 {
+	if i < 0 {
+		return -1
+	}
 	for c := w.next(i); c >= 0; c = w.next(c) {
 		if w.isCode(c) {
 			return c
@@ -171,6 +174,9 @@ func (w *walker) condBlock(i int32) {
 }
 
 func (w *walker) stmt(i int32) {
+	if i < 0 {
+		return
+	}
 	if !w.enter(i) {
 		w.leave()
 		return
@@ -307,7 +313,7 @@ func (w *walker) expr(i int32) {
 		saved := w.cond
 		w.cond = true
 		w.expr(body)
-		for c := w.nextCode(test); test >= 0 && c >= 0; c = w.nextCode(c) {
+		for c := w.nextCode(test); c >= 0; c = w.nextCode(c) {
 			w.expr(c)
 		}
 		w.cond = saved
@@ -317,7 +323,7 @@ func (w *walker) expr(i int32) {
 		w.expr(l)
 		saved := w.cond
 		w.cond = true
-		for c := w.nextCode(l); l >= 0 && c >= 0; c = w.nextCode(c) {
+		for c := w.nextCode(l); c >= 0; c = w.nextCode(c) {
 			w.expr(c)
 		}
 		w.cond = saved
@@ -663,6 +669,11 @@ func (w *walker) augAssign(i int32) {
 }
 
 func (w *walker) delTarget(i int32) {
+	if !w.enter(i) {
+		w.leave()
+		return
+	}
+	defer w.leave()
 	switch w.kind(i) {
 	case kIdentifier:
 		w.bind(w.scope, i, uDel, valOther, "")
@@ -901,13 +912,13 @@ func (w *walker) pattern(i int32) {
 				w.expr(cls)
 			}
 		}
-		for c := w.nextCode(cls); cls >= 0 && c >= 0; c = w.nextCode(c) {
+		for c := w.nextCode(cls); c >= 0; c = w.nextCode(c) {
 			w.pattern(c)
 		}
 	case kKeywordPattern:
 		// name=pattern: the name is an attribute of the subject.
 		k := w.firstCode(i)
-		for c := w.nextCode(k); k >= 0 && c >= 0; c = w.nextCode(c) {
+		for c := w.nextCode(k); c >= 0; c = w.nextCode(c) {
 			w.pattern(c)
 		}
 	case kDictPattern:

@@ -292,7 +292,9 @@ func (r *runner) exec(ctx context.Context, s *pipelinegen.Step, attempt int) (in
 	cmd.Env = append(os.Environ(), r.env(s)...)
 	// Its own process group, so that cancelling also stops what the step
 	// started (shell lines, subprocesses): no orphans.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the runner itself dies, its steps die with it rather
+	// than run on unsupervised.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return -1, fmt.Sprintf("cannot start %s: %v", r.st.Python, err)
 	}

@@ -117,7 +117,8 @@ func newRunID(name string) string {
 
 // processStart returns a process's start time in clock ticks since boot
 // (field 22 of /proc/PID/stat), which tells a live runner from a new
-// process that reused its pid.
+// process that reused its pid. A zombie (dead, not yet reaped) is not
+// running: ok is false.
 func processStart(pid int) (uint64, bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -130,7 +131,7 @@ func processStart(pid int) (uint64, bool) {
 		return 0, false
 	}
 	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 20 {
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
 		return 0, false
 	}
 	v, err := strconv.ParseUint(f[19], 10, 64)
@@ -146,7 +147,10 @@ func (st *state) alive() bool {
 		return false
 	}
 	start, ok := processStart(st.RunnerPID)
-	return !ok || st.RunnerStart == 0 || start == st.RunnerStart
+	if !ok {
+		return false
+	}
+	return st.RunnerStart == 0 || start == st.RunnerStart
 }
 
 // view returns the run as users see it: a run whose runner died while it

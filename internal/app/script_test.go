@@ -2,11 +2,17 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -27,7 +33,10 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": cmdExits,
+			"exits":      cmdExits,
+			"waitfile":   cmdWaitFile,
+			"noproc":     cmdNoProc,
+			"killrunner": cmdKillRunner,
 		},
 		UpdateScripts: os.Getenv("UPDATE_GOLDEN") != "",
 	})
@@ -66,5 +75,75 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Stderr().Write(stderr.Bytes())
 	if got != want {
 		ts.Fatalf("exit code %d, want %d\nstderr: %s", got, want, stderr.String())
+	}
+}
+
+// cmdWaitFile waits (up to 30s) until a file matching a glob contains a
+// match of a regular expression:
+//
+//	waitfile runs/*/run.json '"phase": "Running"'
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile GLOB REGEXP")
+	}
+	re := regexp.MustCompile(args[1])
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		paths, _ := filepath.Glob(ts.MkAbs(args[0]))
+		for _, p := range paths {
+			if data, err := os.ReadFile(p); err == nil && re.Match(data) {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("no file matching %s contains %q after 30s", args[0], args[1])
+}
+
+// cmdNoProc fails if a process whose command line contains the text is
+// running (after a short grace for exits in flight).
+func cmdNoProc(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: noproc TEXT")
+	}
+	text := ts.MkAbs(args[0])
+	var found string
+	for i := 0; i < 40; i++ {
+		found = ""
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			if data, err := os.ReadFile(p); err == nil && strings.Contains(string(data), text) {
+				found = p + ": " + strings.ReplaceAll(string(data), "\x00", " ")
+			}
+		}
+		if found == "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("a process is still running: %s", found)
+}
+
+// cmdKillRunner SIGKILLs the runner process of a local run, as a crash
+// would, and waits for it to be gone.
+func cmdKillRunner(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: killrunner RUN_DIR")
+	}
+	data, err := os.ReadFile(filepath.Join(ts.MkAbs(args[0]), "run.json"))
+	ts.Check(err)
+	var st struct {
+		PID int `json:"runner_pid"`
+	}
+	ts.Check(json.Unmarshal(data, &st))
+	if st.PID == 0 {
+		ts.Fatalf("run has no runner pid")
+	}
+	ts.Check(syscall.Kill(st.PID, syscall.SIGKILL))
+	for i := 0; i < 100; i++ {
+		if syscall.Kill(st.PID, 0) != nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

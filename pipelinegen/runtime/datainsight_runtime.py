@@ -25,7 +25,16 @@ step that passes ints must not pay for numpy, and a value whose type comes
 from a module that is not imported yet cannot be an instance of it.
 
 Exit status of a step: 0 success, 1 a cell failed, 2 a value, its manifest
-or a parameter could not be handled.
+or a parameter could not be handled. After a failure the remaining calls
+are no-ops and finish() writes the report; should the script end without
+finish(), an atexit hook still writes it and exits with the failure status.
+
+IPython syntax, as the generator rewrites it: `!cmd` -> sh(cmd), `x = !cmd`
+-> getoutput(cmd), `%%capture NAME` -> `with capture(args) as NAME:`,
+`%env` -> setenv(arg), `%cd` -> chdir(arg), other magics ->
+line_magic(name, line, globals()) / run_cell_magic(name, line, body,
+globals()), which need IPython. Commands expand {expr} and $name as IPython
+does.
 
 Environment: DATAINSIGHT_MARSHAL_ROOT, DATAINSIGHT_RUN_ID,
 DATAINSIGHT_PARAM_<name> (a Python literal), DATAINSIGHT_VERIFY=1 (check
@@ -1422,6 +1431,7 @@ class Step:
         os.makedirs(self.dir, exist_ok=True)
         if created:
             _fsync_dir(os.path.dirname(self.dir))
+            _fsync_dir(self.root)
         # A retried or re-run step starts clean: its old manifest must not
         # describe values that are about to be replaced, and temporary files
         # of a killed attempt are garbage.
