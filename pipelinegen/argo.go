@@ -1,6 +1,7 @@
 package pipelinegen
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -46,6 +47,9 @@ type WorkflowOptions struct {
 	// NotebookDir is the notebook's folder as the notebook server sees it;
 	// with a "pvc" workspace, steps run there.
 	NotebookDir string
+	// RuntimeConfigMap names the ConfigMap holding the runtime (default:
+	// RuntimeConfigMap(), named after the runtime's content).
+	RuntimeConfigMap string
 	// ArtifactRepository says an artifact repository is configured, so step
 	// reports and metrics become output artifacts. Without one, Argo fails
 	// every step that declares artifacts.
@@ -114,7 +118,11 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 		spec.Arguments.Parameters = append(spec.Arguments.Parameters, wfv1.Parameter{Name: prm.Name, Value: wfv1.AnyStringPtr(prm.Default)})
 	}
 
-	mounts, err := volumes(p, spec)
+	cm := opts.RuntimeConfigMap
+	if cm == "" {
+		cm = RuntimeConfigMap()
+	}
+	mounts, err := volumes(p, spec, cm)
 	if err != nil {
 		return nil, err
 	}
@@ -138,12 +146,44 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 	return wf, nil
 }
 
-// YAML marshals a workflow deterministically (sorted keys, no status).
+// YAML marshals a workflow deterministically (sorted keys), without the
+// empty status and creation timestamps a new object has.
 func YAML(wf *wfv1.Workflow) ([]byte, error) {
-	return yaml.Marshal(wf)
+	js, err := json.Marshal(wf)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(js, &doc); err != nil {
+		return nil, err
+	}
+	delete(doc, "status")
+	dropTimestamps(doc)
+	return yaml.Marshal(doc)
 }
 
-func volumes(p *Pipeline, spec *wfv1.WorkflowSpec) ([]apiv1.VolumeMount, error) {
+// dropTimestamps removes every null creationTimestamp and empty status
+// that the API types marshal for objects not yet created.
+func dropTimestamps(v any) {
+	switch t := v.(type) {
+	case map[string]any:
+		if ts, ok := t["creationTimestamp"]; ok && ts == nil {
+			delete(t, "creationTimestamp")
+		}
+		if st, ok := t["status"].(map[string]any); ok && len(st) == 0 {
+			delete(t, "status")
+		}
+		for _, c := range t {
+			dropTimestamps(c)
+		}
+	case []any:
+		for _, c := range t {
+			dropTimestamps(c)
+		}
+	}
+}
+
+func volumes(p *Pipeline, spec *wfv1.WorkflowSpec, runtimeConfigMap string) ([]apiv1.VolumeMount, error) {
 	s := p.Settings
 	m := s.Marshal
 	if m == nil {
@@ -167,7 +207,7 @@ func volumes(p *Pipeline, spec *wfv1.WorkflowSpec) ([]apiv1.VolumeMount, error) 
 	}
 	mode := int32(0o444)
 	spec.Volumes = append(spec.Volumes, apiv1.Volume{Name: runtimeVol, VolumeSource: apiv1.VolumeSource{
-		ConfigMap: &apiv1.ConfigMapVolumeSource{LocalObjectReference: apiv1.LocalObjectReference{Name: RuntimeConfigMap()}, DefaultMode: &mode},
+		ConfigMap: &apiv1.ConfigMapVolumeSource{LocalObjectReference: apiv1.LocalObjectReference{Name: runtimeConfigMap}, DefaultMode: &mode},
 	}})
 	for i, v := range s.Volumes {
 		name := fmt.Sprintf("volume-%d", i)

@@ -50,7 +50,9 @@ func TestGoldenWorkflows(t *testing.T) {
 					t.Fatalf("options.json: %v", err)
 				}
 			}
-			wf := compileText(t, string(get("notebook.py")), WorkflowOptions{NotebookDir: opts.NotebookDir, ArtifactRepository: opts.ArtifactRepository})
+			// A fixed runtime ConfigMap name keeps the goldens stable when
+			// the runtime changes (its real name is its content's hash).
+			wf := compileText(t, string(get("notebook.py")), WorkflowOptions{NotebookDir: opts.NotebookDir, ArtifactRepository: opts.ArtifactRepository, RuntimeConfigMap: "datainsight-runtime"})
 			got, err := YAML(wf)
 			if err != nil {
 				t.Fatal(err)
@@ -209,5 +211,22 @@ func TestCompileRefusesNotebookWithErrors(t *testing.T) {
 	_, err := Compile(nb, an, Options{NotebookPath: "x.ipynb"})
 	if err == nil || !strings.Contains(err.Error(), "undefined") && !strings.Contains(err.Error(), "nope") {
 		t.Errorf("err = %v, want the undefined name named", err)
+	}
+}
+
+func TestRuntimeConfigMapIsContentAddressed(t *testing.T) {
+	name := RuntimeConfigMap()
+	if !strings.HasPrefix(name, "datainsight-runtime-") || name != "datainsight-runtime-"+ShortHash(string(RuntimeSource())) {
+		t.Errorf("RuntimeConfigMap() = %q", name)
+	}
+	wf := compileText(t, "# %% tags=[\"block:a\"]\nx = 1\n", WorkflowOptions{})
+	found := false
+	for _, v := range wf.Spec.Volumes {
+		if v.ConfigMap != nil && v.ConfigMap.Name == name {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the workflow does not mount ConfigMap %s", name)
 	}
 }
