@@ -20,7 +20,7 @@ deps:
 	hack/install-deps.sh
 
 run: deps build
-	bin/datainsight analyze $(EXAMPLE)
+	bin/datainsight run $(EXAMPLE) --python $(PYTHON)
 
 test: deps
 	$(GO) vet ./...

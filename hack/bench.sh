@@ -35,3 +35,7 @@ if [ -x hack/bench-marshal.sh ]; then
   echo "## marshalling throughput (1 GiB float64 array vs the disk)"
   hack/bench-marshal.sh
 fi
+
+echo
+echo "## local backend"
+hack/bench-local.sh
