@@ -1,0 +1,531 @@
+// Package argo runs compiled pipelines as Argo Workflows on Kubernetes,
+// through client-go and Argo's clientset. Everything about a run lives in
+// the cluster — the Workflow's labels, annotations and status — so a
+// restarted CLI or sidecar loses nothing. The namespace is fixed when the
+// backend is made: no pipeline or request can choose another.
+package argo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	wfclient "github.com/argoproj/argo-workflows/v3/pkg/client/clientset/versioned"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+var _ cluster.Backend = (*Argo)(nil)
+
+// Annotations the backend keeps on a Workflow to map it back to steps.
+const (
+	annotationSteps = "datainsight.io/steps" // JSON: [[step, argo task name], ...] in pipeline order
+	runtimeKey      = pipelinegen.RuntimeModule + ".py"
+	labelWorkflow   = "workflows.argoproj.io/workflow"
+	annotationNode  = "workflows.argoproj.io/node-id"
+)
+
+// Argo is the Argo Workflows backend for one namespace.
+type Argo struct {
+	namespace string
+	wf        wfclient.Interface
+	kube      kubernetes.Interface
+	opts      Options
+
+	mu      sync.Mutex
+	tracker *tracker // one watch for every run this backend follows
+}
+
+// Options tune the backend.
+type Options struct {
+	// NotebookDir is the notebook's folder as the notebook server sees it
+	// (steps run there when the workspace volume is mounted).
+	NotebookDir string
+	// ArtifactRepository says the cluster has one configured.
+	ArtifactRepository bool
+}
+
+// New returns a backend that works in namespace only.
+func New(cfg *rest.Config, namespace string, opts Options) (*Argo, error) {
+	if namespace == "" {
+		return nil, errors.New("argo backend: no namespace configured (--namespace, DATAINSIGHT_NAMESPACE or the kubeconfig's context)")
+	}
+	wf, err := wfclient.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Argo{namespace: namespace, wf: wf, kube: kube, opts: opts}, nil
+}
+
+// Namespace is the namespace every run of this backend lives in.
+func (a *Argo) Namespace() string { return a.namespace }
+
+func (a *Argo) workflows() interface {
+	Create(context.Context, *wfv1.Workflow, metav1.CreateOptions) (*wfv1.Workflow, error)
+	Get(context.Context, string, metav1.GetOptions) (*wfv1.Workflow, error)
+	List(context.Context, metav1.ListOptions) (*wfv1.WorkflowList, error)
+	Update(context.Context, *wfv1.Workflow, metav1.UpdateOptions) (*wfv1.Workflow, error)
+	Delete(context.Context, string, metav1.DeleteOptions) error
+	Patch(context.Context, string, types.PatchType, []byte, metav1.PatchOptions, ...string) (*wfv1.Workflow, error)
+} {
+	return a.wf.ArgoprojV1alpha1().Workflows(a.namespace)
+}
+
+// explain turns API errors into what a user can act on, naming the
+// namespace the backend is confined to.
+func (a *Argo) explain(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("%s: %w (namespace %s)", op, cluster.ErrNotFound, a.namespace)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%s: your credentials may not do this in namespace %s (the namespace comes from your configuration): %v", op, a.namespace, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// Submit creates the runtime's ConfigMap (once per runtime version) and the
+// Workflow of a pipeline.
+func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions) (*cluster.Run, error) {
+	if opts.ResumeFrom != "" {
+		return nil, fmt.Errorf("--resume is not supported on Argo yet: use `datainsight retry %s` to rerun its failed steps", opts.ResumeFrom)
+	}
+	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.ensureRuntime(ctx); err != nil {
+		return nil, err
+	}
+	id := runID(p.Name)
+	wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{
+		RunName: id, NotebookDir: a.opts.NotebookDir, ArtifactRepository: a.opts.ArtifactRepository,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The namespace is the backend's, whatever the pipeline says.
+	wf.Namespace = a.namespace
+	for i := range wf.Spec.Arguments.Parameters {
+		prm := &wf.Spec.Arguments.Parameters[i]
+		prm.Value = wfv1.AnyStringPtr(params[prm.Name])
+	}
+	if opts.Parallelism > 0 {
+		n := int64(opts.Parallelism)
+		wf.Spec.Parallelism = &n
+	}
+	var pairs [][2]string
+	for _, t := range wf.Spec.Templates {
+		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" {
+			pairs = append(pairs, [2]string{s, t.Name})
+		}
+	}
+	js, _ := json.Marshal(pairs)
+	wf.Annotations[annotationSteps] = string(js)
+	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
+	if err != nil {
+		return nil, a.explain("submit "+p.Name, err)
+	}
+	return toRun(created), nil
+}
+
+// ensureRuntime creates the ConfigMap holding the marshalling runtime,
+// named after its content: it never changes under a running workflow.
+func (a *Argo) ensureRuntime(ctx context.Context) error {
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: pipelinegen.RuntimeConfigMap(), Labels: map[string]string{"app.kubernetes.io/part-of": "datainsight"}},
+		Data:       map[string]string{runtimeKey: string(pipelinegen.RuntimeSource())},
+	}
+	_, err := a.kube.CoreV1().ConfigMaps(a.namespace).Create(ctx, cm, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return a.explain("creating the runtime ConfigMap", err)
+	}
+	return nil
+}
+
+func runID(name string) string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, 5)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	base := strings.Trim(strings.ToLower(name), "-")
+	if len(base) > 40 {
+		base = strings.Trim(base[:40], "-")
+	}
+	if base == "" {
+		base = "run"
+	}
+	return base + "-" + string(b)
+}
+
+// Get returns a run's state from its Workflow.
+func (a *Argo) Get(ctx context.Context, id string) (*cluster.Run, error) {
+	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		return nil, a.explain("run "+id, err)
+	}
+	if wf.Labels[pipelinegen.LabelNotebook] == "" {
+		return nil, fmt.Errorf("run %s: %w (workflow %s was not made by datainsight)", id, cluster.ErrNotFound, id)
+	}
+	return toRun(wf), nil
+}
+
+// List returns the runs in the namespace, newest first.
+func (a *Argo) List(ctx context.Context, opts cluster.ListOptions) ([]*cluster.Run, error) {
+	sel := pipelinegen.LabelNotebook
+	if opts.NotebookID != "" {
+		sel += "=" + opts.NotebookID
+	}
+	list, err := a.workflows().List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, a.explain("list runs", err)
+	}
+	var runs []*cluster.Run
+	for i := range list.Items {
+		runs = append(runs, toRun(&list.Items[i]))
+	}
+	sort.Slice(runs, func(i, j int) bool {
+		if !runs[i].Created.Equal(runs[j].Created) {
+			return runs[i].Created.After(runs[j].Created)
+		}
+		return runs[i].ID > runs[j].ID
+	})
+	return runs, nil
+}
+
+// Cancel terminates a run: Argo stops its pods and marks the rest.
+func (a *Argo) Cancel(ctx context.Context, id string) error {
+	patch := []byte(`{"spec":{"shutdown":"Terminate"}}`)
+	if _, err := a.workflows().Patch(ctx, id, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return a.explain("cancel "+id, err)
+	}
+	// Return once Argo has recorded the end, as the local backend does.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		r, err := a.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.Phase.Done() {
+			return nil
+		}
+		ch, err := a.Watch(ctx, id)
+		if err != nil {
+			return err
+		}
+		for range ch {
+		}
+	}
+	return fmt.Errorf("cancel %s: the run did not stop within a minute", id)
+}
+
+// Delete removes a run's Workflow and the volumes made for it.
+func (a *Argo) Delete(ctx context.Context, id string) error {
+	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		return a.explain("delete "+id, err)
+	}
+	if !wf.Status.Phase.Completed() {
+		return fmt.Errorf("delete %s: %w (cancel it first)", id, cluster.ErrRunning)
+	}
+	if err := a.workflows().Delete(ctx, id, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return a.explain("delete "+id, err)
+	}
+	// PVCs from volumeClaimTemplates are owned by the workflow; without a
+	// garbage collector (or before it runs) they would linger.
+	pvcs, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return a.explain("delete "+id+": listing its volumes", err)
+	}
+	for _, pvc := range pvcs.Items {
+		for _, o := range pvc.OwnerReferences {
+			if o.UID == wf.UID {
+				if err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(ctx, pvc.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return a.explain("delete volume "+pvc.Name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Logs streams a step's pod log (or every step's, prefixed).
+func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
+	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		return a.explain("logs "+id, err)
+	}
+	steps := stepPairs(wf)
+	var want [][2]string
+	for _, s := range steps {
+		if opts.Step == "" || s[0] == opts.Step {
+			want = append(want, s)
+		}
+	}
+	if len(want) == 0 {
+		return fmt.Errorf("run %s has no step %q", id, opts.Step)
+	}
+	pods, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
+	if err != nil {
+		return a.explain("logs "+id, err)
+	}
+	for _, s := range want {
+		node := nodeFor(wf, s[1])
+		if node == nil {
+			continue
+		}
+		var pod string
+		for _, p := range pods.Items {
+			if p.Annotations[annotationNode] == node.ID || p.Name == node.ID {
+				pod = p.Name
+			}
+		}
+		if pod == "" {
+			if opts.Step != "" {
+				return fmt.Errorf("logs %s %s: its pod is gone (pods are deleted after the run); the step's report is on the marshal volume", id, s[0])
+			}
+			continue
+		}
+		prefix := ""
+		if opts.Step == "" {
+			prefix = s[0] + " | "
+		}
+		if err := a.podLog(ctx, pod, opts.Follow, prefix, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Argo) podLog(ctx context.Context, pod string, follow bool, prefix string, w io.Writer) error {
+	req := a.kube.CoreV1().Pods(a.namespace).GetLogs(pod, &corev1.PodLogOptions{Container: "main", Follow: follow})
+	rc, err := req.Stream(ctx)
+	if err != nil {
+		return a.explain("logs of pod "+pod, err)
+	}
+	defer rc.Close()
+	if prefix == "" {
+		_, err = io.Copy(w, rc)
+		return err
+	}
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if line == "" {
+			continue
+		}
+		if !strings.HasSuffix(line, "\n") {
+			line += "\n"
+		}
+		if _, err := io.WriteString(w, prefix+line); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Retry reruns the failed, errored, cancelled and omitted steps of a
+// finished run in place: their nodes are removed from the status, their
+// pods deleted, and Argo's controller schedules them again, reusing the
+// succeeded steps' outputs on the run's volume.
+func (a *Argo) Retry(ctx context.Context, id string) (*cluster.Run, error) {
+	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		return nil, a.explain("retry "+id, err)
+	}
+	switch wf.Status.Phase {
+	case wfv1.WorkflowFailed, wfv1.WorkflowError:
+	case wfv1.WorkflowSucceeded:
+		return nil, fmt.Errorf("retry %s: %w", id, cluster.ErrNothingToDo)
+	default:
+		return nil, fmt.Errorf("retry %s: %w", id, cluster.ErrRunning)
+	}
+	nwf := wf.DeepCopy()
+	var podsToDelete []string
+	for nid, n := range nwf.Status.Nodes {
+		switch {
+		case n.Type == wfv1.NodeTypePod && n.Phase != wfv1.NodeSucceeded:
+			delete(nwf.Status.Nodes, nid)
+			podsToDelete = append(podsToDelete, nid)
+		case n.Type == wfv1.NodeTypeRetry && n.Phase != wfv1.NodeSucceeded:
+			delete(nwf.Status.Nodes, nid)
+		case n.Type == wfv1.NodeTypeSkipped || n.Phase == wfv1.NodeOmitted:
+			delete(nwf.Status.Nodes, nid)
+		case n.Phase != wfv1.NodeSucceeded:
+			n.Phase, n.Message, n.FinishedAt = wfv1.NodeRunning, "", metav1.Time{}
+			nwf.Status.Nodes[nid] = n
+		}
+	}
+	// Children lists must not point at removed nodes.
+	for nid, n := range nwf.Status.Nodes {
+		var kept []string
+		for _, c := range n.Children {
+			if _, ok := nwf.Status.Nodes[c]; ok {
+				kept = append(kept, c)
+			}
+		}
+		n.Children = kept
+		nwf.Status.Nodes[nid] = n
+	}
+	nwf.Status.Phase = wfv1.WorkflowRunning
+	nwf.Status.Message = ""
+	nwf.Status.FinishedAt = metav1.Time{}
+	nwf.Status.Conditions = nil
+	nwf.Spec.Shutdown = ""
+	nwf.Labels["workflows.argoproj.io/completed"] = "false"
+	nwf.Labels["workflows.argoproj.io/phase"] = string(wfv1.WorkflowRunning)
+	updated, err := a.workflows().Update(ctx, nwf, metav1.UpdateOptions{})
+	if err != nil {
+		return nil, a.explain("retry "+id, err)
+	}
+	pods, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
+	if err == nil {
+		gone := map[string]bool{}
+		for _, n := range podsToDelete {
+			gone[n] = true
+		}
+		for _, p := range pods.Items {
+			if gone[p.Annotations[annotationNode]] {
+				a.kube.CoreV1().Pods(a.namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
+			}
+		}
+	}
+	return toRun(updated), nil
+}
+
+// stepPairs reads the step ↔ task mapping kept on the workflow.
+func stepPairs(wf *wfv1.Workflow) [][2]string {
+	var pairs [][2]string
+	json.Unmarshal([]byte(wf.Annotations[annotationSteps]), &pairs)
+	return pairs
+}
+
+// nodeFor finds the status node of a DAG task.
+func nodeFor(wf *wfv1.Workflow, task string) *wfv1.NodeStatus {
+	var best *wfv1.NodeStatus
+	for _, n := range wf.Status.Nodes {
+		if n.DisplayName != task || (n.Type != wfv1.NodeTypePod && n.Type != wfv1.NodeTypeRetry && n.Type != wfv1.NodeTypeSkipped) {
+			continue
+		}
+		n := n
+		// A retried step has a Retry node over its attempts: prefer it.
+		if best == nil || n.Type == wfv1.NodeTypeRetry {
+			best = &n
+		}
+	}
+	return best
+}
+
+// toRun maps a Workflow to a Run.
+func toRun(wf *wfv1.Workflow) *cluster.Run {
+	r := &cluster.Run{
+		ID: wf.Name, Backend: "argo", Pipeline: wf.Annotations[pipelinegen.AnnotationPipeline],
+		Notebook: wf.Annotations[pipelinegen.AnnotationNotebook], NotebookID: wf.Labels[pipelinegen.LabelNotebook],
+		Parameters: map[string]string{}, Created: wf.CreationTimestamp.UTC(),
+		Started: wf.Status.StartedAt.UTC(), Finished: wf.Status.FinishedAt.UTC(), Message: wf.Status.Message,
+	}
+	for _, prm := range wf.Spec.Arguments.Parameters {
+		if prm.Value != nil {
+			r.Parameters[prm.Name] = prm.Value.String()
+		}
+	}
+	cancelled := wf.Spec.Shutdown != ""
+	r.Phase = runPhase(wf.Status.Phase, cancelled)
+	for _, s := range stepPairs(wf) {
+		st := cluster.StepStatus{Name: s[0], Phase: cluster.Pending}
+		if n := nodeFor(wf, s[1]); n != nil {
+			st.Phase = nodePhase(n, cancelled)
+			st.Message = n.Message
+			st.Started, st.Finished = n.StartedAt.UTC(), n.FinishedAt.UTC()
+			if n.Type == wfv1.NodeTypeRetry {
+				st.Attempt = len(n.Children)
+			}
+			if st.Phase == cluster.Pending && strings.Contains(n.Message, "Unschedulable") {
+				st.Message = "unschedulable: " + strings.TrimSpace(strings.TrimPrefix(n.Message, "Unschedulable:"))
+			}
+		} else if r.Phase.Done() {
+			st.Phase = cluster.Skipped
+			if cancelled {
+				st.Phase = cluster.Cancelled
+			}
+		}
+		r.Steps = append(r.Steps, st)
+	}
+	if r.Phase == cluster.Failed && r.Message == "" {
+		var failed []string
+		for _, s := range r.Steps {
+			if s.Phase == cluster.Failed || s.Phase == cluster.Error {
+				failed = append(failed, s.Name)
+			}
+		}
+		r.Message = "failed: " + strings.Join(failed, ", ")
+	}
+	return r
+}
+
+func runPhase(p wfv1.WorkflowPhase, cancelled bool) cluster.Phase {
+	switch p {
+	case wfv1.WorkflowSucceeded:
+		return cluster.Succeeded
+	case wfv1.WorkflowFailed, wfv1.WorkflowError:
+		if cancelled {
+			return cluster.Cancelled
+		}
+		if p == wfv1.WorkflowError {
+			return cluster.Error
+		}
+		return cluster.Failed
+	case wfv1.WorkflowRunning:
+		return cluster.Running
+	}
+	return cluster.Pending
+}
+
+func nodePhase(n *wfv1.NodeStatus, cancelled bool) cluster.Phase {
+	switch n.Phase {
+	case wfv1.NodeSucceeded:
+		return cluster.Succeeded
+	case wfv1.NodeRunning:
+		return cluster.Running
+	case wfv1.NodePending:
+		return cluster.Pending
+	case wfv1.NodeSkipped, wfv1.NodeOmitted:
+		if cancelled {
+			return cluster.Cancelled
+		}
+		return cluster.Skipped
+	case wfv1.NodeFailed, wfv1.NodeError:
+		if cancelled {
+			return cluster.Cancelled
+		}
+		if n.Phase == wfv1.NodeError {
+			return cluster.Error
+		}
+		return cluster.Failed
+	}
+	return cluster.Pending
+}
