@@ -137,7 +137,7 @@ func (e *extractor) extractCell(src, nbLang string) *cellFacts {
 		cf.Problems = append(cf.Problems, p)
 	}
 	if !ok || len(nodes) == 0 {
-		cf.Problems = append(cf.Problems, problem{Severity: "error", Code: "syntax-error", Line: 1, Col: 1, Message: "the cell could not be parsed"})
+		cf.Problems = append(cf.Problems, problem{Severity: "error", Code: "syntax-error", Line: 1, Col: 1, Message: "the cell could not be parsed (too large, or parsing timed out)"})
 		return cf
 	}
 	w.syntaxErrors()
@@ -250,7 +250,7 @@ func (w *walker) pos(off uint32) (line, col int) {
 		l = 0
 	}
 	c := w.runeCol(l, o)
-	if len(w.ipy.shifts) > 0 {
+	if len(w.ipy.shifts) > 0 || len(w.ipy.placeholders) > 0 {
 		c = w.ipy.origCol(l, c)
 	}
 	return l + 1, c + 1
@@ -313,7 +313,10 @@ func (w *walker) syntaxErrors() {
 		case nd.sym == symError:
 			w.hasErrors = true
 			text := w.src[nd.start:nd.stop]
-			w.syntaxError(nd.start, func() string { return errorMessage(text) })
+			// The node may begin with the whitespace before the
+			// offending text; point at the text.
+			at := nd.start + uint32(len(text)-len(strings.TrimLeft(text, " \t\r\n\f\\")))
+			w.syntaxError(at, func() string { return errorMessage(text) })
 			i = int(nd.end)
 			continue
 		case nd.flags&flagMissing != 0:

@@ -18,10 +18,19 @@ import (
 
 // ipySource is a cell rewritten into Python.
 type ipySource struct {
-	text     string
-	shifts   []colShift // in the order they were applied
-	noBind   []int      // 0-based lines of %timeit statements: they bind nothing
-	problems []problem  // 0-based lines and rewritten rune columns: see origCol
+	text         string
+	shifts       []colShift    // sorted by line, in the order applied within a line
+	placeholders []placeholder // sorted by line
+	noBind       []int         // 0-based lines of %timeit statements: they bind nothing
+	problems     []problem     // 0-based lines and rewritten rune columns: see origCol
+}
+
+// placeholder records Python that replaced an IPython command from rune
+// column at of a line to its end, originally end runes long: a position in
+// it past the original text (only syntax errors land there; the names it
+// reads keep their own columns) is the command's start.
+type placeholder struct {
+	line, at, end int
 }
 
 // colShift says that on line (0-based), runes at rewritten column >= at
@@ -127,18 +136,31 @@ func rewriteIPython(src string, magic *cellMagic) ipySource {
 	// the shifts were applied in within a line.
 	slices.SortStableFunc(rw.shifts, func(a, b colShift) int { return a.line - b.line })
 	return ipySource{
-		text:     strings.Join(rw.lines, "\n"),
-		shifts:   rw.shifts,
-		noBind:   rw.noBind,
-		problems: rw.problems,
+		text:         strings.Join(rw.lines, "\n"),
+		shifts:       rw.shifts,
+		placeholders: rw.placeholders,
+		noBind:       rw.noBind,
+		problems:     rw.problems,
 	}
 }
 
 type rewriter struct {
-	lines    []string
-	shifts   []colShift
-	noBind   []int
-	problems []problem // 0-based lines, rune columns of the rewritten line
+	lines        []string
+	shifts       []colShift
+	placeholders []placeholder
+	noBind       []int
+	problems     []problem // 0-based lines, rune columns of the rewritten line
+}
+
+// replaceRest replaces line i from byte offset at with python.
+func (rw *rewriter) replaceRest(i, at int, python string) {
+	l := rw.lines[i]
+	rw.placeholders = append(rw.placeholders, placeholder{
+		line: i,
+		at:   utf8.RuneCountInString(l[:at]),
+		end:  utf8.RuneCountInString(l),
+	})
+	rw.lines[i] = l[:at] + python
 }
 
 // removePrefix drops n bytes at byte offset at of line i.
@@ -157,6 +179,11 @@ func (rw *rewriter) removePrefix(i, at, n int) {
 
 // origCol maps a 0-based rune column of rewritten line i to the original.
 func (s *ipySource) origCol(line, col int) int {
+	if k, ok := slices.BinarySearchFunc(s.placeholders, line, func(p placeholder, l int) int { return p.line - l }); ok {
+		if p := s.placeholders[k]; col >= p.end && col > p.at {
+			col = p.at
+		}
+	}
 	// shifts are sorted by line, in the order applied within a line.
 	k, _ := slices.BinarySearchFunc(s.shifts, line+1, func(sh colShift, l int) int { return sh.line - l })
 	for k--; k >= 0 && s.shifts[k].line == line; k-- {
@@ -358,7 +385,7 @@ func (rw *rewriter) transform(start int) {
 		case strings.HasPrefix(body, "%"):
 			replaced = rw.lineMagic(i, indent)
 		case strings.HasPrefix(body, "?") || isHelpEnd(body):
-			rw.lines[i] = l[:indent] + "pass"
+			rw.replaceRest(i, indent, "pass")
 			replaced = true
 		default:
 			if at, bang := assignMagic(body); at > 0 {
@@ -392,7 +419,7 @@ func (rw *rewriter) shellLine(i, indent int) {
 		Col:      col,
 		Message:  fmt.Sprintf("shell command %s runs in a subshell, not as Python", quoteShort(strings.TrimSpace(l[indent:]))),
 	})
-	rw.lines[i] = l[:indent] + readsPlaceholder(l, indent, "pass")
+	rw.replaceRest(i, indent, readsPlaceholder(l, indent, "pass"))
 }
 
 // lineMagic rewrites a %magic line; it reports false when the line is
@@ -428,7 +455,7 @@ func (rw *rewriter) lineMagic(i, indent int) bool {
 			return false
 		}
 	}
-	rw.lines[i] = l[:indent] + readsPlaceholder(l, indent, "pass")
+	rw.replaceRest(i, indent, readsPlaceholder(l, indent, "pass"))
 	return true
 }
 
@@ -545,7 +572,7 @@ func (rw *rewriter) assignMagic(i, indent, at int, bang bool) {
 		rw.lines[i] = l[:at] + "     " + l[at+5:]
 		return
 	}
-	rw.lines[i] = l[:at] + readsPlaceholder(l, at, "None")
+	rw.replaceRest(i, at, readsPlaceholder(l, at, "None"))
 }
 
 // readsPlaceholder builds the Python that replaces an IPython command

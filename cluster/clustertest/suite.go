@@ -48,9 +48,14 @@ type Fixture struct {
 	Timeout time.Duration
 	// Capabilities: which checks apply to this backend.
 	Parallel bool // independent steps overlap in time
-	Retry    bool // FailOnce works, so retry and resume can succeed
+	Retry    bool // a FailOnce step fails, then succeeds when retried in place
+	Resume   bool // a new run can reuse an earlier run's succeeded steps
 	Cache    bool // an identical second run reuses outputs
 	Logs     bool // step output is readable through Logs
+	// Heal, when set, is called before a retry: it makes FailOnce steps of
+	// the run succeed next time, for backends whose steps cannot count
+	// their own attempts (kwok fails a pod by its labels).
+	Heal func(t *testing.T, b cluster.Backend, id string)
 	// AfterCancel runs after a cancelled run ended (e.g. check that no
 	// process is left behind).
 	AfterCancel func(t *testing.T, r *cluster.Run)
@@ -70,6 +75,8 @@ func Run(t *testing.T, f Fixture) {
 	}
 	if f.Retry {
 		t.Run("Retry", func(t *testing.T) { testRetry(t, f) })
+	}
+	if f.Resume {
 		t.Run("Resume", func(t *testing.T) { testResume(t, f) })
 	}
 	if f.Cache {
@@ -271,6 +278,9 @@ func testRetry(t *testing.T, f Fixture) {
 	_, r = wait(t, f, b, r.ID)
 	wantPhases(t, r, cluster.Failed, map[string]cluster.Phase{"a": cluster.Succeeded, "b": cluster.Failed, "c": cluster.Skipped})
 	aFinished := r.Step("a").Finished
+	if f.Heal != nil {
+		f.Heal(t, b, r.ID)
+	}
 	if _, err := b.Retry(context.Background(), r.ID); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}

@@ -90,7 +90,7 @@ func fixture() clustertest.Fixture {
 			marker := filepath.Join(t.TempDir(), "failed-once-")
 			return compile(t, specNotebook(specs, marker), fmt.Sprintf("nb-%d.ipynb", n))
 		},
-		Parallel: true, Retry: true, Cache: true, Logs: true,
+		Parallel: true, Retry: true, Resume: true, Cache: true, Logs: true,
 		AfterCancel: func(t *testing.T, r *cluster.Run) {
 			// No process of the run may be left: look for any command
 			// line mentioning its step scripts.

@@ -22,16 +22,33 @@ import (
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
-// runFlags are the flags every run-related command shares: where runs are
-// recorded and which interpreter runs the steps.
+// runFlags are the flags every run-related command shares: which backend,
+// where local runs are recorded, which interpreter runs local steps, and
+// which cluster and namespace Argo runs go to.
 type runFlags struct {
-	runsDir string
-	python  string
+	backendName string
+	runsDir     string
+	python      string
+	kube        kubeFlags
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.backendName, "backend", "local", "where runs happen: local (python3 processes here) or argo (Argo Workflows on Kubernetes)")
 	cmd.Flags().StringVar(&f.runsDir, "runs-dir", "", "where local runs are recorded (default $DATAINSIGHT_RUNS_DIR, else .datainsight/runs next to the notebook, or in the current folder)")
 	cmd.Flags().StringVar(&f.python, "python", "", "the Python interpreter for local steps (default $DATAINSIGHT_PYTHON, else python3)")
+	f.kube.add(cmd)
+}
+
+// open returns the backend the flags name. notebookPath ("" when the
+// command has none) places local runs next to the notebook.
+func (f *runFlags) open(notebookPath string) (cluster.Backend, error) {
+	switch f.backendName {
+	case "local", "":
+		return f.backend(notebookPath), nil
+	case "argo":
+		return f.kube.argo(notebookPath)
+	}
+	return nil, usagef("unknown backend %q (local or argo)", f.backendName)
 }
 
 // backend returns the local backend for a runs directory: the flag, the
@@ -60,7 +77,7 @@ func (f *runFlags) backend(notebookPath string) *local.Local {
 
 func newRunCmd(s *streams) *cobra.Command {
 	var rf runFlags
-	var backendName, resume string
+	var resume string
 	var params []string
 	var detach, asJSON, verbose, noCache bool
 	var parallelism int
@@ -83,11 +100,8 @@ RUN's unchanged steps.`,
   datainsight run examples/iris.ipynb --resume iris-x7k2q`,
 		Args: exactArgs(1, "one notebook path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if backendName != "local" {
-				if backendName == "argo" {
-					return fmt.Errorf("run --backend argo: not implemented yet")
-				}
-				return usagef("run: unknown backend %q (local or argo)", backendName)
+			if rf.backendName != "local" && rf.backendName != "argo" {
+				return usagef("run: unknown backend %q (local or argo)", rf.backendName)
 			}
 			if parallelism < 0 {
 				return usagef("run: --parallelism must be 0 (one per core) or more")
@@ -100,10 +114,15 @@ RUN's unchanged steps.`,
 			if err != nil {
 				return usageError{err}
 			}
-			b := rf.backend(args[0])
-			b.Snapshot = nb.Bytes()
-			if detach {
-				b.Spawn = spawnRunner(b)
+			b, err := rf.open(args[0])
+			if err != nil {
+				return err
+			}
+			if lb, ok := b.(*local.Local); ok {
+				lb.Snapshot = nb.Bytes()
+				if detach {
+					lb.Spawn = spawnRunner(lb)
+				}
 			}
 			r, err := b.Submit(cmd.Context(), p, cluster.SubmitOptions{
 				Parameters: overrides, NoCache: noCache, ResumeFrom: resume, Parallelism: parallelism,
@@ -119,7 +138,6 @@ RUN's unchanged steps.`,
 		},
 	}
 	rf.add(cmd)
-	cmd.Flags().StringVar(&backendName, "backend", "local", "where to run: local or argo")
 	cmd.Flags().StringArrayVarP(&params, "param", "p", nil, "override a pipeline parameter: NAME=VALUE (a Python literal; repeatable)")
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "print the run id and return; the run goes on in the background")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON event per line instead of the live view")
@@ -290,7 +308,11 @@ only those of NOTEBOOK (whose runs live next to it).`,
 				}
 				filter.NotebookID = pipelinegen.ShortHash(abs)
 			}
-			runs, err := rf.backend(nbPath).List(cmd.Context(), filter)
+			b, err := rf.open(nbPath)
+			if err != nil {
+				return err
+			}
+			runs, err := b.List(cmd.Context(), filter)
 			if err != nil {
 				return err
 			}
@@ -361,7 +383,11 @@ line prefixed "STEP | ". -f keeps following until the run ends.`,
 			if len(args) == 2 {
 				opts.Step = args[1]
 			}
-			return notFoundHint(rf.backend("").Logs(cmd.Context(), args[0], opts, s.out))
+			b, err := rf.open("")
+			if err != nil {
+				return err
+			}
+			return notFoundHint(b.Logs(cmd.Context(), args[0], opts, s.out))
 		},
 	}
 	rf.add(cmd)
@@ -376,7 +402,10 @@ func newCancelCmd(s *streams) *cobra.Command {
 		Short: "Cancel a run: its running steps are stopped",
 		Args:  exactArgs(1, "a run id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := rf.backend("")
+			b, err := rf.open("")
+			if err != nil {
+				return err
+			}
 			if err := b.Cancel(cmd.Context(), args[0]); err != nil {
 				return notFoundHint(err)
 			}
@@ -400,9 +429,12 @@ func newRetryCmd(s *streams) *cobra.Command {
 		Short: "Rerun the failed and downstream steps of a run, in place",
 		Args:  exactArgs(1, "a run id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := rf.backend("")
-			if detach {
-				b.Spawn = spawnRunner(b)
+			b, err := rf.open("")
+			if err != nil {
+				return err
+			}
+			if lb, ok := b.(*local.Local); ok && detach {
+				lb.Spawn = spawnRunner(lb)
 			}
 			r, err := b.Retry(cmd.Context(), args[0])
 			if err != nil {
@@ -433,7 +465,10 @@ func newDeleteCmd(s *streams) *cobra.Command {
 		Short: "Delete finished runs and their records",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b := rf.backend("")
+			b, err := rf.open("")
+			if err != nil {
+				return err
+			}
 			var errs []error
 			for _, id := range args {
 				if err := b.Delete(cmd.Context(), id); err != nil {
@@ -467,7 +502,10 @@ func newPruneCmd(s *streams) *cobra.Command {
 			if err != nil {
 				return usagef("prune: --older-than: %v", err)
 			}
-			b := rf.backend("")
+			b, err := rf.open("")
+			if err != nil {
+				return err
+			}
 			runs, err := b.List(cmd.Context(), cluster.ListOptions{})
 			if err != nil {
 				return err

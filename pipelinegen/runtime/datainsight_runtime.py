@@ -122,7 +122,8 @@ class MagicError(RuntimeError):
 _CHUNK = 16 << 20
 _SMALL = 1 << 20
 # Writeback is started every _SYNC_EVERY bytes so the final fsync does not
-# find a whole gigabyte still dirty in the page cache.
+# find gigabytes still dirty in the page cache: they would count against a
+# pod's memory limit, and the disk would sit idle while we hash and copy.
 _SYNC_EVERY = 64 << 20
 
 _sync_file_range = None  # None: not looked up yet; False: unavailable

@@ -136,3 +136,7 @@ x = 1
 
 # %% a Python kernel with another spelling
 x = 1  # want: write x ;; kernel python3
+
+# %% a syntax error next to a placeholder points into the original text
+!0
+  $  # problem error syntax-error@3: near "$ ;; problem info shell-line@1:1

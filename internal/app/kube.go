@@ -1,0 +1,57 @@
+package app
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/datainsight/datainsight/cluster/argo"
+)
+
+// kubeFlags say which cluster and namespace Argo runs go to. The
+// namespace comes from --namespace, then DATAINSIGHT_NAMESPACE, then the
+// kubeconfig context — never from a notebook.
+type kubeFlags struct {
+	kubeconfig string
+	context    string
+	namespace  string
+	artifacts  bool
+}
+
+func (f *kubeFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file for --backend argo (default $KUBECONFIG, else ~/.kube/config, else in-cluster)")
+	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context for --backend argo")
+	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace for --backend argo (default $DATAINSIGHT_NAMESPACE, else the context's)")
+	cmd.Flags().BoolVar(&f.artifacts, "artifact-repository", false, "the cluster has an Argo artifact repository: keep step reports as artifacts")
+}
+
+func (f *kubeFlags) argo(notebookPath string) (*argo.Argo, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if f.kubeconfig != "" {
+		rules.ExplicitPath = f.kubeconfig
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: f.context})
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("--backend argo: no cluster configuration: %w", err)
+	}
+	ns := f.namespace
+	if ns == "" {
+		ns = os.Getenv("DATAINSIGHT_NAMESPACE")
+	}
+	if ns == "" {
+		if ns, _, err = cc.Namespace(); err != nil {
+			return nil, fmt.Errorf("--backend argo: %w", err)
+		}
+	}
+	opts := argo.Options{ArtifactRepository: f.artifacts}
+	if notebookPath != "" && notebookPath != "-" {
+		if abs, err := filepath.Abs(notebookPath); err == nil {
+			opts.NotebookDir = filepath.Dir(abs)
+		}
+	}
+	return argo.New(cfg, ns, opts)
+}
