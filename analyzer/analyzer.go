@@ -19,11 +19,11 @@ type Analysis struct {
 	LocalModules []LocalModule         `json:"local_modules"`
 	Diagnostics  []notebook.Diagnostic `json:"diagnostics"`
 
+	// Language is the notebook's kernel language ("python", "r", ...).
+	Language string `json:"language"`
+
 	// Pipeline is the annotation spec the analysis was computed from.
 	Pipeline *notebook.Pipeline `json:"-"`
-	// Imports holds the import statements of the imports cells and of the
-	// functions cells, replayed in every step (for reference by generators).
-	Language string `json:"language"`
 }
 
 // Step is one step with its data flow.

@@ -41,6 +41,7 @@ type binding struct {
 	value valueKind
 	imp   string     // bindModule: the import statement to replay
 	fn    *funcFacts // a function or class: what calling it does
+	class *funcFacts // an instance of a notebook class: what its methods do
 }
 
 // graph replays the facts of every cell in notebook order.
@@ -212,7 +213,7 @@ func (g *graph) runStep(i int) {
 func (g *graph) apply(st *stepRun, f *cellFacts, a action) {
 	switch a.Kind {
 	case actRead:
-		g.read(st, a.Name, a, true)
+		g.read(st, a.Name, a, !a.Soft)
 	case actWrite:
 		g.write(st, f, a)
 	case actMutate:
@@ -356,6 +357,11 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 	case valFunction, valClass:
 		b.fn = f.Funcs[name]
 	}
+	if a.From != "" {
+		if c := g.funcOf(st, a.From); c != nil && c.Class {
+			b.class = c
+		}
+	}
 	st.local[name] = b
 	g.setStr(a)
 }
@@ -382,6 +388,7 @@ func (g *graph) rebindChecks(st *stepRun, name string, a action) {
 // mutate handles an in-place change: the step reads the value and, unless
 // it is a module or a shared name, writes it back.
 func (g *graph) mutate(st *stepRun, name string, a action) {
+	g.methods(st, name, a)
 	if b, ok := st.local[name]; ok {
 		if b.kind == bindDeleted {
 			g.read(st, name, a, true)
@@ -408,12 +415,29 @@ func (g *graph) mutate(st *stepRun, name string, a action) {
 	st.local[name] = &nb
 }
 
+// methods applies, for a method call on an instance of a notebook class,
+// what the class's methods read: they run now, with today's globals.
+func (g *graph) methods(st *stepRun, name string, a action) {
+	b, ok := st.local[name]
+	if !ok {
+		b = g.last[name]
+	}
+	if b == nil || b.class == nil {
+		return
+	}
+	for _, r := range b.class.Reads {
+		if r != name {
+			g.read(st, r, a, false)
+		}
+	}
+}
+
 // call applies what calling a function does to module-level names,
 // following the functions it calls in turn.
 func (g *graph) call(st *stepRun, a action) {
 	seen := map[*funcFacts]bool{}
-	var visit func(name string, args []string)
-	visit = func(name string, args []string) {
+	var visit func(name string, args []string, kwargs map[string]string)
+	visit = func(name string, args []string, kwargs map[string]string) {
 		fn := g.funcOf(st, name)
 		if fn == nil || seen[fn] {
 			return
@@ -433,8 +457,14 @@ func (g *graph) call(st *stepRun, a action) {
 			g.mutate(st, m, a)
 		}
 		for _, p := range fn.MutatesParams {
-			if p < len(args) && args[p] != "" {
-				g.mutate(st, args[p], a)
+			arg := ""
+			if p < len(args) {
+				arg = args[p]
+			} else if p < len(fn.Params) {
+				arg = kwargs[fn.Params[p]]
+			}
+			if arg != "" {
+				g.mutate(st, arg, a)
 			}
 		}
 		for _, fa := range fn.Files {
@@ -445,10 +475,10 @@ func (g *graph) call(st *stepRun, a action) {
 			g.apply(st, nil, action{Kind: actDynamic, Line: a.Line, Col: a.Col})
 		}
 		for _, c := range fn.Calls {
-			visit(c, nil)
+			visit(c, nil, nil)
 		}
 	}
-	visit(a.Name, a.Args)
+	visit(a.Name, a.Args, a.Kwargs)
 }
 
 // funcOf finds what name is bound to now, if it is a function or class.
@@ -488,9 +518,6 @@ func (g *graph) finish() *Analysis {
 			}
 		}
 	}
-	// The binding each output was loaded from is the producer's last write
-	// of it before the consumer; the simplest faithful record is the
-	// producer's own final binding, kept while replaying.
 	for _, s := range g.steps {
 		sort.Strings(s.Outs)
 		if s.Outs == nil {
