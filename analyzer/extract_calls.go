@@ -40,6 +40,74 @@ func (w *walker) call(i int32) {
 	case attr != "":
 		w.fileCall("", attr, args, w.child(fn, fObject))
 	}
+	recv := ""
+	if root >= 0 {
+		recv = w.text(root)
+	}
+	if p, ok := mutatedArg(callee, recv, attr); ok {
+		if r := w.rootName(w.argAt(args, p)); r >= 0 {
+			w.use(w.name(r), uMutate, r, nil)
+		}
+	}
+}
+
+// callInfo is what a module-level call passes, for the graph to match
+// with the callee's MutatesParams.
+type callInfo struct {
+	args   []string
+	kwargs map[string]string
+}
+
+// mutatedArg recognises library calls known to change an argument in
+// place (DESIGN §3: an argument is only read unless a known-mutating API
+// says so) and returns its position. callee is a bare function's name;
+// otherwise recv is the name the method chain starts from and method the
+// method's name.
+func mutatedArg(callee, recv, method string) (int, bool) {
+	switch callee {
+	case "setattr", "delattr", "shuffle", "heappush", "heappop", "heapify", "heappushpop", "heapreplace",
+		"insort", "insort_left", "insort_right":
+		return 0, true
+	}
+	switch method {
+	case "shuffle": // random.shuffle, np.random.shuffle, rng.shuffle
+		return 0, true
+	case "heappush", "heappop", "heapify", "heappushpop", "heapreplace":
+		return 0, recv == "heapq"
+	case "insort", "insort_left", "insort_right":
+		return 0, recv == "bisect"
+	case "copyto", "put", "place", "putmask", "fill_diagonal":
+		return 0, recv == "np" || recv == "numpy"
+	case "setitem", "delitem":
+		return 0, recv == "operator"
+	}
+	return 0, false
+}
+
+// rootName returns the identifier an expression's attribute/subscript
+// chain starts from (d in d["k"].x), without walking anything; -1 if none.
+func (w *walker) rootName(i int32) int32 {
+	for i >= 0 {
+		switch w.kind(i) {
+		case kAttribute:
+			i = w.child(i, fObject)
+		case kSubscript:
+			i = w.child(i, fValue)
+		case kParenExpr:
+			i = w.unparen(i)
+			if w.kind(i) == kParenExpr {
+				return -1
+			}
+		case kIdentifier:
+			if w.n[i].start == w.n[i].stop {
+				return -1
+			}
+			return i
+		default:
+			return -1
+		}
+	}
+	return -1
 }
 
 func (w *walker) callName(i, fn int32, callee string, args int32) {
@@ -54,12 +122,35 @@ func (w *walker) callName(i, fn int32, callee string, args int32) {
 			w.dynamic(i)
 		}
 	}
-	var names []string
+	var info *callInfo
 	if w.funcScope() == nil {
-		names = w.argNames(args)
+		info = &callInfo{args: w.argNames(args), kwargs: w.kwargNames(args)}
 	}
-	w.use(w.name(fn), uCall, fn, names)
+	w.use(w.name(fn), uCall, fn, info)
 	w.fileCall("", callee, args, -1)
+}
+
+// kwargNames maps the keyword arguments passed as plain module-level
+// names; nil when there are none.
+func (w *walker) kwargNames(args int32) map[string]string {
+	if args < 0 || w.kind(args) != kArgList {
+		return nil
+	}
+	var out map[string]string
+	for c := w.first(args); c >= 0; c = w.next(c) {
+		if !w.isCode(c) || w.kind(c) != kKeywordArg {
+			continue
+		}
+		k, v := w.child(c, fName), w.child(c, fValue)
+		if k < 0 || v < 0 || w.kind(v) != kIdentifier || w.n[v].start == w.n[v].stop || !w.isModuleName(w.text(v)) {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[w.name(k)] = w.name(v)
+	}
+	return out
 }
 
 func (w *walker) hasArgs(args int32) bool {
@@ -289,21 +380,28 @@ var moduleLocks = map[string]bool{
 	"Condition": true, "Event": true, "Barrier": true,
 }
 
+// val is what an expression evaluates to, as far as a binding cares.
+type val struct {
+	kind valueKind
+	str  string // valString: the literal
+	from string // the name called to make the value, f in f(…)
+}
+
 // valueOf says what kind of value expression v evaluates to, where that
-// matters for marshalling or file paths.
-func (w *walker) valueOf(v int32) (valueKind, string) {
+// matters for marshalling, file paths or method calls.
+func (w *walker) valueOf(v int32) val {
 	v = w.unparen(v)
 	if v < 0 {
-		return valOther, ""
+		return val{}
 	}
 	switch w.kind(v) {
 	case kLambda:
-		return valLambda, ""
+		return val{kind: valLambda}
 	case kGenExpr:
-		return valGenerator, ""
+		return val{kind: valGenerator}
 	case kString, kConcatString:
 		if s, ok := w.stringValue(v); ok {
-			return valString, s
+			return val{kind: valString, str: s}
 		}
 	case kCall:
 		fn := w.child(v, fFunction)
@@ -313,25 +411,33 @@ func (w *walker) valueOf(v int32) (valueKind, string) {
 		switch w.kind(fn) {
 		case kIdentifier:
 			name := w.text(fn)
+			if name == "" {
+				break
+			}
+			from := ""
+			if w.isModuleName(name) {
+				from = w.name(fn)
+			}
 			switch {
 			case name == "open":
-				return valOpenFile, ""
+				return val{kind: valOpenFile, from: from}
 			case bareLocks[name]:
-				return valLock, ""
+				return val{kind: valLock, from: from}
 			case w.gens[name]:
-				return valGenerator, ""
+				return val{kind: valGenerator, from: from}
 			}
+			return val{from: from}
 		case kAttribute:
 			obj, attr := w.child(fn, fObject), w.child(fn, fAttribute)
 			if obj >= 0 && attr >= 0 && w.kind(obj) == kIdentifier && moduleLocks[w.text(attr)] {
 				switch m := w.text(obj); {
 				case bareLocks[w.text(attr)], m == "threading", m == "multiprocessing", m == "mp", m == "asyncio":
-					return valLock, ""
+					return val{kind: valLock}
 				}
 			}
 		}
 	}
-	return valOther, ""
+	return val{}
 }
 
 // unparen strips parentheses around a single expression.

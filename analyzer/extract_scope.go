@@ -51,6 +51,7 @@ type scope struct {
 	fb        *funcBuilder // the module-level def/class/lambda being summarised (nil outside one)
 	top       bool         // scFunc: the module-level def itself, whose parameters MutatesParams indexes
 	init      bool         // scFunc: __init__ of a module-level class (its parameters shift by self)
+	deferred  bool         // scLambda: bound to a module-level name, or inside such a lambda: runs when called
 }
 
 type pendingUse struct {
@@ -119,16 +120,17 @@ func (n *nameSet) add(s string) {
 
 // funcBuilder collects a module-level definition's summary.
 type funcBuilder struct {
-	name      string
-	class     bool
-	reads     nameSet
-	calls     nameSet
-	mutates   nameSet
-	writes    map[string]bool // global names rebound: true when also read, or conditional
-	params    map[int]bool
-	files     []action
-	dynamic   bool
-	generator bool
+	name       string
+	class      bool
+	paramNames []string
+	reads      nameSet
+	calls      nameSet
+	mutates    nameSet
+	writes     map[string]bool // global names rebound: true when also read, or conditional
+	params     map[int]bool
+	files      []action
+	dynamic    bool
+	generator  bool
 }
 
 // record adds a use that resolved to a module-level name.
@@ -174,6 +176,7 @@ func (b *funcBuilder) build() *funcFacts {
 		Mutates: b.mutates.sorted(),
 		Files:   b.files,
 		Dynamic: b.dynamic,
+		Params:  b.paramNames,
 	}
 	for name, rw := range b.writes {
 		if rw || b.reads.has(name) {

@@ -22,15 +22,16 @@ import (
 // lists the actions positioned on that line, in order; a line without a
 // `want` must have none. An action is
 //
-//	KIND [NAME | "PATH"] [(ARG ARG …)] [:VALUE] [?] [@COL]
+//	KIND [NAME | "PATH"] [(ARG … KW=NAME …)] [<-FROM] [:VALUE] [?] [~] [@COL]
 //
 // (`# want@L: …` on another line, for a line that cannot hold a comment.)
 // KIND is read, write, mutate, del, unbind, call, dynamic, fileread or
-// filewrite; (ARGS) are a call's Args, _ for ""; VALUE is function, class,
-// module, lambda, open, gen, lock or a quoted string (valString); ? marks
-// Cond; @COL checks the 1-based character column. Other directives:
+// filewrite; (ARGS) are a call's Args, _ for "", then its Kwargs; <-FROM
+// is a write's From; VALUE is function, class, module, lambda, open, gen,
+// lock or a quoted string (valString); ? marks Cond, ~ Soft; @COL checks
+// the 1-based character column. Other directives:
 //
-//	# func NAME: reads=a,b calls=… writes=… readwrites=… mutates=… params=0,1 files=w"p",rNAME class dynamic
+//	# func NAME: args=p,q reads=a,b calls=… writes=… readwrites=… mutates=… params=0,1 files=w"p",rNAME class dynamic
 //	# import NAME NAME: TEXT      (an import statement on this line; import? for Cond, import* for Star)
 //	# problem SEVERITY CODE@[LINE:]COL: MESSAGE-SUBSTRING
 //	# cell lang=LANG magic=NAME args=ARGS
@@ -233,15 +234,23 @@ func formatAction(a action, withCol bool) string {
 	case a.Name != "":
 		b.WriteString(" " + a.Name)
 	}
-	if a.Kind == actCall && len(a.Args) > 0 {
-		args := make([]string, len(a.Args))
-		for i, x := range a.Args {
-			args[i] = x
+	if a.Kind == actCall && len(a.Args)+len(a.Kwargs) > 0 {
+		var args []string
+		for _, x := range a.Args {
 			if x == "" {
-				args[i] = "_"
+				x = "_"
 			}
+			args = append(args, x)
 		}
-		b.WriteString("(" + strings.Join(args, " ") + ")")
+		var kws []string
+		for k, v := range a.Kwargs {
+			kws = append(kws, k+"="+v)
+		}
+		sort.Strings(kws)
+		b.WriteString("(" + strings.Join(append(args, kws...), " ") + ")")
+	}
+	if a.From != "" {
+		b.WriteString("<-" + a.From)
 	}
 	if a.Value == valString {
 		b.WriteString(":" + strconv.Quote(a.Str))
@@ -250,6 +259,9 @@ func formatAction(a action, withCol bool) string {
 	}
 	if a.Cond {
 		b.WriteString("?")
+	}
+	if a.Soft {
+		b.WriteString("~")
 	}
 	if withCol {
 		b.WriteString("@" + strconv.Itoa(a.Col))
@@ -264,6 +276,7 @@ func formatFunc(f *funcFacts) string {
 			parts = append(parts, k+"="+strings.Join(v, ","))
 		}
 	}
+	add("args", f.Params)
 	add("reads", f.Reads)
 	add("calls", f.Calls)
 	add("writes", f.Writes)
@@ -298,7 +311,7 @@ func formatFunc(f *funcFacts) string {
 
 // normFuncSpec orders a func directive's fields as formatFunc does.
 func normFuncSpec(spec string) string {
-	order := []string{"reads", "calls", "writes", "readwrites", "mutates", "params", "files", "class", "dynamic"}
+	order := []string{"args", "reads", "calls", "writes", "readwrites", "mutates", "params", "files", "class", "dynamic"}
 	fields := strings.Fields(spec)
 	sort.SliceStable(fields, func(i, j int) bool {
 		ki, _, _ := strings.Cut(fields[i], "=")

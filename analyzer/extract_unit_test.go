@@ -102,12 +102,13 @@ func TestFlatTreeMatchesBinding(t *testing.T) {
 			if int(got.field) < len(tab.fieldNames) {
 				fieldName = tab.fieldNames[got.field]
 			}
-			if tab.name(got.sym) != n.Type() || fieldName != c.CurrentFieldName() ||
+			wantField := c.CurrentFieldName()
+			if tab.name(got.sym) != n.Type() || fieldName != wantField ||
 				got.start != n.StartByte() || got.stop != n.EndByte() || got.parent != parent ||
 				(got.flags&flagMissing != 0) != n.IsMissing() {
 				t.Fatalf("%q node %d: flat {%s field=%q %d-%d parent=%d missing=%v}, binding {%s field=%q %d-%d parent=%d missing=%v}",
 					src, i, tab.name(got.sym), fieldName, got.start, got.stop, got.parent, got.flags&flagMissing != 0,
-					n.Type(), c.CurrentFieldName(), n.StartByte(), n.EndByte(), parent, n.IsMissing())
+					n.Type(), wantField, n.StartByte(), n.EndByte(), parent, n.IsMissing())
 			}
 			if c.GoToFirstChild() {
 				parents = append(parents, i)

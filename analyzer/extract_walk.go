@@ -38,6 +38,8 @@ type walker struct {
 	// lambdaFB, when set, is the summary the next lambda walked fills:
 	// that lambda is bound to a module-level name.
 	lambdaFB *funcBuilder
+	// soft marks the read being emitted as a $name expansion.
+	soft bool
 	// gens names the generator functions defined so far in the cell, so
 	// that `g = gen()` binds a generator.
 	gens map[string]bool
@@ -290,13 +292,12 @@ func (w *walker) expr(i int32) {
 		v := w.child(i, fValue)
 		w.expr(v)
 		if n := w.child(i, fName); n >= 0 && w.kind(n) == kIdentifier {
-			value, str := w.valueOf(v)
 			s := w.scope
 			for s.kind == scComp && s.parent != nil {
 				// A walrus in a comprehension binds in the scope around it.
 				s = s.parent
 			}
-			w.bind(s, n, uWrite, value, str)
+			w.bind(s, n, uWrite, w.valueOf(v))
 		}
 	case kLambda:
 		w.lambda(i)
@@ -346,12 +347,37 @@ func (w *walker) readName(i int32) {
 	if w.hasErrors && isPythonKeyword(w.text(i)) {
 		return // error recovery made a keyword an identifier
 	}
+	if len(w.ipy.soft) > 0 && w.isSoft(i) {
+		if w.funcScope() != nil {
+			return // a summary has no soft reads; $name in a def is rare
+		}
+		w.soft = true
+		w.use(w.name(i), uRead, i, nil)
+		w.soft = false
+		return
+	}
 	w.use(w.name(i), uRead, i, nil)
+}
+
+// isSoft reports an identifier that stands for a $name of IPython.
+func (w *walker) isSoft(i int32) bool {
+	o := int(w.n[i].start)
+	l := sort.SearchInts(w.lines, o+1) - 1
+	if l < 0 {
+		return false
+	}
+	_, found := slices.BinarySearchFunc(w.ipy.soft, [2]int{l, w.runeCol(l, o)}, func(r softRef, t [2]int) int {
+		if r.line != t[0] {
+			return r.line - t[0]
+		}
+		return r.col - t[1]
+	})
+	return found
 }
 
 // use records a non-binding use of a name (read, call, mutation, file
 // path) by the code being walked, resolving it through the scopes.
-func (w *walker) use(name string, k useKind, at int32, args []string) {
+func (w *walker) use(name string, k useKind, at int32, call *callInfo) {
 	var lam *scope
 	for s := w.scope; s != nil; s = s.parent {
 		switch s.kind {
@@ -371,7 +397,7 @@ func (w *walker) use(name string, k useKind, at int32, args []string) {
 				continue // invisible from nested scopes
 			}
 			if s.globals.has(name) {
-				w.emitFromModuleScope(name, k, at, args, lam)
+				w.emitFromModuleScope(name, k, at, call, lam)
 				return
 			}
 			if s.names.has(name) {
@@ -381,7 +407,7 @@ func (w *walker) use(name string, k useKind, at int32, args []string) {
 			s.pending = append(s.pending, pendingUse{name: name, kind: k, cond: w.cond || lam != nil})
 			return
 		case scModule:
-			w.emitFromModuleScope(name, k, at, args, lam)
+			w.emitFromModuleScope(name, k, at, call, lam)
 			return
 		}
 	}
@@ -409,19 +435,24 @@ func (w *walker) isModuleName(name string) bool {
 }
 
 // emitFromModuleScope handles a use that resolved to a module-level name
-// outside any function. In the body of a lambda (lam) the code does not
-// run yet: the use is a plain read, and part of the lambda's summary.
-func (w *walker) emitFromModuleScope(name string, k useKind, at int32, args []string, lam *scope) {
+// outside any function. The body of a lambda (lam) does not run yet: in
+// one bound to a name (its summary is in Funcs) the use waits for calls
+// of that name; in another it counts as a plain read now, since such a
+// lambda usually runs in the statement that makes it (sorted(key=…)).
+func (w *walker) emitFromModuleScope(name string, k useKind, at int32, call *callInfo, lam *scope) {
 	if lam != nil {
 		if lam.fb != nil {
 			lam.fb.record(pendingUse{name: name, kind: k})
 		}
-		if k == uFileRead || k == uFileWrite {
+		if lam.deferred || k == uFileRead || k == uFileWrite {
 			return
 		}
-		k, args = uRead, nil
+		k, call = uRead, nil
 	}
-	a := action{Name: name, Cond: w.cond && lam == nil, Args: args}
+	a := action{Name: name, Cond: w.cond && lam == nil, Soft: w.soft}
+	if call != nil {
+		a.Args, a.Kwargs = call.args, call.kwargs
+	}
 	switch k {
 	case uRead:
 		a.Kind = actRead
@@ -454,7 +485,7 @@ func (w *walker) emit(a action, at int32) {
 
 // bind records a binding use of identifier i in scope s: a write, an
 // augmented assignment, a del, or the end of an except handler.
-func (w *walker) bind(s *scope, i int32, k useKind, value valueKind, str string) {
+func (w *walker) bind(s *scope, i int32, k useKind, v val) {
 	if w.n[i].start == w.n[i].stop || (w.hasErrors && isPythonKeyword(w.text(i))) {
 		return
 	}
@@ -464,7 +495,7 @@ func (w *walker) bind(s *scope, i int32, k useKind, value valueKind, str string)
 		s.names.add(name)
 	case scClass:
 		if s.globals.has(name) {
-			w.bindModule(name, k, i, value, str)
+			w.bindModule(name, k, i, v)
 			return
 		}
 		if k == uAugWrite && !s.names.has(name) {
@@ -476,15 +507,15 @@ func (w *walker) bind(s *scope, i int32, k useKind, value valueKind, str string)
 		s.names.add(name)
 		s.pending = append(s.pending, pendingUse{name: name, kind: k, cond: w.cond})
 	case scModule:
-		w.bindModule(name, k, i, value, str)
+		w.bindModule(name, k, i, v)
 	}
 }
 
-func (w *walker) bindModule(name string, k useKind, at int32, value valueKind, str string) {
+func (w *walker) bindModule(name string, k useKind, at int32, v val) {
 	a := action{Name: name, Cond: w.cond}
 	switch k {
 	case uWrite:
-		a.Kind, a.Value, a.Str = actWrite, value, str
+		a.Kind, a.Value, a.Str, a.From = actWrite, v.kind, v.str, v.from
 	case uAugWrite:
 		a.Kind = actMutate
 	case uDel:
@@ -526,7 +557,7 @@ func (w *walker) dynamic(i int32) {
 			if s.fb != nil {
 				s.fb.dynamic = true
 			}
-			if s.kind == scFunc {
+			if s.kind == scFunc || s.deferred {
 				return
 			}
 		}
@@ -536,7 +567,7 @@ func (w *walker) dynamic(i int32) {
 
 // target binds an assignment target: names are written, attributes and
 // subscripts mutate the object they hang from.
-func (w *walker) target(i int32, value valueKind, str string) {
+func (w *walker) target(i int32, v val) {
 	if i < 0 {
 		return
 	}
@@ -547,11 +578,11 @@ func (w *walker) target(i int32, value valueKind, str string) {
 	defer w.leave()
 	switch w.kind(i) {
 	case kIdentifier:
-		w.bind(w.scope, i, uWrite, value, str)
+		w.bind(w.scope, i, uWrite, v)
 	case kPatternList, kTuplePattern, kListPattern, kTuple, kList, kExprList, kParenExpr, kListSplatPattern, kListSplat, kAsPatternTarget:
 		for c := w.first(i); c >= 0; c = w.next(c) {
 			if w.isCode(c) {
-				w.target(c, valOther, "")
+				w.target(c, val{})
 			}
 		}
 	case kAttribute, kSubscript:
@@ -641,9 +672,9 @@ func (w *walker) assign(i int32) {
 	}
 	w.expr(v)
 	w.lambdaFB = nil
-	value, str := w.valueOf(v)
+	value := w.valueOf(v)
 	for _, t := range ts {
-		w.target(t, value, str)
+		w.target(t, value)
 	}
 	if fb != nil && !w.noBind {
 		w.addFunc(fb)
@@ -658,7 +689,7 @@ func (w *walker) augAssign(i int32) {
 	}
 	switch w.kind(l) {
 	case kIdentifier:
-		w.bind(w.scope, l, uAugWrite, valOther, "")
+		w.bind(w.scope, l, uAugWrite, val{})
 	case kAttribute, kSubscript:
 		if root := w.chain(l); root >= 0 {
 			w.use(w.name(root), uMutate, root, nil)
@@ -676,7 +707,7 @@ func (w *walker) delTarget(i int32) {
 	defer w.leave()
 	switch w.kind(i) {
 	case kIdentifier:
-		w.bind(w.scope, i, uDel, valOther, "")
+		w.bind(w.scope, i, uDel, val{})
 	case kExprList, kTuple, kList, kParenExpr, kPatternList, kTuplePattern, kListPattern:
 		for c := w.first(i); c >= 0; c = w.next(c) {
 			if w.isCode(c) {
@@ -727,7 +758,7 @@ func (w *walker) forStmt(i int32) {
 	}
 	saved := w.cond
 	w.cond = true
-	w.target(w.child(i, fLeft), valOther, "")
+	w.target(w.child(i, fLeft), val{})
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if !w.isCode(c) {
 			continue
@@ -776,9 +807,9 @@ func (w *walker) exceptClause(i int32) {
 						alias = id
 					}
 					if w.kind(alias) == kIdentifier {
-						w.bind(w.scope, alias, uWrite, valOther, "")
+						w.bind(w.scope, alias, uWrite, val{})
 					} else {
-						w.target(alias, valOther, "")
+						w.target(alias, val{})
 						alias = -1
 					}
 				} else {
@@ -792,7 +823,7 @@ func (w *walker) exceptClause(i int32) {
 		}
 	}
 	if alias >= 0 {
-		w.bind(w.scope, alias, uUnbind, valOther, "")
+		w.bind(w.scope, alias, uUnbind, val{})
 	}
 }
 
@@ -834,7 +865,7 @@ func (w *walker) withItem(i int32) {
 			continue
 		}
 		if w.fieldOf(c) == fAlias {
-			w.target(c, valOther, "")
+			w.target(c, val{})
 		} else {
 			w.expr(c)
 		}
@@ -892,14 +923,14 @@ func (w *walker) pattern(i int32) {
 	defer w.leave()
 	switch w.kind(i) {
 	case kIdentifier:
-		w.bind(w.scope, i, uWrite, valOther, "")
+		w.bind(w.scope, i, uWrite, val{})
 	case kDottedName:
 		id := w.firstCode(i)
 		if id < 0 {
 			return
 		}
 		if w.nextCode(id) < 0 {
-			w.bind(w.scope, id, uWrite, valOther, "")
+			w.bind(w.scope, id, uWrite, val{})
 		} else {
 			w.readName(id)
 		}
@@ -970,9 +1001,9 @@ func (w *walker) typeAlias(i int32) {
 		w.expr(c)
 	}
 	if id := w.firstCode(name); id >= 0 && w.kind(id) == kIdentifier {
-		w.bind(w.scope, id, uWrite, valOther, "")
+		w.bind(w.scope, id, uWrite, val{})
 	} else if w.kind(name) == kIdentifier {
-		w.bind(w.scope, name, uWrite, valOther, "")
+		w.bind(w.scope, name, uWrite, val{})
 	}
 }
 
@@ -1073,8 +1104,14 @@ func (w *walker) funcDef(i int32) {
 		}
 	}
 	s := &scope{kind: scFunc, parent: outer, fb: fb, top: top, params: positional}
+	if top {
+		fb.paramNames = positional
+	}
 	if !top && outer.kind == scClass && outer.parent != nil && outer.parent.kind == scModule && nameNode >= 0 && w.text(nameNode) == "__init__" {
 		s.init = true
+		if len(positional) > 0 {
+			fb.paramNames = positional[1:]
+		}
 	}
 	for _, n := range all {
 		s.names.add(n)
@@ -1087,7 +1124,7 @@ func (w *walker) funcDef(i int32) {
 	if nameNode < 0 || w.kind(nameNode) != kIdentifier {
 		return
 	}
-	w.bind(outer, nameNode, uWrite, valFunction, "")
+	w.bind(outer, nameNode, uWrite, val{kind: valFunction})
 	if top && !w.noBind {
 		w.addFunc(fb)
 		if w.gens == nil {
@@ -1116,7 +1153,7 @@ func (w *walker) classDef(i int32) {
 	if nameNode < 0 || w.kind(nameNode) != kIdentifier {
 		return
 	}
-	w.bind(outer, nameNode, uWrite, valClass, "")
+	w.bind(outer, nameNode, uWrite, val{kind: valClass})
 	if top && !w.noBind {
 		w.addFunc(fb)
 		if w.gens != nil {
@@ -1138,11 +1175,24 @@ func (w *walker) addFunc(fb *funcBuilder) {
 func (w *walker) lambda(i int32) {
 	fb := w.lambdaFB
 	w.lambdaFB = nil
+	bound := fb != nil
 	if fb == nil {
 		fb = w.summary()
 	}
-	all, _ := w.params(w.child(i, fParameters))
-	s := &scope{kind: scLambda, parent: w.scope, fb: fb}
+	all, positional := w.params(w.child(i, fParameters))
+	if bound {
+		fb.paramNames = positional
+	}
+	s := &scope{kind: scLambda, parent: w.scope, fb: fb, deferred: bound}
+	if p := w.scope; p.kind == scLambda || p.kind == scComp {
+		// Inside the body of a bound lambda, nothing runs now either.
+		for ; p != nil && (p.kind == scLambda || p.kind == scComp); p = p.parent {
+			if p.deferred {
+				s.deferred = true
+				break
+			}
+		}
+	}
 	for _, n := range all {
 		s.names.add(n)
 	}
@@ -1184,7 +1234,7 @@ func (w *walker) comprehension(i int32) {
 					w.expr(d)
 				}
 			}
-			w.target(w.child(c, fLeft), valOther, "")
+			w.target(w.child(c, fLeft), val{})
 		case kIfClause:
 			w.exprChildren(c)
 		}
@@ -1245,7 +1295,7 @@ func (w *walker) importStmt(i int32) {
 		}
 		if bound >= 0 && w.kind(bound) == kIdentifier && w.n[bound].start != w.n[bound].stop {
 			names = append(names, w.name(bound))
-			w.bind(w.scope, bound, uWrite, valModule, "")
+			w.bind(w.scope, bound, uWrite, val{kind: valModule})
 		}
 	}
 	if star {

@@ -62,6 +62,20 @@ type action struct {
 	Str   string    // actWrite with valString: the literal's value
 	Line  int       // 1-based, in the cell's original source
 	Col   int       // 1-based, in characters
+
+	// Kwargs (actCall) maps keyword arguments passed as plain module-level
+	// names (f(bucket=items) → bucket: items), for matching MutatesParams
+	// through funcFacts.Params.
+	Kwargs map[string]string
+	// From (actWrite) is the name whose call produced the value (x = f(…),
+	// inv = Invoice(…)), "" otherwise: a later method call on x runs the
+	// methods of that class.
+	From string
+	// Soft (actRead) marks a read IPython makes only if the name exists:
+	// $name in a shell line or magic is left as is when no variable has
+	// that name (it is usually a shell variable, $HOME), so nothing
+	// defining it is no error.
+	Soft bool
 }
 
 // funcFacts summarises a function or class body for call sites: what a call
@@ -81,6 +95,10 @@ type funcFacts struct {
 	// MutatesParams holds the indices of positional parameters the body
 	// changes in place (def f(d): d["k"] = 1 → [0]), so f(x) mutates x.
 	MutatesParams []int
+	// Params names the positional parameters, in order (for a class, those
+	// of its __init__ after self), so that a parameter passed by keyword
+	// (action.Kwargs) can be matched with MutatesParams.
+	Params []string
 	// Files holds the file reads and writes in the body (actFileRead or
 	// actFileWrite with a literal Path, or Name when the path is held by a
 	// free module-level name), in source order, without positions.

@@ -354,7 +354,7 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 	case valModule:
 		b.kind = bindModule
 		b.imp = importFor(f, name, a.Line)
-	case valFunction, valClass:
+	case valFunction, valClass, valLambda:
 		b.fn = f.Funcs[name]
 	}
 	if a.From != "" {

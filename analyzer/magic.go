@@ -21,8 +21,15 @@ type ipySource struct {
 	text         string
 	shifts       []colShift    // sorted by line, in the order applied within a line
 	placeholders []placeholder // sorted by line
+	soft         []softRef     // sorted: names from $name, which IPython reads only if they exist
 	noBind       []int         // 0-based lines of %timeit statements: they bind nothing
 	problems     []problem     // 0-based lines and rewritten rune columns: see origCol
+}
+
+// softRef is the position of a $name reference in the rewritten text:
+// 0-based line and rune column.
+type softRef struct {
+	line, col int
 }
 
 // placeholder records Python that replaced an IPython command from rune
@@ -139,6 +146,7 @@ func rewriteIPython(src string, magic *cellMagic) ipySource {
 		text:         strings.Join(rw.lines, "\n"),
 		shifts:       rw.shifts,
 		placeholders: rw.placeholders,
+		soft:         rw.soft,
 		noBind:       rw.noBind,
 		problems:     rw.problems,
 	}
@@ -148,12 +156,22 @@ type rewriter struct {
 	lines        []string
 	shifts       []colShift
 	placeholders []placeholder
+	soft         []softRef
 	noBind       []int
 	problems     []problem // 0-based lines, rune columns of the rewritten line
 }
 
-// replaceRest replaces line i from byte offset at with python.
-func (rw *rewriter) replaceRest(i, at int, python string) {
+// replaceRest replaces line i from byte offset at with a placeholder
+// reading the names IPython expands there, or with empty when none.
+func (rw *rewriter) replaceRest(i, at int, empty string) {
+	python, soft := readsPlaceholder(rw.lines[i], at, empty)
+	for _, c := range soft {
+		rw.soft = append(rw.soft, softRef{line: i, col: c})
+	}
+	rw.replaceRestWith(i, at, python)
+}
+
+func (rw *rewriter) replaceRestWith(i, at int, python string) {
 	l := rw.lines[i]
 	rw.placeholders = append(rw.placeholders, placeholder{
 		line: i,
@@ -385,7 +403,7 @@ func (rw *rewriter) transform(start int) {
 		case strings.HasPrefix(body, "%"):
 			replaced = rw.lineMagic(i, indent)
 		case strings.HasPrefix(body, "?") || isHelpEnd(body):
-			rw.replaceRest(i, indent, "pass")
+			rw.replaceRestWith(i, indent, "pass")
 			replaced = true
 		default:
 			if at, bang := assignMagic(body); at > 0 {
@@ -407,7 +425,7 @@ func (rw *rewriter) transform(start int) {
 	}
 }
 
-// shellLine replaces `!cmd` with an expression reading the {names} IPython
+// shellLine replaces `!cmd` with an expression reading the names IPython
 // would expand into the command.
 func (rw *rewriter) shellLine(i, indent int) {
 	l := rw.lines[i]
@@ -419,11 +437,11 @@ func (rw *rewriter) shellLine(i, indent int) {
 		Col:      col,
 		Message:  fmt.Sprintf("shell command %s runs in a subshell, not as Python", quoteShort(strings.TrimSpace(l[indent:]))),
 	})
-	rw.replaceRest(i, indent, readsPlaceholder(l, indent, "pass"))
+	rw.replaceRest(i, indent, "pass")
 }
 
-// lineMagic rewrites a %magic line; it reports false when the line is
-// Python after all (it never is: a statement cannot start with %).
+// lineMagic rewrites a %magic line. It reports whether it replaced the
+// line: %time and %timeit keep their statement as Python instead.
 func (rw *rewriter) lineMagic(i, indent int) bool {
 	l := rw.lines[i]
 	body := l[indent:]
@@ -455,7 +473,7 @@ func (rw *rewriter) lineMagic(i, indent int) bool {
 			return false
 		}
 	}
-	rw.replaceRest(i, indent, readsPlaceholder(l, indent, "pass"))
+	rw.replaceRest(i, indent, "pass")
 	return true
 }
 
@@ -572,49 +590,73 @@ func (rw *rewriter) assignMagic(i, indent, at int, bang bool) {
 		rw.lines[i] = l[:at] + "     " + l[at+5:]
 		return
 	}
-	rw.replaceRest(i, at, readsPlaceholder(l, at, "None"))
+	rw.replaceRest(i, at, "None")
 }
 
 // readsPlaceholder builds the Python that replaces an IPython command
 // starting at byte offset at of line l: a tuple holding the names IPython
-// expands in it ({name} or {name.attr…}: the root name), each at its
+// expands in it (the root name of {name…} and of $name…), each at its
 // original rune column so positions stay right; empty when there are
-// none. $name is left alone: it is far more often a shell variable.
-func readsPlaceholder(l string, at int, empty string) string {
+// none. soft lists the columns of the $name ones (also ${name}): IPython
+// leaves those as they are when no such variable exists, and they are
+// most often shell variables ($HOME).
+func readsPlaceholder(l string, at int, empty string) (python string, soft []int) {
 	type ref struct {
 		name string
 		col  int
 	}
 	var refs []ref
+	add := func(name string, col int, isSoft bool) {
+		if name == "" || isPythonKeyword(name) || len(refs) >= 64 {
+			return
+		}
+		if len(refs) > 0 && col <= refs[len(refs)-1].col+utf8.RuneCountInString(refs[len(refs)-1].name) {
+			return // no room for the comma
+		}
+		refs = append(refs, ref{name, col})
+		if isSoft {
+			soft = append(soft, col)
+		}
+	}
+	// ident returns the identifier at byte j of l and its byte length.
+	ident := func(j int) string {
+		k := j
+		for k < len(l) {
+			c, n := utf8.DecodeRuneInString(l[k:])
+			if !(c == '_' || unicode.IsLetter(c) || k > j && unicode.IsDigit(c)) {
+				break
+			}
+			k += n
+		}
+		return l[j:k]
+	}
 	col := utf8.RuneCountInString(l[:at])
 	startCol := col
+	quoted := false // IPython does not expand $name inside single quotes
 	for j := at; j < len(l); {
 		r, size := utf8.DecodeRuneInString(l[j:])
-		if r == '{' && j+1 < len(l) && l[j+1] == '{' {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+		case r == '{' && strings.HasPrefix(l[j:], "{{"), r == '$' && strings.HasPrefix(l[j:], "$$"):
+			// Escapes for a literal { or $.
 			j += 2
 			col += 2
 			continue
-		}
-		if r == '{' && (j == 0 || l[j-1] != '$') {
-			k := j + 1
-			for k < len(l) {
-				c, n := utf8.DecodeRuneInString(l[k:])
-				if !(c == '_' || unicode.IsLetter(c) || k > j+1 && unicode.IsDigit(c)) {
-					break
-				}
-				k += n
+		case r == '{':
+			// IPython evaluates the whole field: {x}, {x.y}, {f(x)} read
+			// x or f; {print $1} (awk) is no Python and stays as it is.
+			if name := ident(j + 1); name != "" && j+1+len(name) < len(l) && strings.IndexByte("}.[(!:", l[j+1+len(name)]) >= 0 {
+				add(name, col+1, j > 0 && l[j-1] == '$')
 			}
-			if name := l[j+1 : k]; name != "" && !isPythonKeyword(name) && len(refs) < 64 {
-				if len(refs) == 0 || col+1 > refs[len(refs)-1].col+utf8.RuneCountInString(refs[len(refs)-1].name) {
-					refs = append(refs, ref{name, col + 1})
-				}
-			}
+		case r == '$' && !quoted:
+			add(ident(j+1), col+1, true)
 		}
 		j += size
 		col++
 	}
 	if len(refs) == 0 {
-		return empty
+		return empty, nil
 	}
 	var b strings.Builder
 	b.WriteByte('(')
@@ -635,7 +677,7 @@ func readsPlaceholder(l string, at int, empty string) string {
 		b.WriteByte(',')
 	}
 	b.WriteByte(')')
-	return b.String()
+	return b.String(), soft
 }
 
 func quoteShort(s string) string {

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -76,20 +78,40 @@ func (s *Stack) applyArgo(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(crds)
+	var objs []*unstructured.Unstructured
 	for _, f := range crds {
 		if filepath.Base(f) == "kustomization.yaml" {
 			continue
 		}
-		objs, err := readManifests(f)
+		o, err := readManifests(f)
 		if err != nil {
 			return err
 		}
-		for _, o := range objs {
-			if err := s.apply(ctx, o, ""); err != nil {
-				return fmt.Errorf("apply %s: %w", f, err)
+		objs = append(objs, o...)
+	}
+	// In parallel: the API server spends seconds on each big schema.
+	errs := make([]error, len(objs))
+	var wg sync.WaitGroup
+	for i, o := range objs {
+		s.crdNames = append(s.crdNames, o.GetName())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			if os.Getenv("KUBESTACK_CRD_CREATE") != "" {
+				errs[i] = s.create(ctx, o)
+			} else {
+				errs[i] = s.apply(ctx, o, "")
 			}
-			s.crdNames = append(s.crdNames, o.GetName())
-		}
+			s.logf("crd %s %v", o.GetName(), time.Since(t0))
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("apply CRD %s: %w", o.GetName(), errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	if len(s.crdNames) == 0 {
 		return fmt.Errorf("no CRDs in %s", crdDir)
@@ -215,6 +237,12 @@ func (s *Stack) apply(ctx context.Context, o *unstructured.Unstructured, ns stri
 		return err
 	}
 	_, err = res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "kubestack", Force: ptrTrue()})
+	return err
+}
+
+func (s *Stack) create(ctx context.Context, o *unstructured.Unstructured) error {
+	gv, _ := schema.ParseGroupVersion(o.GetAPIVersion())
+	_, err := s.dyn.Resource(gv.WithResource(kinds[o.GetKind()].resource)).Create(ctx, o, metav1.CreateOptions{FieldManager: "kubestack"})
 	return err
 }
 

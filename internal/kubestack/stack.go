@@ -885,6 +885,31 @@ func (s *Stack) dumpLogs(logf func(string, ...any)) {
 	}
 }
 
+// ProcessRSS returns the resident memory, in bytes, of each running process
+// of the stack, by name.
+func (s *Stack) ProcessRSS() map[string]int64 {
+	s.mu.Lock()
+	procs := append([]*process(nil), s.procs...)
+	s.mu.Unlock()
+	rss := map[string]int64{}
+	for _, p := range procs {
+		if p.exited() {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				rss[p.name] = kb * 1024
+			}
+		}
+	}
+	return rss
+}
+
 func freePort() int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -151,7 +151,7 @@ func createTaskResult(ctx context.Context, wf wfclientset.Interface, pod *corev1
 		},
 		NodeResult: wfv1.NodeResult{
 			Outputs:  outputs(pod, tmpl),
-			Progress: wfv1.ProgressDefault,
+			Progress: wfv1.Progress("1/1"),
 		},
 	}
 	_, err = wf.ArgoprojV1alpha1().WorkflowTaskResults(pod.Namespace).Create(ctx, tr, metav1.CreateOptions{})

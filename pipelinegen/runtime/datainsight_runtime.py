@@ -447,6 +447,10 @@ class _NeedsDill(Exception):
         Exception.__init__(self, getattr(obj, "__qualname__", repr(obj)))
 
 
+class _NoDill(Exception):
+    """dill is needed for a value but cannot be imported."""
+
+
 def _main_attr(name):
     """Unpickling helper: a class or function of the loading step's notebook.
 
@@ -546,12 +550,10 @@ def _load_pickle(path, entry):
 
 
 def _save_dill(f, value, ctx):
-    dill = sys.modules.get("dill")
-    if dill is None:
-        try:
-            import dill
-        except ImportError:
-            raise MarshalError("dill is not importable") from None
+    try:
+        import dill
+    except ImportError:
+        raise _NoDill() from None
 
     class Pickler(dill.Pickler):
         def reducer_override(self, obj):
@@ -770,11 +772,11 @@ def save_value(directory, name, value, cell=None, context=None, sync_dir=True):
                            "here (install python3-dill or pip install dill)" % e) from None
             fmt = "dill"
             continue
-        except MarshalError as e:
-            if fmt == "dill" and "dill is not importable" in str(e):
-                raise fail("functions, classes and instances of classes defined in the notebook are passed "
-                           "between steps with dill, which is not importable here (install python3-dill or "
-                           "pip install dill)") from None
+        except _NoDill:
+            raise fail("functions, classes and instances of classes defined in the notebook are passed "
+                       "between steps with dill, which is not importable here (install python3-dill or "
+                       "pip install dill)") from None
+        except MarshalError:
             raise
         except (MemoryError, KeyboardInterrupt):
             raise
@@ -1434,10 +1436,13 @@ class Step:
             _fsync_dir(os.path.dirname(self.dir))
             _fsync_dir(self.root)
         # A retried or re-run step starts clean: its old manifest must not
-        # describe values that are about to be replaced, and temporary files
-        # of a killed attempt are garbage.
+        # describe values that are about to be replaced, and the temporary
+        # files of a killed attempt and values of an earlier one (maybe in
+        # another format) are garbage. Other files are not ours to delete.
+        exts = set(_EXT.values())
         for entry in os.listdir(self.dir):
-            if entry.startswith(TMP_PREFIX) or entry in (MANIFEST, METRICS):
+            stem, ext = os.path.splitext(entry)
+            if entry.startswith(TMP_PREFIX) or entry in (MANIFEST, METRICS) or (ext in exts and stem.isidentifier()):
                 try:
                     os.unlink(os.path.join(self.dir, entry))
                 except OSError:

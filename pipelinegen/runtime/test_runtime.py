@@ -370,8 +370,17 @@ class AtomicityTest(TempRoot):
         """)
         self.assertEqual(r.returncode, 1, r.stderr)
         # A failed re-run must not leave the previous attempt's manifest
-        # describing files that may have been replaced.
+        # describing files that may have been replaced, nor its values.
         self.assertFalse(os.path.exists(os.path.join(self.prod_dir(), "manifest.json")))
+        self.assertFalse(os.path.exists(os.path.join(self.prod_dir(), "data.pkl")))
+
+    def test_rerun_keeps_files_it_does_not_own(self):
+        self.assertEqual(self.script("prod", self.PRODUCER.format()).returncode, 0)
+        foreign = os.path.join(self.prod_dir(), "stdout.log")  # e.g. a backend's log
+        with open(foreign, "w") as f:
+            f.write("log\n")
+        self.assertEqual(self.script("prod", self.PRODUCER.format()).returncode, 0)
+        self.assertTrue(os.path.exists(foreign))
 
     def test_atomic_file_abort_leaves_nothing(self):
         os.makedirs(self.tmp, exist_ok=True)

@@ -41,7 +41,7 @@ super().setup()  # want: call super
 
 # %% calls pass positional names as Args
 f(x)  # want: read x, call f(x)
-f(x, 1, y, key=z)  # want: read x, read y, read z, call f(x _ y)
+f(x, 1, y, key=z)  # want: read x, read y, read z, call f(x _ y key=z)
 f(*xs, y)  # want: read xs, read y, call f
 f(a, *xs)  # want: read a, read xs, call f(a)
 f(**kw)  # want: read kw, call f
@@ -52,12 +52,12 @@ sum(v for v in vs)  # want: read vs, call sum(_)
 
 # %% names that are not reads
 obj.attr.other  # want: read obj
-f(key=value)  # want: read value, call f
+f(key=value)  # want: read value, call f(key=value)
 print(f"{a}, {b.c!r:>{width}} {d=}")  # want: read a, read b, read width, read d, call print(_)
 s = "{not_a_name}"  # want: write s:"{not_a_name}"
 
 # %% walrus binds at module level
-if (n := len(data)) > 2:  # want: read data, call len(data), write n
+if (n := len(data)) > 2:  # want: read data, call len(data), write n<-len
     print(n)  # want: read n?, call print(n)?
 
 # %% boolean and conditional expressions may skip operands
@@ -69,12 +69,41 @@ r = a and (w := 1)  # want: read a, write w?, write r
 from m import *  # want: dynamic ;; import* : from m import *
 globals()["x"] = 1  # want: dynamic, call globals
 exec(code)  # want: read code, dynamic, call exec(code)
-v = eval("1")  # want: dynamic, call eval(_), write v
+v = eval("1")  # want: dynamic, call eval(_), write v<-eval
 print(locals(), vars())  # want: dynamic, call locals, dynamic, call vars, call print(_ _)
 vars(obj)  # want: read obj, call vars(obj)
 
 # %% lambdas read their free names, not their parameters
 sorted(rows, key=lambda r: -r)  # want: read rows, call sorted(rows)
-f = lambda a, b=dflt: a + b + c  # want: read dflt, read c, write f:lambda ;; func f: reads=c
+f = lambda a, b=dflt: a + b + c  # want: read dflt, write f:lambda ;; func f: args=a,b reads=c
 if cond:  # want: read cond
-    g = lambda: h(x)  # want: read x, read h, write g:lambda? ;; func g: reads=h,x calls=h
+    g = lambda: h(x)  # want: write g:lambda? ;; func g: reads=h,x calls=h
+
+# %% odds and ends
+type Alias = list[int]  # want: read list, read int, write Alias
+global g  # (a no-op at module level)
+class W:  # want: write W:class ;; func W: class
+    v = (n := 1)
+assert ok, msg  # want: read ok, read msg
+raise Err(x) from cause  # want: read x, call Err(x), read cause
+print(*args, sep=s)  # want: read args, read s, call print(sep=s)
+x = [*a, *b], {**c}  # want: read a, read b, read c, write x
+y = a[1:n:2], b[...]  # want: read a, read n, read b, write y
+z = await fetch(u)  # want: read u, call fetch(u), write z
+async for item in stream:  # want: read stream, write item?
+    pass
+
+# %% library calls known to change an argument in place
+random.shuffle(deck)  # want: read deck, mutate random, mutate deck
+np.random.shuffle(arr[0])  # want: read arr, mutate np, mutate arr
+rng.shuffle(xs)  # want: read xs, mutate rng, mutate xs
+shuffle(items)  # want: read items, call shuffle(items), mutate items
+setattr(cfg.sub, "depth", 4)  # want: read cfg, call setattr(_ _ _), mutate cfg
+heapq.heappush(h, 1)  # want: read h, mutate heapq, mutate h
+np.copyto(dst, src)  # want: read dst, read src, mutate np, mutate dst
+len(deck), sorted(arr)  # want: read deck, call len(deck), read arr, call sorted(arr)
+other.heappush(h, 1)  # want: read h, mutate other
+
+# %% keyword arguments that are module-level names
+extend(bucket=others, item=5)  # want: read others, call extend(bucket=others)
+extend(items, key=[k for k in ks])  # want: read items, read ks, call extend(items)

@@ -26,9 +26,9 @@ else:
 
 # %% try / except / else / finally, except-as unbinds at the handler's end
 try:
-    r = risky()  # want: call risky?, write r?
+    r = risky()  # want: call risky?, write r<-risky?
 except (ValueError, KeyError) as err:  # want: read ValueError?, read KeyError?, write err?, unbind err?
-    message = str(err)  # want: read err?, call str(err)?, write message?
+    message = str(err)  # want: read err?, call str(err)?, write message<-str?
 except OSError:  # want: read OSError?
     pass
 else:

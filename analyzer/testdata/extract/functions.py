@@ -3,11 +3,11 @@
 # now: decorators, defaults and annotations run before the name is bound.
 
 # %% free names, locals and parameters
-def scaled(v, offset=bias) -> Result:  # want: read bias, read Result, write scaled:function@5 ;; func scaled: reads=factor
+def scaled(v, offset=bias) -> Result:  # want: read bias, read Result, write scaled:function@5 ;; func scaled: args=v,offset reads=factor
     local = v * factor
     return local + offset
 
-def twice(v):  # want: write twice:function ;; func twice: reads=scaled calls=scaled
+def twice(v):  # want: write twice:function ;; func twice: args=v reads=scaled calls=scaled
     return scaled(v) * 2
 
 # %% a local bound after its use is still local (UnboundLocalError)
@@ -20,16 +20,16 @@ def bump():  # want: write bump:function ;; func bump: reads=hits readwrites=hit
     global hits
     hits += 1
 
-def rename(new):  # want: write rename:function ;; func rename: writes=label
+def rename(new):  # want: write rename:function ;; func rename: args=new writes=label
     global label
     label = new
 
-def reset():  # want: write reset:function ;; func reset: reads=cache,clear readwrites=cache calls=clear
+def reset():  # want: write reset:function ;; func reset: reads=cache,clear calls=clear readwrites=cache
     global cache
     clear(cache)
     cache = {}
 
-def maybe(flag):  # want: write maybe:function ;; func maybe: reads=state readwrites=state
+def maybe(flag):  # want: write maybe:function ;; func maybe: args=flag reads=state readwrites=state
     global state
     if flag:
         state = 1
@@ -39,7 +39,7 @@ def forget():  # want: write forget:function ;; func forget: reads=old readwrite
     del old
 
 # %% mutations of free names and of parameters
-def record(d, items, *rest, key=None, **kw):  # want: write record:function ;; func record: reads=log,registry mutates=log,registry params=0,1
+def record(d, items, *rest, key=None, **kw):  # want: write record:function ;; func record: args=d,items reads=log,registry mutates=log,registry params=0,1
     d["k"] = 1
     items.append(key)
     rest.append(1)
@@ -49,14 +49,14 @@ def record(d, items, *rest, key=None, **kw):  # want: write record:function ;; f
     d2 = d
     d2.x = 1
 
-def shadow(a, /, b, c=1, *, d):  # want: write shadow:function ;; func shadow: params=0,1,2
+def shadow(a, /, b, c=1, *, d):  # want: write shadow:function ;; func shadow: args=a,b,c params=0,1,2
     a.x = 1
     b += [1]
     c[0] = 1
     d.y = 2
 
 # %% nested functions: free names propagate, nonlocal stays local
-def outer(p):  # want: write outer:function ;; func outer: reads=g,h calls=h params=0
+def outer(p):  # want: write outer:function ;; func outer: args=p reads=g,h calls=h params=0
     count = 0
     def inner():
         nonlocal count
@@ -84,7 +84,7 @@ def view():  # want: write view:function ;; func view: reads=render calls=render
     return render()
 
 # %% a class merges its methods; __init__ parameters shift past self
-class Model(Base):  # want: read Base, write Model:class ;; func Model: reads=history,np,print calls=print mutates=history,np params=0 class
+class Model(Base):  # want: read Base, write Model:class ;; func Model: args=data,n reads=history,np,print calls=print mutates=history,np params=0 class
     rate = default_rate  # want: read default_rate
     def __init__(self, data, n=rate):
         self.data = data
@@ -101,14 +101,14 @@ class Model(Base):  # want: read Base, write Model:class ;; func Model: reads=hi
             return history
 
 # %% generators and files
-def gen(n):  # want: write gen:function ;; func gen: reads=range calls=range
+def gen(n):  # want: write gen:function ;; func gen: args=n reads=range calls=range
     for i in range(n):
         yield i
 
-g = gen(3)  # want: call gen(_), write g:gen
-h = twice(3)  # want: call twice(_), write h
+g = gen(3)  # want: call gen(_), write g<-gen:gen
+h = twice(3)  # want: call twice(_), write h<-twice
 
-def save(df, path):  # want: write save:function ;; func save: reads=open,out_path calls=open files=w"a.csv",rout_path,w"log.txt" params=0
+def save(df, path):  # want: write save:function ;; func save: args=df,path reads=open,out_path calls=open params=0 files=w"a.csv",rout_path,w"log.txt"
     df.to_csv("a.csv")
     df.to_csv(path)
     open(out_path).read()

@@ -7,7 +7,7 @@ files = ["a"]  # want: write files
 if x:  # want: read x
     !pip install foo  # problem info shell-line@5: pip install
     y = 1  # want: write y?
-!cp {src} {dst.path}/x {{literal}} ${HOME}  # want: read src@6, read dst@12 ;; problem info shell-line@1
+!cp {src} {dst.path}/x {{literal}} ${HOME}  # want: read src@6, read dst@12, read HOME~ ;; problem info shell-line@1
 !ls \
    -la {not_read}
 done = 1  # want: write done ;; problem info shell-line@7:1
@@ -17,7 +17,7 @@ lines = !!cat f  # want: write lines ;; problem info shell-line@9
 # %% line magics
 %matplotlib inline
 %load_ext autoreload
-%time x = f()  # want: call f@11, write x@7
+%time x = f()  # want: call f@11, write x<-f@7
 %time sum(range(10))  # want: call range(_), call sum(_)
 %timeit y = g(x)  # want: read x, call g(x)
 %timeit -n 10 -r 3 -o z = h()  # want: call h@27
@@ -25,7 +25,7 @@ lines = !!cat f  # want: write lines ;; problem info shell-line@9
 %cd {folder}  # want: read folder@6
 %pip install -q pandas
 w = %who_ls  # want: write w
-t = %time compute()  # want: call compute@11, write t
+t = %time compute()  # want: call compute@11, write t<-compute
 %time \
     total = 1  # want: write total
 obj?
@@ -55,7 +55,7 @@ print(x)  # want: read x, call print(x)
 
 # %% %%time: the body is Python
 %%time
-x = f()  # want: call f, write x ;; cell magic=time
+x = f()  # want: call f, write x<-f ;; cell magic=time
 
 # %% %%timeit: the body binds nothing
 %%timeit -n 3
@@ -140,3 +140,10 @@ x = 1  # want: write x ;; kernel python3
 # %% a syntax error next to a placeholder points into the original text
 !0
   $  # problem error syntax-error@3: near "$ ;; problem info shell-line@1:1
+
+# %% $name is a soft read: IPython expands it only when the name exists
+!echo $name '$quoted' $$literal ${braced} {hard} {fn(x)}  # want: read name~, read braced~, read hard, read fn ;; problem info shell-line@1
+!awk '{print $1}' data.txt  # problem info shell-line@1
+%cd $folder  # want: read folder~
+def f():  # want: write f:function ;; func f:
+    !echo $inside  # problem info shell-line@5

@@ -4,7 +4,7 @@
 # %% comprehension variables do not leak; the first iterable is outside
 grid = [[r * c for c in cols] for r in rows]  # want: read rows, read cols?, write grid
 lookup = {x: x * 2 for x in range(3)}  # want: call range(_), write lookup
-total = sum(y for y in rows)  # want: read rows, call sum(_), write total
+total = sum(y for y in rows)  # want: read rows, call sum(_), write total<-sum
 evens = {n for n in nums if n % k == 0}  # want: read nums, read k?, write evens
 pairs = [(a, b) for a in xs if a for b in ys if b > a]  # want: read xs, read ys?, write pairs
 gen = (f(v) for v in data)  # want: read data, call f(_)?, write gen:gen
@@ -46,11 +46,14 @@ class E:  # want: write E:class ;; func E: class
     registry = {}  # want: write registry
 
 # %% lambda defaults are evaluated now, parameters are local
-key = lambda row, col=default: row[col] + offset  # want: read default, read offset, write key:lambda ;; func key: reads=offset
+key = lambda row, col=default: row[col] + offset  # want: read default, write key:lambda ;; func key: args=row,col reads=offset
 
 # %% lambda bodies: calls and mutations are only reads, nothing runs yet
-cb = lambda: log.append(msg)  # want: read msg, read log, write cb:lambda ;; func cb: reads=log,msg mutates=log
-handler = lambda e: (yield_ := e)  # want: write handler:lambda ;; func handler:
+cb = lambda: log.append(msg)  # want: write cb:lambda ;; func cb: reads=log,msg mutates=log
+handler = lambda e: (yield_ := e)  # want: write handler:lambda ;; func handler: args=e
 
 # %% nested lambdas and comprehensions inside lambdas
-f = lambda xs: [g(x) for x in xs if x > lim]  # want: read lim, read g, write f:lambda ;; func f: reads=g,lim calls=g
+f = lambda xs: [g(x) for x in xs if x > lim]  # want: write f:lambda ;; func f: args=xs reads=g,lim calls=g
+
+# %% From names only module-level callees
+ys = [(y := mk()) for mk in makers]  # want: read makers, write y?, write ys

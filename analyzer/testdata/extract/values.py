@@ -1,12 +1,12 @@
 # What a write binds, where it matters for marshalling and file paths.
 
 # %% value kinds
-f = lambda x: x  # want: write f:lambda ;; func f:
-fh = open("data.txt")  # want: call open(_), fileread "data.txt", write fh:open
+f = lambda x: x  # want: write f:lambda ;; func f: args=x
+fh = open("data.txt")  # want: call open(_), fileread "data.txt", write fh<-open:open
 fh2 = io.open("data.txt")  # want: mutate io, fileread "data.txt", write fh2
 g = (x * 2 for x in xs)  # want: read xs, write g:gen
 lk = threading.Lock()  # want: mutate threading, write lk:lock
-rl = RLock()  # want: call RLock, write rl:lock
+rl = RLock()  # want: call RLock, write rl<-RLock:lock
 sem = mp.Semaphore(2)  # want: mutate mp, write sem:lock
 ev = threading.Event()  # want: mutate threading, write ev:lock
 ev2 = other.Event()  # want: mutate other, write ev2
