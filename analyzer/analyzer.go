@@ -2,7 +2,6 @@ package analyzer
 
 import (
 	"context"
-	"crypto/sha256"
 	"sort"
 	"strconv"
 	"sync"
@@ -81,8 +80,11 @@ type Analyzer struct {
 	cache map[string]cachedFacts // by cell id (or index when the notebook has none)
 }
 
+// cachedFacts is a cell's facts with the source and language they were
+// extracted from: a string comparison tells an edit (no hashing needed).
 type cachedFacts struct {
-	sum   [32]byte
+	lang  string
+	src   string
 	facts *cellFacts
 }
 
@@ -120,7 +122,6 @@ func (a *Analyzer) Analyze(ctx context.Context, nb *notebook.Notebook, opts Opti
 func (a *Analyzer) cellFacts(nb *notebook.Notebook, workers int) []*cellFacts {
 	out := make([]*cellFacts, len(nb.Cells))
 	keys := make([]string, len(nb.Cells))
-	sums := make([][32]byte, len(nb.Cells))
 	var todo []int
 	a.mu.Lock()
 	for i, c := range nb.Cells {
@@ -131,8 +132,7 @@ func (a *Analyzer) cellFacts(nb *notebook.Notebook, workers int) []*cellFacts {
 		if keys[i] == "" {
 			keys[i] = "#" + strconv.Itoa(i)
 		}
-		sums[i] = sha256.Sum256([]byte(nb.Language + "\x00" + c.Source))
-		if cf, ok := a.cache[keys[i]]; ok && cf.sum == sums[i] {
+		if cf, ok := a.cache[keys[i]]; ok && cf.src == c.Source && cf.lang == nb.Language {
 			out[i] = cf.facts
 			continue
 		}
@@ -148,7 +148,7 @@ func (a *Analyzer) cellFacts(nb *notebook.Notebook, workers int) []*cellFacts {
 		a.mu.Lock()
 		for j, i := range todo {
 			out[i] = got[j]
-			a.cache[keys[i]] = cachedFacts{sum: sums[i], facts: got[j]}
+			a.cache[keys[i]] = cachedFacts{lang: nb.Language, src: nb.Cells[i].Source, facts: got[j]}
 		}
 		a.mu.Unlock()
 	}

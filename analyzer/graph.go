@@ -55,7 +55,9 @@ type graph struct {
 	dynamic  bool              // a star import in a shared cell: any name may exist
 	steps    []*Step
 	stepIdx  map[string]int
-	writes   []map[string]bool // per step: names any of its cells binds (for the cycle check)
+	slab     []binding // bindings are many and small: allocated in chunks
+	writes   map[int]map[string]bool // per step: names any of its cells binds (cycle check; computed when needed)
+	final    []map[string]*binding   // per step: its bindings when it ended
 	diags    []notebook.Diagnostic
 	edges    []FileEdge
 }
@@ -69,7 +71,6 @@ type stepRun struct {
 	imports   []string
 	dynamic   bool
 	reported  map[string]bool
-	fileRead  map[string]bool
 	fileWrite map[string]bool
 	after     map[string]bool
 	cell      int // the cell being replayed
@@ -78,7 +79,7 @@ type stepRun struct {
 func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *Analysis {
 	g := &graph{
 		nb: nb, spec: spec, facts: facts,
-		last:     map[string]*binding{},
+		last:     make(map[string]*binding, len(facts)),
 		strVal:   map[string]string{},
 		fileLast: map[string]int{},
 		stepIdx:  map[string]int{},
@@ -94,17 +95,6 @@ func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *
 			Name: s.Name, Cells: append([]int{}, s.Cells...), Settings: s.Settings,
 			Ins: map[string]string{}, OutCells: map[string]int{}, OutKinds: map[string]string{},
 		})
-		w := map[string]bool{}
-		for _, c := range s.Cells {
-			if f := facts[c]; f != nil {
-				for _, a := range f.Actions {
-					if a.Kind == actWrite || a.Kind == actMutate || a.Kind == actDel {
-						w[a.Name] = true
-					}
-				}
-			}
-		}
-		g.writes = append(g.writes, w)
 	}
 	for i := range spec.Steps {
 		g.runStep(i)
@@ -173,9 +163,15 @@ func (g *graph) setStr(a action) {
 
 func (g *graph) runStep(i int) {
 	s := g.spec.Steps[i]
+	n := 0
+	for _, c := range s.Cells {
+		if f := g.facts[c]; f != nil {
+			n += len(f.Actions)
+		}
+	}
 	st := &stepRun{
-		idx: i, local: map[string]*binding{}, ins: map[string]int{}, params: map[string]bool{},
-		reported: map[string]bool{}, fileRead: map[string]bool{}, fileWrite: map[string]bool{}, after: map[string]bool{},
+		idx: i, local: make(map[string]*binding, n/2), ins: map[string]int{}, params: map[string]bool{},
+		reported: map[string]bool{}, fileWrite: map[string]bool{}, after: map[string]bool{},
 	}
 	for _, c := range s.Cells {
 		f := g.facts[c]
@@ -193,6 +189,7 @@ func (g *graph) runStep(i int) {
 		b.step = i
 		g.last[name] = b
 	}
+	g.final = append(g.final, st.local)
 	for p := range st.fileWrite {
 		g.fileLast[p] = i
 	}
@@ -220,10 +217,10 @@ func (g *graph) apply(st *stepRun, f *cellFacts, a action) {
 		g.mutate(st, a.Name, a)
 	case actDel:
 		g.read(st, a.Name, a, true)
-		st.local[a.Name] = &binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col}
+		st.local[a.Name] = g.bind(binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col})
 		delete(g.strVal, a.Name)
 	case actUnbind:
-		st.local[a.Name] = &binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col}
+		st.local[a.Name] = g.bind(binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col})
 	case actCall:
 		g.read(st, a.Name, a, true)
 		g.call(st, a)
@@ -313,6 +310,39 @@ func (g *graph) undefined(st *stepRun, name string, a action, msg string) {
 	g.diags = append(g.diags, notebook.CellDiag(notebook.Error, st.cell, a.Line, a.Col, CodeUndefinedName, "%s", msg))
 }
 
+// bind returns a pointer to a copy of b, from the current chunk.
+func (g *graph) bind(b binding) *binding {
+	if len(g.slab) == cap(g.slab) {
+		g.slab = make([]binding, 0, 256)
+	}
+	g.slab = append(g.slab, b)
+	return &g.slab[len(g.slab)-1]
+}
+
+// stepWrites returns the names step j binds in any of its cells. Only a
+// repeated step (cells split by another step's) needs it, so it is
+// computed on demand.
+func (g *graph) stepWrites(j int) map[string]bool {
+	if w, ok := g.writes[j]; ok {
+		return w
+	}
+	if g.writes == nil {
+		g.writes = map[int]map[string]bool{}
+	}
+	w := map[string]bool{}
+	for _, c := range g.spec.Steps[j].Cells {
+		if f := g.facts[c]; f != nil {
+			for _, a := range f.Actions {
+				if a.Kind == actWrite || a.Kind == actMutate || a.Kind == actDel {
+					w[a.Name] = true
+				}
+			}
+		}
+	}
+	g.writes[j] = w
+	return w
+}
+
 // cycleCheck reports a repeated step that reads, in a later cell, a name
 // written by a step placed between its cells: steps run at their first
 // cell, so that value cannot exist yet.
@@ -326,7 +356,7 @@ func (g *graph) cycleCheck(st *stepRun, name string, a action) {
 		if t.Cells[0] > st.cell {
 			break
 		}
-		if g.writes[j][name] {
+		if g.stepWrites(j)[name] {
 			key := "cycle:" + name
 			if !st.reported[key] {
 				st.reported[key] = true
@@ -349,7 +379,7 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 		}
 	}
 	g.rebindChecks(st, name, a)
-	b := &binding{kind: bindValue, cell: st.cell, line: a.Line, col: a.Col, value: a.Value}
+	b := g.bind(binding{kind: bindValue, cell: st.cell, line: a.Line, col: a.Col, value: a.Value})
 	switch a.Value {
 	case valModule:
 		b.kind = bindModule
@@ -407,12 +437,12 @@ func (g *graph) mutate(st *stepRun, name string, a action) {
 	if prev.kind == bindParam {
 		g.rebindChecks(st, name, a)
 	}
-	nb := *prev
+	nb := g.bind(*prev)
 	nb.kind, nb.cell, nb.line, nb.col = bindValue, st.cell, a.Line, a.Col
 	if prev.kind == bindParam {
 		nb.value = valOther
 	}
-	st.local[name] = &nb
+	st.local[name] = nb
 }
 
 // methods applies, for a method call on an instance of a notebook class,
@@ -575,32 +605,15 @@ func (g *graph) finish() *Analysis {
 // producer and what kind of value it is, and warns about values that
 // cannot be passed between processes.
 func (g *graph) outInfo() {
-	// Replay once more, cheaply: the last binding of each name per step.
-	for i, s := range g.spec.Steps {
-		out := g.steps[i]
-		if len(out.Outs) == 0 {
-			continue
-		}
-		lastB := map[string]action{}
-		for _, c := range s.Cells {
-			f := g.facts[c]
-			if f == nil {
-				continue
-			}
-			for _, a := range f.Actions {
-				if a.Kind == actWrite || a.Kind == actMutate {
-					lastB[a.Name] = a
-					out.OutCells[a.Name] = c
-				}
-			}
-		}
+	for i, out := range g.steps {
 		for _, name := range out.Outs {
-			a, ok := lastB[name]
-			if !ok {
+			b := g.final[i][name]
+			if b == nil {
 				continue
 			}
+			out.OutCells[name] = b.cell
 			kind := ""
-			switch a.Value {
+			switch b.value {
 			case valFunction:
 				kind = "function"
 			case valClass:
@@ -608,8 +621,8 @@ func (g *graph) outInfo() {
 			case valLambda:
 				kind = "lambda"
 			case valOpenFile, valGenerator, valLock:
-				what := map[valueKind]string{valOpenFile: "an open file", valGenerator: "a generator", valLock: "a lock"}[a.Value]
-				g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, out.OutCells[name], a.Line, a.Col, CodeUnmarshallable,
+				what := map[valueKind]string{valOpenFile: "an open file", valGenerator: "a generator", valLock: "a lock"}[b.value]
+				g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, b.cell, b.line, b.col, CodeUnmarshallable,
 					"%q is %s, which cannot be passed to a later step (%s loads it); recompute it in the step that uses it", name, what, g.consumers(name, out.Name)))
 			}
 			if kind != "" {

@@ -10,13 +10,14 @@
 # target is >= 0.70 for both.
 #
 # Environment: PYTHON (default /usr/bin/python3), ROUNDS (5), SIZE_MIB (1024),
-# TMPDIR (where the files go).
+# SETTLE (seconds of pause before each write, 5), TMPDIR (where the files go).
 set -euo pipefail
 export LC_ALL=C
 
 PY=${PYTHON:-/usr/bin/python3}
 ROUNDS=${ROUNDS:-5}
 SIZE_MIB=${SIZE_MIB:-1024}
+SETTLE=${SETTLE:-5}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runtime_dir=$repo/pipelinegen/runtime
 
@@ -105,17 +106,15 @@ printf '%-6s %12s %14s %12s %14s   (MB/s)\n' round dd-write runtime-save dd-read
 dw=() rs=() dr=() rl=()
 for (( i = 1; i <= ROUNDS; i++ )); do
 	rm -rf "$work/dd.bin" "$work/marshal"
-	# Alternate who goes first, so drift (other jobs, the disk's own
-	# caches) does not always favour the same side.
+	# A write that follows another one closely runs much slower on some
+	# disks (a VM host still flushing the first): so every write comes
+	# after a read phase and a pause, and who goes first alternates.
 	if (( i % 2 )); then
-		w=$(dd_write); s=$(rt_save)
+		sleep "$SETTLE"; w=$(dd_write); r=$(dd_read)
+		sleep "$SETTLE"; s=$(rt_save); l=$(rt_load)
 	else
-		s=$(rt_save); w=$(dd_write)
-	fi
-	if (( i % 2 )); then
-		r=$(dd_read); l=$(rt_load)
-	else
-		l=$(rt_load); r=$(dd_read)
+		sleep "$SETTLE"; s=$(rt_save); l=$(rt_load)
+		sleep "$SETTLE"; w=$(dd_write); r=$(dd_read)
 	fi
 	dw+=("$(mbps "$w")") rs+=("$(mbps "$s")") dr+=("$(mbps "$r")") rl+=("$(mbps "$l")")
 	printf '%-6s %12s %14s %12s %14s\n' "$i" "${dw[-1]}" "${rs[-1]}" "${dr[-1]}" "${rl[-1]}"

@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -97,15 +96,8 @@ func (s *Stack) applyArgo(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t0 := time.Now()
-			if os.Getenv("KUBESTACK_CRD_CREATE") != "" {
-				errs[i] = s.create(ctx, o)
-			} else {
-				errs[i] = s.apply(ctx, o, "")
-			}
-			s.logf("crd %s %v", o.GetName(), time.Since(t0))
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("apply CRD %s: %w", o.GetName(), errs[i])
+			if err := s.apply(ctx, o, ""); err != nil {
+				errs[i] = fmt.Errorf("apply CRD %s: %w", o.GetName(), err)
 			}
 		}()
 	}
@@ -237,12 +229,6 @@ func (s *Stack) apply(ctx context.Context, o *unstructured.Unstructured, ns stri
 		return err
 	}
 	_, err = res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "kubestack", Force: ptrTrue()})
-	return err
-}
-
-func (s *Stack) create(ctx context.Context, o *unstructured.Unstructured) error {
-	gv, _ := schema.ParseGroupVersion(o.GetAPIVersion())
-	_, err := s.dyn.Resource(gv.WithResource(kinds[o.GetKind()].resource)).Create(ctx, o, metav1.CreateOptions{FieldManager: "kubestack"})
 	return err
 }
 

@@ -150,18 +150,17 @@ type Stack struct {
 	// StartupTime is how long New took.
 	StartupTime time.Duration
 
-	opts      Options
-	apiPort   int
-	apiArgs   []string
-	restCfg   *rest.Config
-	kube      kubernetes.Interface
-	dyn       dynamic.Interface
-	crdNames  []string
-	mu        sync.Mutex // guards procs and podLog
-	procs     []*process
-	podLog    []string
-	stopOnce  sync.Once
-	removeDir bool
+	opts     Options
+	apiPort  int
+	apiArgs  []string
+	restCfg  *rest.Config
+	kube     kubernetes.Interface
+	dyn      dynamic.Interface
+	crdNames []string
+	mu       sync.Mutex // guards procs and podLog
+	procs    []*process
+	podLog   []string
+	stopOnce sync.Once
 }
 
 // Start starts a stack for t and stops it when t ends. It skips t under
@@ -198,17 +197,21 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
+	sweepStaleDirs()
 	dir, err := os.MkdirTemp("", "kubestack-")
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Dir: dir, opts: opts, removeDir: true, podLog: append([]string(nil), opts.PodLog...)}
+	s := &Stack{Dir: dir, opts: opts, podLog: append([]string(nil), opts.PodLog...)}
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("%w%s", err, s.logTails())
 			_ = s.Stop()
 		}
 	}()
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return nil, err
+	}
 
 	p, err := newPKI()
 	if err != nil {
@@ -379,9 +382,34 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 	return s, nil
 }
 
-// controllerReadyLine is what the workflow-controller logs once its
-// informers have synced.
-const controllerReadyLine = "Manager initialized successfully"
+// ownerFile in a stack's directory holds the pid of the process that
+// started it.
+const ownerFile = "owner.pid"
+
+// sweepStaleDirs removes the directories of stacks whose test process died
+// without cleaning up (a go test timeout panics past t.Cleanup; the stack's
+// processes die with it, killed by their parent-death signal, but their data,
+// about 130 MB, would stay).
+func sweepStaleDirs() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "kubestack-*"))
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(d)
+		}
+	}
+}
+
+// controllerReadyLine is what the workflow-controller (v3.7.3) logs first once
+// its informers have synced (its workflow garbage collector starts then).
+const controllerReadyLine = "Performing periodic GC"
 
 func (o *Options) defaults() error {
 	if o.BinDir == "" {
@@ -473,9 +501,7 @@ func (s *Stack) Stop() error {
 		for i := len(procs) - 1; i >= 0; i-- {
 			procs[i].stop()
 		}
-		if s.removeDir {
-			err = os.RemoveAll(s.Dir)
-		}
+		err = os.RemoveAll(s.Dir)
 	})
 	return err
 }
