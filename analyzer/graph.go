@@ -55,7 +55,7 @@ type graph struct {
 	dynamic  bool              // a star import in a shared cell: any name may exist
 	steps    []*Step
 	stepIdx  map[string]int
-	slab     []binding // bindings are many and small: allocated in chunks
+	slab     []binding               // bindings are many and small: allocated in chunks
 	writes   map[int]map[string]bool // per step: names any of its cells binds (cycle check; computed when needed)
 	final    []map[string]*binding   // per step: its bindings when it ended
 	diags    []notebook.Diagnostic
