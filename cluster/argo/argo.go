@@ -34,10 +34,11 @@ var _ cluster.Backend = (*Argo)(nil)
 
 // Annotations the backend keeps on a Workflow to map it back to steps.
 const (
-	annotationSteps = "datainsight.io/steps" // JSON: [[step, argo task name], ...] in pipeline order
-	runtimeKey      = pipelinegen.RuntimeModule + ".py"
-	labelWorkflow   = "workflows.argoproj.io/workflow"
-	annotationNode  = "workflows.argoproj.io/node-id"
+	annotationSteps   = "datainsight.io/steps"   // JSON: [[step, argo task name], ...] in pipeline order
+	annotationCreated = "datainsight.io/created" // submit time to the nanosecond (metadata keeps seconds)
+	runtimeKey        = pipelinegen.RuntimeModule + ".py"
+	labelWorkflow     = "workflows.argoproj.io/workflow"
+	annotationNode    = "workflows.argoproj.io/node-id"
 )
 
 // Argo is the Argo Workflows backend for one namespace.
@@ -142,6 +143,7 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	}
 	js, _ := json.Marshal(pairs)
 	wf.Annotations[annotationSteps] = string(js)
+	wf.Annotations[annotationCreated] = time.Now().UTC().Format(time.RFC3339Nano)
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		return nil, a.explain("submit "+p.Name, err)
@@ -391,6 +393,15 @@ func (a *Argo) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 		n.Children = kept
 		nwf.Status.Nodes[nid] = n
 	}
+	// As Argo's own retry does: the old pods go first (a new pod of the
+	// same node gets the same name), then the reset status.
+	gone := map[string]bool{}
+	for _, n := range podsToDelete {
+		gone[n] = true
+	}
+	if err := a.deletePods(ctx, id, gone); err != nil {
+		return nil, err
+	}
 	nwf.Status.Phase = wfv1.WorkflowRunning
 	nwf.Status.Message = ""
 	nwf.Status.FinishedAt = metav1.Time{}
@@ -402,19 +413,44 @@ func (a *Argo) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 	if err != nil {
 		return nil, a.explain("retry "+id, err)
 	}
-	pods, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
-	if err == nil {
-		gone := map[string]bool{}
-		for _, n := range podsToDelete {
-			gone[n] = true
-		}
-		for _, p := range pods.Items {
-			if gone[p.Annotations[annotationNode]] {
-				a.kube.CoreV1().Pods(a.namespace).Delete(ctx, p.Name, metav1.DeleteOptions{})
+	return toRun(updated), nil
+}
+
+// deletePods deletes the run's pods of the given nodes and waits until
+// they are gone.
+func (a *Argo) deletePods(ctx context.Context, id string, nodes map[string]bool) error {
+	pods := a.kube.CoreV1().Pods(a.namespace)
+	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
+	if err != nil {
+		return a.explain("retry "+id+": listing its pods", err)
+	}
+	var names []string
+	for _, p := range list.Items {
+		if nodes[p.Annotations[annotationNode]] {
+			names = append(names, p.Name)
+			if err := pods.Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return a.explain("retry "+id+": deleting pod "+p.Name, err)
 			}
 		}
 	}
-	return toRun(updated), nil
+	deadline := time.Now().Add(time.Minute)
+	for _, n := range names {
+		for {
+			_, err := pods.Get(ctx, n, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("retry %s: pod %s is not gone after a minute", id, n)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // stepPairs reads the step ↔ task mapping kept on the workflow.
@@ -447,6 +483,9 @@ func toRun(wf *wfv1.Workflow) *cluster.Run {
 		Notebook: wf.Annotations[pipelinegen.AnnotationNotebook], NotebookID: wf.Labels[pipelinegen.LabelNotebook],
 		Parameters: map[string]string{}, Created: wf.CreationTimestamp.UTC(),
 		Started: wf.Status.StartedAt.UTC(), Finished: wf.Status.FinishedAt.UTC(), Message: wf.Status.Message,
+	}
+	if t, err := time.Parse(time.RFC3339Nano, wf.Annotations[annotationCreated]); err == nil {
+		r.Created = t
 	}
 	for _, prm := range wf.Spec.Arguments.Parameters {
 		if prm.Value != nil {

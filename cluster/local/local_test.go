@@ -55,31 +55,6 @@ func compile(t *testing.T, src, path string) *pipelinegen.Pipeline {
 	return p
 }
 
-// specNotebook writes a notebook whose steps behave as specs say; each
-// step loads a value from every step it depends on.
-func specNotebook(specs []clustertest.StepSpec, marker string) string {
-	var b strings.Builder
-	for _, s := range specs {
-		fmt.Fprintf(&b, "# %%%% tags=[\"block:%s\"]\n", s.Name)
-		var deps []string
-		for _, a := range s.After {
-			deps = append(deps, "v_"+a)
-		}
-		fmt.Fprintf(&b, "v_%s = [%s]\nprint(\"hello from %s\")\n", s.Name, strings.Join(deps, ", "), s.Name)
-		switch s.Behavior {
-		case clustertest.Fail:
-			fmt.Fprintf(&b, "raise RuntimeError(\"step %s fails on purpose\")\n", s.Name)
-		case clustertest.FailOnce:
-			fmt.Fprintf(&b, "import os\nif not os.path.exists(%q):\n    open(%q, \"w\").close()\n    raise RuntimeError(\"first attempt fails\")\n", marker+s.Name, marker+s.Name)
-		case clustertest.Hold:
-			b.WriteString("import time\ntime.sleep(600)\n")
-		case clustertest.Slow:
-			b.WriteString("import time\ntime.sleep(1)\n")
-		}
-	}
-	return b.String()
-}
-
 func fixture() clustertest.Fixture {
 	return clustertest.Fixture{
 		New: func(t *testing.T) cluster.Backend {
@@ -88,7 +63,7 @@ func fixture() clustertest.Fixture {
 		Pipeline: func(t *testing.T, specs []clustertest.StepSpec) *pipelinegen.Pipeline {
 			n := pipelines.Add(1)
 			marker := filepath.Join(t.TempDir(), "failed-once-")
-			return compile(t, specNotebook(specs, marker), fmt.Sprintf("nb-%d.ipynb", n))
+			return compile(t, clustertest.Notebook(specs, nil, marker), fmt.Sprintf("nb-%d.ipynb", n))
 		},
 		Parallel: true, Retry: true, Resume: true, Cache: true, Logs: true,
 		AfterCancel: func(t *testing.T, r *cluster.Run) {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -157,10 +158,12 @@ type Stack struct {
 	kube     kubernetes.Interface
 	dyn      dynamic.Interface
 	crdNames []string
-	mu       sync.Mutex // guards procs and podLog
+	mu       sync.Mutex // guards procs, closers and podLog
 	procs    []*process
+	closers  []func()
 	podLog   []string
 	stopOnce sync.Once
+	stopped  atomic.Bool
 }
 
 // Start starts a stack for t and stops it when t ends. It skips t under
@@ -205,7 +208,7 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s := &Stack{Dir: dir, opts: opts, podLog: append([]string(nil), opts.PodLog...)}
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("%w%s", err, s.logTails())
+			err = fmt.Errorf("%w%s", err, s.LogTails())
 			_ = s.Stop()
 		}
 	}()
@@ -336,14 +339,20 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The node advertises the kubelet proxy's port; the proxy forwards to
+	// kwok's server (see kubeletProxy).
 	kwokPort := freePort()
+	nodePort, err := s.startKubeletProxy("127.0.0.1:"+strconv.Itoa(kwokPort), filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
+	if err != nil {
+		return nil, err
+	}
 	kwok, err := s.start("kwok", nil,
 		"--kubeconfig="+s.Kubeconfig,
 		"--config="+kwokConfig,
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-ip=127.0.0.1",
-		"--node-port="+strconv.Itoa(kwokPort),
+		"--node-port="+strconv.Itoa(nodePort),
 		"--server-address=127.0.0.1:"+strconv.Itoa(kwokPort),
 		"--tls-cert-file="+filepath.Join(dir, "server.crt"),
 		"--tls-private-key-file="+filepath.Join(dir, "server.key"),
@@ -495,9 +504,14 @@ func (s *Stack) Kube() kubernetes.Interface { return s.kube }
 func (s *Stack) Stop() error {
 	var err error
 	s.stopOnce.Do(func() {
+		s.stopped.Store(true)
 		s.mu.Lock()
 		procs := append([]*process(nil), s.procs...)
+		closers := s.closers
 		s.mu.Unlock()
+		for _, c := range closers {
+			c()
+		}
 		for i := len(procs) - 1; i >= 0; i-- {
 			procs[i].stop()
 		}
@@ -507,13 +521,14 @@ func (s *Stack) Stop() error {
 }
 
 // RestartAPIServer stops kube-apiserver and starts it again on the same port
-// with the same data, for watch-resume tests.
+// with the same data, for watch-resume tests. Every client of the stack sees
+// the outage: use a stack of the test's own (Start), not Shared.
 func (s *Stack) RestartAPIServer(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if err := s.restartAPIServer(ctx); err != nil {
-		t.Fatalf("kubestack: restart kube-apiserver: %v%s", err, s.logTails())
+		t.Fatalf("kubestack: restart kube-apiserver: %v%s", err, s.LogTails())
 	}
 }
 
@@ -874,13 +889,14 @@ func (s *Stack) waitLog(ctx context.Context, proc *process, line string) error {
 }
 
 func (s *Stack) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
+	// After Stop, t.Logf may belong to a finished test (which panics).
+	if s.opts.Logf != nil && !s.stopped.Load() {
 		s.opts.Logf(format, args...)
 	}
 }
 
-// logTails returns the end of every process's log, for error messages.
-func (s *Stack) logTails() string {
+// LogTails returns the end of every process's log, for error messages.
+func (s *Stack) LogTails() string {
 	var b strings.Builder
 	s.dumpLogs(func(format string, args ...any) { fmt.Fprintf(&b, "\n"+format, args...) })
 	return b.String()

@@ -149,7 +149,24 @@ func waitPod(t *testing.T, kube kubernetes.Interface, ns, workflow, what string,
 	return ev.Object.(*corev1.Pod)
 }
 
+func TestMain(m *testing.M) { kubestack.Main(m) }
+
+// TestShared checks the one-stack-per-binary helper; it runs beside
+// TestStack, so two stacks share the network namespace.
+func TestShared(t *testing.T) {
+	t.Parallel()
+	s := kubestack.Shared(t)
+	if again := kubestack.Shared(t); again != s {
+		t.Fatal("Shared started a second stack")
+	}
+	ns := s.Namespace(t)
+	if _, err := s.Kube().CoreV1().ServiceAccounts(ns).Get(context.Background(), "default", metav1.GetOptions{}); err != nil {
+		t.Errorf("namespace %s: default service account: %v", ns, err)
+	}
+}
+
 func TestStack(t *testing.T) {
+	t.Parallel()
 	s := kubestack.Start(t)
 	t.Logf("stack started in %v", s.StartupTime.Round(time.Millisecond))
 	var total int64
@@ -192,6 +209,17 @@ func TestStack(t *testing.T) {
 		}
 		if want := strings.Join(s.PodLog(), "\n") + "\n"; string(b) != want {
 			t.Errorf("logs of %s = %q, want %q", pod.Name, b, want)
+		}
+		// Following a completed container's log ends, as with a kubelet.
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		rc, err := kube.CoreV1().Pods(ns).GetLogs(pod.Name, &corev1.PodLogOptions{Container: "main", Follow: true}).Stream(fctx)
+		if err != nil {
+			t.Fatalf("follow logs of %s: %v", pod.Name, err)
+		}
+		defer rc.Close()
+		if b, err := io.ReadAll(rc); err != nil || string(b) != strings.Join(s.PodLog(), "\n")+"\n" {
+			t.Errorf("following logs of completed %s = %q, %v; want the log, then the end", pod.Name, b, err)
 		}
 	})
 
@@ -248,8 +276,6 @@ func TestStack(t *testing.T) {
 		if _, err := io.ReadFull(rc, more); err != nil || string(more) != "appended while following\n" {
 			t.Fatalf("followed logs then %q, %v", more, err)
 		}
-		rc.Close()
-
 		// Still running after all that; now terminate it as `argo terminate` does.
 		cur, err := wf.ArgoprojV1alpha1().Workflows(ns).Get(ctx, "held", metav1.GetOptions{})
 		if err != nil {
@@ -266,6 +292,17 @@ func TestStack(t *testing.T) {
 		t.Logf("terminated: %s %q; node a: %s %q", got.Status.Phase, got.Status.Message, node(got, "a").Phase, node(got, "a").Message)
 		if got.Status.Phase != wfv1.WorkflowFailed {
 			t.Errorf("phase %s, want Failed", got.Status.Phase)
+		}
+		// The controller's kill reached the pod: its containers exit 143
+		// (SIGTERM), the pod fails, and the followed log ends.
+		killed := waitPod(t, kube, ns, "held", "the pod Failed", func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodFailed })
+		for _, cs := range killed.Status.ContainerStatuses {
+			if cs.State.Terminated == nil || cs.State.Terminated.ExitCode != 143 {
+				t.Errorf("container %s: %+v, want terminated with exit code 143", cs.Name, cs.State)
+			}
+		}
+		if rest, err := io.ReadAll(rc); err != nil || len(rest) != 0 {
+			t.Errorf("followed log after the kill: %q, %v; want its end", rest, err)
 		}
 	})
 

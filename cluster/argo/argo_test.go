@@ -1,0 +1,337 @@
+package argo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"github.com/rogpeppe/go-internal/txtar"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/datainsight/datainsight/analyzer"
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/cluster/clustertest"
+	"github.com/datainsight/datainsight/internal/kubestack"
+	"github.com/datainsight/datainsight/internal/nbtest"
+	"github.com/datainsight/datainsight/notebook"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+// These tests run against a real kube-apiserver with Argo's full CRDs and
+// workflow-controller; kwok plays the kubelet, completing, failing or
+// holding pods by their labels.
+func TestMain(m *testing.M) { kubestack.Main(m) }
+
+// labelFailOnce marks steps whose fail label Heal removes before a retry.
+const labelFailOnce = "datainsight.io/test-fail-once"
+
+var notebooks atomic.Int64
+
+func compile(t *testing.T, src string) *pipelinegen.Pipeline {
+	t.Helper()
+	data, err := nbtest.Notebook(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := notebook.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+	path := fmt.Sprintf("/home/jovyan/nb-%d.ipynb", notebooks.Add(1))
+	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func kwokTags(s clustertest.StepSpec) []string {
+	switch s.Behavior {
+	case clustertest.Fail:
+		return []string{"label:" + kubestack.LabelFail + ":true"}
+	case clustertest.FailOnce:
+		return []string{"label:" + kubestack.LabelFail + ":true", "label:" + labelFailOnce + ":true"}
+	case clustertest.Hold:
+		return []string{"label:" + kubestack.LabelHold + ":true"}
+	}
+	return nil
+}
+
+func newBackend(t *testing.T, stack *kubestack.Stack, cfg *rest.Config) (*Argo, string) {
+	ns := stack.Namespace(t)
+	stack.RunTaskResults(t, ns)
+	a, err := New(cfg, ns, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a, ns
+}
+
+func TestConformance(t *testing.T) {
+	stack := kubestack.Shared(t)
+	clustertest.Run(t, clustertest.Fixture{
+		New: func(t *testing.T) cluster.Backend {
+			a, _ := newBackend(t, stack, stack.RESTConfig())
+			return a
+		},
+		Pipeline: func(t *testing.T, specs []clustertest.StepSpec) *pipelinegen.Pipeline {
+			return compile(t, clustertest.Notebook(specs, kwokTags, "/tmp/failed-once-"))
+		},
+		Timeout:  90 * time.Second,
+		Parallel: true,
+		Retry:    true,
+		// A step's fail label lives in the workflow's template metadata:
+		// taking it off makes the retried pod succeed.
+		Heal: func(t *testing.T, b cluster.Backend, id string) {
+			a := b.(*Argo)
+			wf, err := a.workflows().Get(context.Background(), id, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range wf.Spec.Templates {
+				if wf.Spec.Templates[i].Metadata.Labels[labelFailOnce] != "" {
+					delete(wf.Spec.Templates[i].Metadata.Labels, kubestack.LabelFail)
+				}
+			}
+			if _, err := a.workflows().Update(context.Background(), wf, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+}
+
+func waitRun(t *testing.T, a *Argo, id string, until func(*cluster.Run) bool) *cluster.Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ch, err := a.Watch(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range ch {
+		r, err := a.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if until(r) {
+			return r
+		}
+	}
+	r, err := a.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !until(r) {
+		t.Fatalf("run %s never reached the expected state: %+v", id, r)
+	}
+	return r
+}
+
+func TestUnschedulableGPUStepIsReportedAsSuch(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, _ := newBackend(t, stack, stack.RESTConfig())
+	p := compile(t, `# %% tags=["block:prep"]
+x = 1
+# %% tags=["block:train", "limit:nvidia.com/gpu:1", "label:`+kubestack.LabelUnschedulable+`:true"]
+y = x + 1
+`)
+	r, err := a.Submit(context.Background(), p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = waitRun(t, a, r.ID, func(r *cluster.Run) bool {
+		s := r.Step("train")
+		return s != nil && strings.Contains(strings.ToLower(s.Message), "unschedulable")
+	})
+	train := r.Step("train")
+	if train.Phase != cluster.Pending || !strings.Contains(train.Message, "nvidia.com/gpu") {
+		t.Errorf("train: %s %q, want Pending with the scheduler's reason", train.Phase, train.Message)
+	}
+	if err := a.Cancel(context.Background(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLogsThroughTheAPIServer(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, _ := newBackend(t, stack, stack.RESTConfig())
+	p := compile(t, clustertest.Notebook([]clustertest.StepSpec{{Name: "a"}, {Name: "b", After: []string{"a"}}}, nil, ""))
+	r, err := a.Submit(context.Background(), p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, a, r.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+	lines := stack.PodLog()
+	if len(lines) == 0 {
+		t.Fatal("the stack serves no pod log")
+	}
+	var one, all bytes.Buffer
+	if err := a.Logs(context.Background(), r.ID, cluster.LogOptions{Step: "a"}, &one); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(one.String(), lines[0]) {
+		t.Errorf("Logs(a) = %q, want the pod's log %q", one.String(), lines[0])
+	}
+	if err := a.Logs(context.Background(), r.ID, cluster.LogOptions{}, &all); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"a", "b"} {
+		if !strings.Contains(all.String(), step+" | "+lines[0]) {
+			t.Errorf("Logs(all) lacks %q:\n%s", step+" | "+lines[0], all.String())
+		}
+	}
+}
+
+func TestWatchSurvivesAnAPIServerRestart(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, _ := newBackend(t, stack, stack.RESTConfig())
+	p := compile(t, clustertest.Notebook([]clustertest.StepSpec{{Name: "a", Behavior: clustertest.Hold}, {Name: "b", After: []string{"a"}}}, kwokTags, ""))
+	r, err := a.Submit(context.Background(), p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ch, err := a.Watch(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range ch {
+		if ev.Step == "a" && ev.Phase == cluster.Running {
+			break
+		}
+	}
+	stack.RestartAPIServer(t)
+	// The run ends after the restart: the same watch must see it.
+	patch := []byte(`{"spec":{"shutdown":"Terminate"}}`)
+	if _, err := a.workflows().Patch(ctx, r.ID, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var last cluster.Event
+	for ev := range ch {
+		last = ev
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the watch did not see the run end after the API server restarted")
+	}
+	if last.Type != cluster.EventRun || last.Phase != cluster.Cancelled {
+		t.Errorf("last event %+v, want the run cancelled", last)
+	}
+}
+
+func TestNamespaceConfinement(t *testing.T) {
+	stack := kubestack.Shared(t)
+	own := stack.Namespace(t)
+	other := stack.Namespace(t)
+	stack.RunTaskResults(t, own)
+	token := stack.ServiceAccountToken(t, own, "pipeline-user")
+	cfg := stack.RESTConfig()
+	cfg.BearerToken, cfg.BearerTokenFile = token, ""
+	cfg.Username, cfg.Password = "", ""
+	cfg.CertFile, cfg.KeyFile, cfg.CertData, cfg.KeyData = "", "", nil, nil
+
+	p := compile(t, clustertest.Notebook([]clustertest.StepSpec{{Name: "a"}}, nil, ""))
+	mine, err := New(cfg, own, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	r, err := mine.Submit(context.Background(), p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatalf("submit in the namespace the token may use: %v", err)
+	}
+	waitRun(t, mine, r.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+	if _, err := mine.List(context.Background(), cluster.ListOptions{}); err != nil {
+		t.Errorf("list in own namespace: %v", err)
+	}
+
+	theirs, err := New(cfg, other, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer theirs.Close()
+	_, err = theirs.Submit(context.Background(), p, cluster.SubmitOptions{})
+	if err == nil || !strings.Contains(err.Error(), "namespace "+other) || !strings.Contains(err.Error(), "may not") {
+		t.Errorf("submit in another namespace: %v, want a clear refusal naming %s", err, other)
+	}
+	if _, err := theirs.Get(context.Background(), r.ID); err == nil {
+		t.Error("a run of another namespace must not be visible")
+	}
+	// The pipeline cannot pick its namespace: the created workflow is in
+	// the backend's, whatever the settings say.
+	wf, err := mine.workflows().Get(context.Background(), r.ID, metav1.GetOptions{})
+	if err != nil || wf.Namespace != own {
+		t.Errorf("workflow namespace %q (err %v), want %s", wf.Namespace, err, own)
+	}
+}
+
+// TestGoldenWorkflowsAccepted creates every golden workflow of the
+// generator on the API server, whose full CRDs validate the schema
+// (dry run: nothing is started).
+func TestGoldenWorkflowsAccepted(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, ns := newBackend(t, stack, stack.RESTConfig())
+	files, _ := filepath.Glob(filepath.Join("..", "..", "pipelinegen", "testdata", "workflows", "*.txtar"))
+	if len(files) < 12 {
+		t.Fatalf("found %d golden workflows", len(files))
+	}
+	for _, f := range files {
+		ar, err := txtar.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fl := range ar.Files {
+			if fl.Name != "workflow.yaml" {
+				continue
+			}
+			var wf wfv1.Workflow
+			if err := yaml.UnmarshalStrict(fl.Data, &wf); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			wf.Namespace = ns
+			if _, err := a.workflows().Create(context.Background(), &wf, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+				t.Errorf("%s: the API server refuses the workflow: %v", filepath.Base(f), err)
+			}
+		}
+	}
+	// The biggest one too: 1000 cells, 200 steps.
+	nb, err := notebook.ReadFile(filepath.Join("..", "..", "..", "shared", "bench", "synth_s200_c1000.ipynb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: "synth.ipynb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.Namespace = ns
+	js, _ := json.Marshal(wf)
+	if _, err := a.workflows().Create(context.Background(), wf, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Errorf("the 1000-cell workflow (%d bytes) is refused: %v", len(js), err)
+	}
+}
+
+func TestUnknownRun(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, _ := newBackend(t, stack, stack.RESTConfig())
+	if _, err := a.Get(context.Background(), "nope-12345"); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
+	}
+}
