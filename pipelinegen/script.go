@@ -33,9 +33,23 @@ func stepScript(nb *notebook.Notebook, an *analyzer.Analysis, s *analyzer.Step, 
 		}
 	}
 	spec := an.Pipeline
+	// runCell runs a cell's Python; where IPython syntax had to be
+	// rewritten, the report and tracebacks still show the cell as written.
+	runCell := func(c int, role string) {
+		src := nb.Cells[c].Source
+		code := cellCode(src)
+		extra := ""
+		if role != "" {
+			extra += fmt.Sprintf(", role=%q", role)
+		}
+		if code != src && strings.Count(code, "\n") == strings.Count(src, "\n") {
+			extra += ", original=" + notebook.PyQuote(src)
+		}
+		w("_di_step.run_cell(%d, %s, globals()%s)\n", c, notebook.PyQuote(code), extra)
+	}
 	shared := func(cells []int, role string) {
 		for _, c := range cells {
-			w("_di_step.run_cell(%d, %s, globals(), role=%q)\n", c, notebook.PyQuote(cellCode(nb.Cells[c].Source)), role)
+			runCell(c, role)
 		}
 	}
 	if len(spec.Imports)+len(spec.Functions) > 0 {
@@ -62,7 +76,7 @@ func stepScript(nb *notebook.Notebook, an *analyzer.Analysis, s *analyzer.Step, 
 	}
 	w("\n# The step's cells.\n")
 	for _, c := range s.Cells {
-		w("_di_step.run_cell(%d, %s, globals())\n", c, notebook.PyQuote(cellCode(nb.Cells[c].Source)))
+		runCell(c, "")
 	}
 	if len(s.Outs) > 0 {
 		w("\n# Outputs later steps load.\n")
