@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
 	"github.com/datainsight/datainsight/analyzer"
@@ -31,7 +36,69 @@ import (
 // These tests run against a real kube-apiserver with Argo's full CRDs and
 // workflow-controller; kwok plays the kubelet, completing, failing or
 // holding pods by their labels.
-func TestMain(m *testing.M) { kubestack.Main(m) }
+func TestMain(m *testing.M) {
+	if ids := os.Getenv("DATAINSIGHT_WATCHER"); ids != "" {
+		os.Exit(watcher(strings.Split(ids, ",")))
+	}
+	kubestack.Main(m)
+}
+
+// watcher is the benchmark's tracking process: one backend, one watch,
+// every run followed until it is Running; then it reports its memory.
+func watcher(ids []string) int {
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	a, err := New(cfg, os.Getenv("DATAINSIGHT_NAMESPACE"), Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	runtime.GC()
+	before := vmRSS()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		ch, err := a.Watch(context.Background(), id)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ev := range ch {
+				if ev.Step == "a" && ev.Phase == cluster.Running {
+					go func() {
+						for range ch {
+						}
+					}()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	runtime.GC()
+	after := vmRSS()
+	fmt.Printf("tracking %d running workflows with one watch: all seen running in %s; watcher RSS %d MB (%d MB before watching: the binary's own baseline) (target < 100 MB)\n",
+		len(ids), time.Since(start).Round(time.Millisecond), after>>10, before>>10)
+	return 0
+}
+
+// vmRSS is this process's resident memory in KiB.
+func vmRSS() int {
+	status, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+			n, _ := strconv.Atoi(f[1])
+			return n
+		}
+	}
+	return 0
+}
 
 // labelFailOnce marks steps whose fail label Heal removes before a retry.
 const labelFailOnce = "datainsight.io/test-fail-once"

@@ -3,6 +3,7 @@ package argo
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ type tracker struct {
 
 type subscriber struct {
 	id   string
+	rv   uint64 // resourceVersion of last: an older object (a queued event) is ignored
 	last *cluster.Run
 	mu   sync.Mutex
 	q    []cluster.Event
@@ -49,6 +51,18 @@ func (a *Argo) track() *tracker {
 		subs:   map[string][]*subscriber{},
 		synced: make(chan struct{}),
 	}
+	// The cache keeps what runs are made of, not how: templates (each
+	// with its step's whole script) and managed fields are dropped, so
+	// following hundreds of runs stays small.
+	t.inf.SetTransform(func(obj any) (any, error) {
+		if wf, ok := obj.(*wfv1.Workflow); ok {
+			wf.ManagedFields = nil
+			wf.Spec.Templates = nil
+			wf.Status.StoredTemplates = nil
+			wf.Status.StoredWorkflowSpec = nil
+		}
+		return obj, nil
+	})
 	t.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { t.changed(obj) },
 		UpdateFunc: func(_, obj any) { t.changed(obj) },
@@ -91,9 +105,9 @@ func (t *tracker) changed(obj any) {
 	if len(subs) == 0 {
 		return
 	}
-	r := toRun(wf)
+	r, rv := toRun(wf), resourceVersion(wf)
 	for _, s := range subs {
-		s.update(r)
+		s.update(r, rv)
 	}
 }
 
@@ -108,10 +122,14 @@ func (t *tracker) deleted(id string) {
 
 // update queues the events that lead from the subscriber's last view of
 // the run to r.
-func (s *subscriber) update(r *cluster.Run) {
+func (s *subscriber) update(r *cluster.Run, rv uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.signal()
+	if rv != 0 && rv <= s.rv {
+		return
+	}
+	s.rv = rv
 	prev := s.last
 	s.last = r
 	now := time.Now().UTC()
@@ -179,17 +197,14 @@ func (a *Argo) Watch(ctx context.Context, id string) (<-chan cluster.Event, erro
 	t.mu.Lock()
 	t.subs[id] = append(t.subs[id], s)
 	t.mu.Unlock()
-	obj, exists, err := t.inf.GetStore().GetByKey(a.namespace + "/" + id)
-	if err != nil || !exists {
-		// Not in the cache yet (just created): ask the API server.
-		wf, gerr := a.workflows().Get(ctx, id, metav1.GetOptions{})
-		if gerr != nil {
-			t.remove(s)
-			return nil, a.explain("watch "+id, gerr)
-		}
-		obj = wf
+	// The starting state comes from the API server, not the cache, which
+	// may lag behind a change just made (a retry, a submit).
+	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		t.remove(s)
+		return nil, a.explain("watch "+id, err)
 	}
-	s.update(toRun(obj.(*wfv1.Workflow)))
+	s.update(toRun(wf), resourceVersion(wf))
 	ch := make(chan cluster.Event, 16)
 	go func() {
 		defer close(ch)
@@ -217,6 +232,16 @@ func (a *Argo) Watch(ctx context.Context, id string) (<-chan cluster.Event, erro
 		}
 	}()
 	return ch, nil
+}
+
+// resourceVersion returns an object's resourceVersion as a number (etcd's
+// revision, increasing), or 0 when it is not one.
+func resourceVersion(wf *wfv1.Workflow) uint64 {
+	n, err := strconv.ParseUint(wf.ResourceVersion, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func (t *tracker) remove(s *subscriber) {
