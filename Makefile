@@ -40,7 +40,7 @@ test-short:
 test-cluster: deps stack
 	hack/stack/in-netns.sh $(GO) test -timeout 30m ./internal/kubestack/ ./cluster/argo/
 
-bench: build
+bench: build stack
 	hack/bench.sh
 
 fuzz:

@@ -291,14 +291,34 @@ func summary(w io.Writer, r *cluster.Run) {
 
 func newRunsCmd(s *streams) *cobra.Command {
 	var rf runFlags
-	var asJSON bool
+	var asJSON, watch bool
 	cmd := &cobra.Command{
-		Use:   "runs [NOTEBOOK]",
-		Short: "List runs, newest first",
-		Long: `Runs lists the local runs recorded in the runs directory: all of them, or
-only those of NOTEBOOK (whose runs live next to it).`,
+		Use:   "runs [NOTEBOOK | --watch RUN]",
+		Short: "List runs, newest first, or follow one (--watch)",
+		Long: `Runs lists the runs: local ones recorded in the runs directory (all of them,
+or only those of NOTEBOOK, whose runs live next to it), or Argo ones in the
+configured namespace with --backend argo. --watch RUN follows one run to its
+end with the same live view as run.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if watch {
+				if len(args) != 1 {
+					return usagef("runs --watch: expected one run id")
+				}
+				b, err := rf.open("")
+				if err != nil {
+					return err
+				}
+				r, err := b.Get(cmd.Context(), args[0])
+				if err != nil {
+					return notFoundHint(err)
+				}
+				var steps []string
+				for _, st := range r.Steps {
+					steps = append(steps, st.Name)
+				}
+				return follow(cmd.Context(), s, b, r.ID, steps, asJSON, false)
+			}
 			nbPath, filter := "", cluster.ListOptions{}
 			if len(args) == 1 {
 				nbPath = args[0]
@@ -331,7 +351,8 @@ only those of NOTEBOOK (whose runs live next to it).`,
 		},
 	}
 	rf.add(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the runs as JSON (with --watch: one event per line)")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "follow the run given as argument until it ends")
 	return cmd
 }
 
