@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/datainsight/datainsight/internal/atomicfile"
 )
 
 // RuntimeModule is the Python module name of the marshalling runtime that
@@ -29,36 +31,8 @@ func WriteRuntime(dir string) (path string, err error) {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, runtimeSource) {
 		return path, nil
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-"+RuntimeModule+"-*.py")
-	if err != nil {
+	if err := atomicfile.Write(path, runtimeSource, 0o644); err != nil {
 		return "", fmt.Errorf("write runtime: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(runtimeSource); err != nil {
-		return "", fmt.Errorf("write runtime %s: %w", path, err)
-	}
-	// CreateTemp makes the file 0600; steps may run as another user (pods).
-	if err = tmp.Chmod(0o644); err != nil {
-		return "", fmt.Errorf("write runtime %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return "", fmt.Errorf("write runtime %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return "", fmt.Errorf("write runtime %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("write runtime %s: %w", path, err)
-	}
-	// The rename is durable only once the directory is synced.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return path, nil
 }

@@ -230,13 +230,22 @@ func (l *Local) Wait(id string) {
 	}
 }
 
-// Get returns a run's state.
-func (l *Local) Get(ctx context.Context, id string) (*cluster.Run, error) {
+// load finds a run and reads its state.
+func (l *Local) load(id string) (string, *state, error) {
 	dir, err := l.runDir(id)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	st, err := readState(dir)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, st, nil
+}
+
+// Get returns a run's state.
+func (l *Local) Get(ctx context.Context, id string) (*cluster.Run, error) {
+	_, st, err := l.load(id)
 	if err != nil {
 		return nil, err
 	}
@@ -492,11 +501,7 @@ func (l *Local) Cancel(ctx context.Context, id string) error {
 
 // Retry reruns the unsucceeded steps of a finished run in place.
 func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
-	dir, err := l.runDir(id)
-	if err != nil {
-		return nil, err
-	}
-	st, err := readState(dir)
+	dir, st, err := l.load(id)
 	if err != nil {
 		return nil, err
 	}
@@ -565,11 +570,7 @@ func (l *Local) List(ctx context.Context, opts cluster.ListOptions) ([]*cluster.
 // Delete removes a finished run's records. The cache keeps its own links
 // to the outputs, so cached steps of other runs are unaffected.
 func (l *Local) Delete(ctx context.Context, id string) error {
-	dir, err := l.runDir(id)
-	if err != nil {
-		return err
-	}
-	st, err := readState(dir)
+	dir, st, err := l.load(id)
 	if err != nil {
 		return err
 	}

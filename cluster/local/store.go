@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/atomicfile"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -57,26 +58,7 @@ func writeJSON(path string, v any) error {
 }
 
 func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(path, data, 0o644)
 }
 
 func readState(dir string) (*state, error) {
