@@ -11,7 +11,10 @@ echo
 
 # median of the ns/op column per benchmark name, over -count runs.
 medians() {
-  awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); v[n]=v[n] " " $3 }
+  awk '/^Benchmark/ { n=$1; sub(/-[0-9]+$/, "", n); print n, $3 }' | sort -k1,1 -k2,2n |
+    awk '{ v[$1] = v[$1] " " $2; c[$1]++ }
+         END { for (n in v) { split(v[n], a, " "); printf "%-60s %10.3f ms\n", n, a[int((c[n]+1)/2)]/1e6 } }' | sort
+}
        END { for (n in v) { c=split(v[n], a, " "); asort(a); printf "%-60s %10.3f ms\n", n, a[int((c+1)/2)]/1e6 } }' | sort
 }
 
