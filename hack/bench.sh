@@ -15,8 +15,6 @@ medians() {
     awk '{ v[$1] = v[$1] " " $2; c[$1]++ }
          END { for (n in v) { split(v[n], a, " "); printf "%-60s %10.3f ms\n", n, a[int((c[n]+1)/2)]/1e6 } }' | sort
 }
-       END { for (n in v) { c=split(v[n], a, " "); asort(a); printf "%-60s %10.3f ms\n", n, a[int((c+1)/2)]/1e6 } }' | sort
-}
 
 echo "## analysis (go test -bench, median of $COUNT)"
 go test ./analyzer/ -run '^$' -bench 'ParseFloor|Extract|Analyze|Incremental' -count "$COUNT" -benchtime 20x | tee /tmp/di-bench-analyzer.txt | medians
