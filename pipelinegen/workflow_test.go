@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -229,4 +230,42 @@ func TestRuntimeConfigMapIsContentAddressed(t *testing.T) {
 	if !found {
 		t.Errorf("the workflow does not mount ConfigMap %s", name)
 	}
+}
+
+// TestCompileExamplesAndCorpus compiles every example notebook and every
+// corpus notebook whose analysis has no errors, and has Argo validate the
+// workflow.
+func TestCompileExamplesAndCorpus(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "examples", "*.ipynb"))
+	corpus, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "analysis", "*.ipynb"))
+	if len(paths) < 2 || len(corpus) == 0 {
+		t.Fatalf("examples %d, corpus %d: both must be there", len(paths), len(corpus))
+	}
+	compiled := 0
+	for _, path := range append(paths, corpus...) {
+		nb, err := notebook.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+		if notebook.HasErrors(an.Diagnostics) {
+			if _, err := Compile(nb, an, Options{NotebookPath: path}); !errors.Is(err, ErrNotebookHasErrors) {
+				t.Errorf("%s: a notebook with errors must not compile (err %v)", path, err)
+			}
+			continue
+		}
+		p, err := Compile(nb, an, Options{NotebookPath: path})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		wf, err := Workflow(p, WorkflowOptions{})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		validateWorkflow(t, wf)
+		compiled++
+	}
+	t.Logf("compiled and validated %d notebooks", compiled)
 }

@@ -140,5 +140,5 @@ func median(ds []time.Duration) time.Duration {
 		return 0
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2].Round(time.Millisecond)
+	return ds[len(ds)/2].Round(10 * time.Microsecond)
 }
