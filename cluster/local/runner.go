@@ -115,8 +115,7 @@ func (r *runner) execute(ctx context.Context) {
 	if par <= 0 {
 		par = 1
 	}
-	type result struct{ name string }
-	done := make(chan result)
+	done := make(chan struct{})
 	running := 0
 	for {
 		r.mu.Lock()
@@ -129,7 +128,7 @@ func (r *runner) execute(ctx context.Context) {
 			running++
 			go func(s *pipelinegen.Step) {
 				r.runStep(ctx, s)
-				done <- result{s.Name}
+				done <- struct{}{}
 			}(s)
 		}
 		if running == 0 {
