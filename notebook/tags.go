@@ -358,19 +358,11 @@ func applySetting(s *StepSettings, tag string) error {
 		}
 		setMap(&s.NodeSelector, k, v)
 	case "toleration":
-		i := strings.LastIndexByte(val, ':')
-		if i <= 0 {
-			return fmt.Errorf("expected toleration:KEY=VALUE:EFFECT")
+		t, err := ParseToleration(val)
+		if err != nil {
+			return err
 		}
-		kv, eff := val[:i], val[i+1:]
-		k, v, _ := strings.Cut(kv, "=")
-		if !effects[eff] {
-			return fmt.Errorf("effect %q must be NoSchedule, PreferNoSchedule or NoExecute", eff)
-		}
-		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return fmt.Errorf("toleration key %q: %s", k, errs[0])
-		}
-		s.Tolerations = append(s.Tolerations, Toleration{Key: k, Value: v, Effect: eff})
+		s.Tolerations = append(s.Tolerations, t)
 	case "retry":
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 0 || n > 100 {
@@ -396,6 +388,24 @@ func applySetting(s *StepSettings, tag string) error {
 		return fmt.Errorf("unknown setting")
 	}
 	return nil
+}
+
+// ParseToleration parses KEY=VALUE:EFFECT (VALUE may be empty: KEY:EFFECT
+// tolerates the taint whatever its value).
+func ParseToleration(spec string) (Toleration, error) {
+	i := strings.LastIndexByte(spec, ':')
+	if i <= 0 {
+		return Toleration{}, fmt.Errorf("expected KEY=VALUE:EFFECT, e.g. nvidia.com/gpu=present:NoSchedule")
+	}
+	kv, eff := spec[:i], spec[i+1:]
+	k, v, _ := strings.Cut(kv, "=")
+	if !effects[eff] {
+		return Toleration{}, fmt.Errorf("effect %q must be NoSchedule, PreferNoSchedule or NoExecute", eff)
+	}
+	if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+		return Toleration{}, fmt.Errorf("toleration key %q: %s", k, errs[0])
+	}
+	return Toleration{Key: k, Value: v, Effect: eff}, nil
 }
 
 func validQuantity(q string) error {

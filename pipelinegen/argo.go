@@ -54,6 +54,9 @@ type WorkflowOptions struct {
 	// reports and metrics become output artifacts. Without one, Argo fails
 	// every step that declares artifacts.
 	ArtifactRepository bool
+	// GPUTolerations are added to every step with a GPU limit: clusters
+	// taint their GPU nodes, and the notebook should not have to know how.
+	GPUTolerations []notebook.Toleration
 }
 
 // RuntimeConfigMap is the name of the ConfigMap holding this build's
@@ -312,7 +315,15 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 			Source: st.Script,
 		},
 	}
-	for _, tol := range set.Tolerations {
+	tols := set.Tolerations
+	if hasGPU(set) {
+		for _, g := range opts.GPUTolerations {
+			if !containsToleration(tols, g) {
+				tols = append(tols, g)
+			}
+		}
+	}
+	for _, tol := range tols {
 		op := apiv1.TolerationOpEqual
 		if tol.Value == "" {
 			op = apiv1.TolerationOpExists
@@ -346,6 +357,27 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 		}
 	}
 	return t, nil
+}
+
+// hasGPU reports whether a step asks for a GPU (any vendor's *gpu resource).
+func hasGPU(set notebook.StepSettings) bool {
+	for _, m := range []map[string]string{set.Limits, set.Requests} {
+		for k := range m {
+			if strings.HasSuffix(k, "/gpu") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func containsToleration(ts []notebook.Toleration, t notebook.Toleration) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
 }
 
 func resources(set notebook.StepSettings) (apiv1.ResourceRequirements, error) {

@@ -269,3 +269,23 @@ func TestCompileExamplesAndCorpus(t *testing.T) {
 	}
 	t.Logf("compiled and validated %d notebooks", compiled)
 }
+
+func TestGPUTolerationsWhenConfigured(t *testing.T) {
+	src := "# %% tags=[\"block:prep\"]\nx = 1\n# %% tags=[\"block:train\", \"limit:nvidia.com/gpu:1\"]\ny = x\n"
+	tol := notebook.Toleration{Key: "nvidia.com/gpu", Effect: "NoSchedule"}
+	wf := compileText(t, src, WorkflowOptions{GPUTolerations: []notebook.Toleration{tol}})
+	validateWorkflow(t, wf)
+	for _, tmpl := range wf.Spec.Templates {
+		n := len(tmpl.Tolerations)
+		switch tmpl.Name {
+		case "train":
+			if n != 1 || tmpl.Tolerations[0].Key != "nvidia.com/gpu" || tmpl.Tolerations[0].Operator != "Exists" {
+				t.Errorf("GPU step tolerations = %+v", tmpl.Tolerations)
+			}
+		case "prep":
+			if n != 0 {
+				t.Errorf("a CPU step got tolerations %+v", tmpl.Tolerations)
+			}
+		}
+	}
+}

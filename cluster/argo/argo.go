@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -59,6 +60,8 @@ type Options struct {
 	NotebookDir string
 	// ArtifactRepository says the cluster has one configured.
 	ArtifactRepository bool
+	// GPUTolerations are given to every GPU step (the cluster's taints).
+	GPUTolerations []notebook.Toleration
 }
 
 // New returns a backend that works in namespace only.
@@ -121,6 +124,7 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	id := runID(p.Name)
 	wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{
 		RunName: id, NotebookDir: a.opts.NotebookDir, ArtifactRepository: a.opts.ArtifactRepository,
+		GPUTolerations: a.opts.GPUTolerations,
 	})
 	if err != nil {
 		return nil, err

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/datainsight/datainsight/cluster/argo"
+	"github.com/datainsight/datainsight/notebook"
 )
 
 // kubeFlags say which cluster and namespace Argo runs go to. The
@@ -19,6 +21,7 @@ type kubeFlags struct {
 	context    string
 	namespace  string
 	artifacts  bool
+	gpuTols    []string
 }
 
 func (f *kubeFlags) add(cmd *cobra.Command) {
@@ -26,6 +29,7 @@ func (f *kubeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context for --backend argo")
 	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "", "namespace for --backend argo (default $DATAINSIGHT_NAMESPACE, else the context's)")
 	cmd.Flags().BoolVar(&f.artifacts, "artifact-repository", false, "the cluster has an Argo artifact repository: keep step reports as artifacts")
+	cmd.Flags().StringArrayVar(&f.gpuTols, "gpu-toleration", nil, "toleration given to every GPU step, KEY[=VALUE]:EFFECT (repeatable; default $DATAINSIGHT_GPU_TOLERATIONS, comma-separated)")
 }
 
 func (f *kubeFlags) argo(notebookPath string) (*argo.Argo, error) {
@@ -48,6 +52,17 @@ func (f *kubeFlags) argo(notebookPath string) (*argo.Argo, error) {
 		}
 	}
 	opts := argo.Options{ArtifactRepository: f.artifacts}
+	specs := f.gpuTols
+	if len(specs) == 0 && os.Getenv("DATAINSIGHT_GPU_TOLERATIONS") != "" {
+		specs = strings.Split(os.Getenv("DATAINSIGHT_GPU_TOLERATIONS"), ",")
+	}
+	for _, spec := range specs {
+		tol, err := notebook.ParseToleration(strings.TrimSpace(spec))
+		if err != nil {
+			return nil, usagef("--gpu-toleration %q: %v", spec, err)
+		}
+		opts.GPUTolerations = append(opts.GPUTolerations, tol)
+	}
 	if notebookPath != "" && notebookPath != "-" {
 		if abs, err := filepath.Abs(notebookPath); err == nil {
 			opts.NotebookDir = filepath.Dir(abs)
