@@ -138,6 +138,9 @@ type Backend interface {
 	// Retry reruns the failed, cancelled and skipped steps of a finished
 	// run in place, reusing its succeeded steps.
 	Retry(ctx context.Context, id string) (*Run, error)
+	// Resubmit starts a new run of a finished run's pipeline, with the
+	// same parameters; every step runs again.
+	Resubmit(ctx context.Context, id string) (*Run, error)
 	// List returns runs, newest first.
 	List(ctx context.Context, opts ListOptions) ([]*Run, error)
 	// Delete removes a finished run and its records.

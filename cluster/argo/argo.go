@@ -457,6 +457,58 @@ func (a *Argo) deletePods(ctx context.Context, id string, nodes map[string]bool)
 	return nil
 }
 
+// Resubmit creates a new Workflow from a finished run's spec: same
+// pipeline, same parameters, every step run again.
+func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
+	old, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+	if err != nil {
+		return nil, a.explain("resubmit "+id, err)
+	}
+	if !old.Status.Phase.Completed() {
+		return nil, fmt.Errorf("resubmit %s: %w", id, cluster.ErrRunning)
+	}
+	if err := a.ensureRuntime(ctx); err != nil {
+		return nil, err
+	}
+	name := runID(old.Annotations[pipelinegen.AnnotationPipeline])
+	wf := &wfv1.Workflow{
+		TypeMeta: old.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: a.namespace,
+			Labels:      map[string]string{pipelinegen.LabelNotebook: old.Labels[pipelinegen.LabelNotebook], pipelinegen.LabelRun: name},
+			Annotations: map[string]string{},
+		},
+		Spec: *old.Spec.DeepCopy(),
+	}
+	for k, v := range old.Annotations {
+		if strings.HasPrefix(k, "datainsight.io/") || k == "workflows.argoproj.io/description" {
+			wf.Annotations[k] = v
+		}
+	}
+	wf.Annotations[annotationCreated] = time.Now().UTC().Format(time.RFC3339Nano)
+	wf.Spec.Shutdown = ""
+	// The run's name is written into its pods' labels and the affinity
+	// that keeps them on one node: make both the new run's.
+	if wf.Spec.PodMetadata != nil && wf.Spec.PodMetadata.Labels != nil {
+		wf.Spec.PodMetadata.Labels[pipelinegen.LabelRun] = name
+	}
+	for i := range wf.Spec.Templates {
+		if aff := wf.Spec.Templates[i].Affinity; aff != nil && aff.PodAffinity != nil {
+			for j := range aff.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution {
+				sel := aff.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution[j].LabelSelector
+				if sel != nil && sel.MatchLabels[pipelinegen.LabelRun] != "" {
+					sel.MatchLabels[pipelinegen.LabelRun] = name
+				}
+			}
+		}
+	}
+	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
+	if err != nil {
+		return nil, a.explain("resubmit "+id, err)
+	}
+	return toRun(created), nil
+}
+
 // stepPairs reads the step ↔ task mapping kept on the workflow.
 func stepPairs(wf *wfv1.Workflow) [][2]string {
 	var pairs [][2]string

@@ -71,6 +71,7 @@ func Run(t *testing.T, f Fixture) {
 	t.Run("FailureSkipsDownstream", func(t *testing.T) { testFailure(t, f) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, f) })
 	t.Run("ListAndDelete", func(t *testing.T) { testListDelete(t, f) })
+	t.Run("Resubmit", func(t *testing.T) { testResubmit(t, f) })
 	if f.Parallel {
 		t.Run("ParallelBranches", func(t *testing.T) { testParallel(t, f) })
 	}
@@ -254,6 +255,34 @@ func testListDelete(t *testing.T, f Fixture) {
 	all, _ := b.List(context.Background(), cluster.ListOptions{})
 	if len(all) != 2 {
 		t.Errorf("List(all) has %d runs after a delete, want 2", len(all))
+	}
+}
+
+func testResubmit(t *testing.T, f Fixture) {
+	b := f.New(t)
+	p := f.Pipeline(t, chain())
+	r1 := submit(t, b, p, cluster.SubmitOptions{})
+	_, r1 = wait(t, f, b, r1.ID)
+	wantPhases(t, r1, cluster.Succeeded, nil)
+	r2, err := b.Resubmit(context.Background(), r1.ID)
+	if err != nil {
+		t.Fatalf("Resubmit: %v", err)
+	}
+	if r2.ID == r1.ID {
+		t.Fatal("a resubmitted run must be a new run")
+	}
+	_, r2 = wait(t, f, b, r2.ID)
+	wantPhases(t, r2, cluster.Succeeded, map[string]cluster.Phase{"a": cluster.Succeeded, "b": cluster.Succeeded, "c": cluster.Succeeded})
+	for _, s := range r2.Steps {
+		if s.Cached {
+			t.Errorf("resubmitted run: step %s was reused, want it run again", s.Name)
+		}
+	}
+	if r2.NotebookID != r1.NotebookID || len(r2.Parameters) != len(r1.Parameters) {
+		t.Errorf("resubmitted run differs: notebook %s/%s, parameters %v/%v", r2.NotebookID, r1.NotebookID, r2.Parameters, r1.Parameters)
+	}
+	if _, err := b.Resubmit(context.Background(), "no-such-run"); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("Resubmit(unknown) = %v, want ErrNotFound", err)
 	}
 }
 

@@ -540,6 +540,31 @@ func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 	return st.view(), nil
 }
 
+// Resubmit starts a new run of a finished run's pipeline and parameters,
+// without the cache: every step runs again.
+func (l *Local) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
+	dir, st, err := l.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if v := st.view(); !v.Phase.Done() {
+		return nil, fmt.Errorf("resubmit %s: %w", id, cluster.ErrRunning)
+	}
+	p, err := readPipeline(dir)
+	if err != nil {
+		return nil, err
+	}
+	r, err := l.Submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism})
+	if err != nil {
+		return nil, err
+	}
+	// The new run is of the same notebook as it was then.
+	if snap, err := os.ReadFile(filepath.Join(dir, snapshotFile)); err == nil {
+		writeFile(filepath.Join(l.Dir, r.ID, snapshotFile), snap)
+	}
+	return r, nil
+}
+
 // List returns the runs under Dir, newest first.
 func (l *Local) List(ctx context.Context, opts cluster.ListOptions) ([]*cluster.Run, error) {
 	entries, err := os.ReadDir(l.Dir)
