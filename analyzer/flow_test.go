@@ -26,12 +26,13 @@ import (
 //
 // The first code cell of every step carries `# ins: … outs: …` (params and
 // after optional: after defaults to the producers of ins). A `# want:
-// SEVERITY CODE` comment expects that diagnostic on its cell and line; any
+// SEVERITY CODE` comment expects that diagnostic on its cell and line, and
+// `# want-cell: SEVERITY CODE` one about the cell's tags (no line); any
 // other error or warning fails the case.
 
 var (
 	expectRE  = regexp.MustCompile(`^#\s*ins:(.*?)\s+outs:(.*?)(?:\s+params:(.*?))?(?:\s+after:(.*?))?\s*$`)
-	wantRE    = regexp.MustCompile(`#\s*want:\s*(error|warning|info)\s+([a-z-]+)\s*$`)
+	wantRE    = regexp.MustCompile(`#\s*want(-cell)?:\s*(error|warning|info)\s+([a-z-]+)\s*$`)
 	insItemRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\(([a-z_0-9]+)\)$`)
 )
 
@@ -58,7 +59,11 @@ func parsePercent(t *testing.T, src string) flowCase {
 	for i, c := range cells {
 		for j, l := range strings.Split(c.Source, "\n") {
 			if m := wantRE.FindStringSubmatch(l); m != nil {
-				fc.wants = append(fc.wants, flowWant{cell: i, line: j + 1, severity: m[1], code: m[2]})
+				line := j + 1
+				if m[1] != "" {
+					line = 0 // want-cell: a problem of the cell's tags, with no position in its source
+				}
+				fc.wants = append(fc.wants, flowWant{cell: i, line: line, severity: m[2], code: m[3]})
 			}
 			if expectRE.MatchString(strings.TrimSpace(l)) {
 				fc.expects[i] = strings.TrimSpace(l)
