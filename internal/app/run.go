@@ -443,77 +443,52 @@ func newCancelCmd(s *streams) *cobra.Command {
 }
 
 func newRetryCmd(s *streams) *cobra.Command {
-	var rf runFlags
-	var detach, asJSON, verbose bool
-	cmd := &cobra.Command{
+	return rerunCmd(s, &cobra.Command{
 		Use:   "retry RUN",
 		Short: "Rerun the failed and downstream steps of a run, in place",
-		Args:  exactArgs(1, "a run id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open("")
-			if err != nil {
-				return err
-			}
-			if lb, ok := b.(*local.Local); ok && detach {
-				lb.Spawn = spawnRunner(lb)
-			}
-			r, err := b.Retry(cmd.Context(), args[0])
-			if err != nil {
-				return notFoundHint(err)
-			}
-			if detach {
-				fmt.Fprintln(s.out, r.ID)
-				return nil
-			}
-			var steps []string
-			for _, st := range r.Steps {
-				steps = append(steps, st.Name)
-			}
-			return follow(cmd.Context(), s, b, r.ID, steps, asJSON, verbose)
-		},
-	}
-	rf.add(cmd)
-	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "return at once; the retry goes on in the background")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON event per line")
-	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "stream the steps' output")
-	return cmd
+	}, cluster.Backend.Retry, "return at once; the retry goes on in the background")
 }
 
 func newResubmitCmd(s *streams) *cobra.Command {
-	var rf runFlags
-	var detach, asJSON, verbose bool
-	cmd := &cobra.Command{
+	return rerunCmd(s, &cobra.Command{
 		Use:   "resubmit RUN",
 		Short: "Start a new run of a finished run's pipeline, with the same parameters",
 		Long: `Resubmit starts a new run of the pipeline a finished run ran — as it was
 compiled then, with the same parameter values — and runs every step again
 (no cache). To run the notebook as it is now, use run.`,
-		Args: exactArgs(1, "a run id"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open("")
-			if err != nil {
-				return err
-			}
-			if lb, ok := b.(*local.Local); ok && detach {
-				lb.Spawn = spawnRunner(lb)
-			}
-			r, err := b.Resubmit(cmd.Context(), args[0])
-			if err != nil {
-				return notFoundHint(err)
-			}
-			if detach {
-				fmt.Fprintln(s.out, r.ID)
-				return nil
-			}
-			var steps []string
-			for _, st := range r.Steps {
-				steps = append(steps, st.Name)
-			}
-			return follow(cmd.Context(), s, b, r.ID, steps, asJSON, verbose)
-		},
+	}, cluster.Backend.Resubmit, "print the new run's id and return")
+}
+
+// rerunCmd completes a command that starts work from an earlier run (retry,
+// resubmit) and then follows it as run does, or returns at once with -d.
+func rerunCmd(s *streams, cmd *cobra.Command, start func(cluster.Backend, context.Context, string) (*cluster.Run, error), detachHelp string) *cobra.Command {
+	var rf runFlags
+	var detach, asJSON, verbose bool
+	cmd.Args = exactArgs(1, "a run id")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		b, err := rf.open("")
+		if err != nil {
+			return err
+		}
+		if lb, ok := b.(*local.Local); ok && detach {
+			lb.Spawn = spawnRunner(lb)
+		}
+		r, err := start(b, cmd.Context(), args[0])
+		if err != nil {
+			return notFoundHint(err)
+		}
+		if detach {
+			fmt.Fprintln(s.out, r.ID)
+			return nil
+		}
+		var steps []string
+		for _, st := range r.Steps {
+			steps = append(steps, st.Name)
+		}
+		return follow(cmd.Context(), s, b, r.ID, steps, asJSON, verbose)
 	}
 	rf.add(cmd)
-	cmd.Flags().BoolVarP(&detach, "detach", "d", false, "print the new run's id and return")
+	cmd.Flags().BoolVarP(&detach, "detach", "d", false, detachHelp)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON event per line")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "stream the steps' output")
 	return cmd
