@@ -30,9 +30,19 @@ const (
 const (
 	MarshalMount = "/datainsight/marshal"
 	RuntimeMount = "/datainsight/runtime"
-	marshalVol   = "datainsight-marshal"
-	runtimeVol   = "datainsight-runtime"
-	entrypoint   = "pipeline"
+	// MarshalVolume names the marshal volume in a Workflow's spec.
+	MarshalVolume = "datainsight-marshal"
+	runtimeVol    = "datainsight-runtime"
+	entrypoint    = "pipeline"
+)
+
+// What a step leaves in its folder of the marshal volume,
+// <MarshalMount>/<run>/<step>/, besides its values.
+const (
+	StepLog        = "output.log" // everything the step printed (steps run on a cluster keep it)
+	StepReport     = "report.ipynb"
+	StepReportHTML = "report.html"
+	StepMetrics    = "metrics.json"
 )
 
 // DefaultImage runs steps whose notebook names no image. The runtime needs
@@ -57,6 +67,29 @@ type WorkflowOptions struct {
 	// GPUTolerations are added to every step with a GPU limit: clusters
 	// taint their GPU nodes, and the notebook should not have to know how.
 	GPUTolerations []notebook.Toleration
+	// MarshalClaim names a claim the submitter made for this run's marshal
+	// volume (see MarshalClaim), used instead of a volumeClaimTemplate:
+	// Argo deletes a template's claim when the run succeeds, and with it
+	// the step logs and reports read after the pods are gone. Ignored when
+	// the notebook names its own marshal volume.
+	MarshalClaim string
+}
+
+// MarshalClaim is the claim to make, under name, for the marshal volume of
+// one run, or nil when the notebook names an existing volume.
+func MarshalClaim(p *Pipeline, name string) (*apiv1.PersistentVolumeClaim, error) {
+	m := p.Settings.Marshal
+	if m == nil {
+		m = &notebook.Marshal{}
+	}
+	if m.PVC != "" {
+		return nil, nil
+	}
+	pvc, err := claim(name, orDefault(m.Size, "1Gi"), m.StorageClass, orDefault(m.AccessMode, "ReadWriteOnce"))
+	if err != nil {
+		return nil, fmt.Errorf("marshal volume: %w", err)
+	}
+	return &pvc, nil
 }
 
 // RuntimeConfigMap is the name of the ConfigMap holding this build's
@@ -125,7 +158,7 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 	if cm == "" {
 		cm = RuntimeConfigMap()
 	}
-	mounts, err := volumes(p, spec, cm)
+	mounts, err := volumes(p, spec, cm, opts.MarshalClaim)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +219,7 @@ func dropTimestamps(v any) {
 	}
 }
 
-func volumes(p *Pipeline, spec *wfv1.WorkflowSpec, runtimeConfigMap string) ([]apiv1.VolumeMount, error) {
+func volumes(p *Pipeline, spec *wfv1.WorkflowSpec, runtimeConfigMap, marshalClaim string) ([]apiv1.VolumeMount, error) {
 	s := p.Settings
 	m := s.Marshal
 	if m == nil {
@@ -196,17 +229,20 @@ func volumes(p *Pipeline, spec *wfv1.WorkflowSpec, runtimeConfigMap string) ([]a
 		return nil, fmt.Errorf("marshal mode \"artifacts\" (object storage) is not supported yet; use \"pvc\"")
 	}
 	mounts := []apiv1.VolumeMount{
-		{Name: marshalVol, MountPath: MarshalMount},
+		{Name: MarshalVolume, MountPath: MarshalMount},
 		{Name: runtimeVol, MountPath: RuntimeMount, ReadOnly: true},
 	}
-	if m.PVC != "" {
-		spec.Volumes = append(spec.Volumes, pvcVolume(marshalVol, m.PVC))
-	} else {
-		pvc, err := claim(marshalVol, orDefault(m.Size, "1Gi"), m.StorageClass, orDefault(m.AccessMode, "ReadWriteOnce"))
+	switch {
+	case m.PVC != "":
+		spec.Volumes = append(spec.Volumes, pvcVolume(MarshalVolume, m.PVC))
+	case marshalClaim != "":
+		spec.Volumes = append(spec.Volumes, pvcVolume(MarshalVolume, marshalClaim))
+	default:
+		pvc, err := MarshalClaim(p, MarshalVolume)
 		if err != nil {
-			return nil, fmt.Errorf("marshal volume: %w", err)
+			return nil, err
 		}
-		spec.VolumeClaimTemplates = append(spec.VolumeClaimTemplates, pvc)
+		spec.VolumeClaimTemplates = append(spec.VolumeClaimTemplates, *pvc)
 	}
 	mode := int32(0o444)
 	spec.Volumes = append(spec.Volumes, apiv1.Volume{Name: runtimeVol, VolumeSource: apiv1.VolumeSource{
@@ -280,6 +316,8 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 		{Name: "DATAINSIGHT_RUNTIME_DIR", Value: RuntimeMount},
 		{Name: "DATAINSIGHT_PYTHON_EXE", Value: "python3"},
 		{Name: "PYTHONUNBUFFERED", Value: "1"},
+		// The pod's log goes with the pod; the marshal volume keeps a copy.
+		{Name: "DATAINSIGHT_KEEP_LOG", Value: "1"},
 	}
 	for _, prm := range p.Parameters {
 		env = append(env, apiv1.EnvVar{Name: "DATAINSIGHT_PARAM_" + prm.Name, Value: "{{workflow.parameters." + prm.Name + "}}"})
@@ -350,7 +388,7 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 	}
 	if opts.ArtifactRepository {
 		dir := MarshalMount + "/{{workflow.name}}/" + st.Name + "/"
-		for _, f := range []string{"report.ipynb", "report.html", "metrics.json"} {
+		for _, f := range []string{StepReport, StepReportHTML, StepMetrics, StepLog} {
 			t.Outputs.Artifacts = append(t.Outputs.Artifacts, wfv1.Artifact{
 				Name: strings.NewReplacer(".", "-").Replace(f), Path: dir + f, Optional: true,
 			})

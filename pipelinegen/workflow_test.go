@@ -289,3 +289,57 @@ func TestGPUTolerationsWhenConfigured(t *testing.T) {
 		}
 	}
 }
+
+func TestMarshalClaimMadeBySubmitter(t *testing.T) {
+	const src = "# %% tags=[\"block:a\"]\nx = 1\n# %% tags=[\"block:b\"]\nprint(x)\n"
+	wf := compileText(t, src, WorkflowOptions{RunName: "r-1", MarshalClaim: "r-1-datainsight-marshal"})
+	validateWorkflow(t, wf)
+	if len(wf.Spec.VolumeClaimTemplates) != 0 {
+		t.Errorf("a run with its own claim still has templates: %+v", wf.Spec.VolumeClaimTemplates)
+	}
+	found := false
+	for _, v := range wf.Spec.Volumes {
+		if v.Name == MarshalVolume {
+			found = v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "r-1-datainsight-marshal"
+		}
+	}
+	if !found {
+		t.Errorf("marshal volume does not use the run's claim: %+v", wf.Spec.Volumes)
+	}
+	pvc, err := MarshalClaim(compilePipeline(t, src), "r-1-datainsight-marshal")
+	if err != nil || pvc == nil {
+		t.Fatalf("MarshalClaim = %v, %v", pvc, err)
+	}
+	if pvc.Name != "r-1-datainsight-marshal" || pvc.Spec.Resources.Requests.Storage().String() != "1Gi" ||
+		pvc.Spec.AccessModes[0] != "ReadWriteOnce" {
+		t.Errorf("claim = %+v", pvc)
+	}
+
+	// A notebook that names its volume keeps it; there is nothing to make.
+	const named = "# metadata: {\"datainsight\": {\"marshal\": {\"mode\": \"pvc\", \"pvc\": \"shared-data\"}}}\n" + src
+	wf = compileText(t, named, WorkflowOptions{MarshalClaim: "ignored"})
+	for _, v := range wf.Spec.Volumes {
+		if v.Name == MarshalVolume && v.PersistentVolumeClaim.ClaimName != "shared-data" {
+			t.Errorf("marshal volume = %q, want the notebook's", v.PersistentVolumeClaim.ClaimName)
+		}
+	}
+	if pvc, err := MarshalClaim(compilePipeline(t, named), "x"); pvc != nil || err != nil {
+		t.Errorf("MarshalClaim with a named volume = %v, %v", pvc, err)
+	}
+}
+
+func TestStepsKeepTheirLogOnTheVolume(t *testing.T) {
+	wf := compileText(t, "# %% tags=[\"block:a\"]\nx = 1\n", WorkflowOptions{})
+	for _, tmpl := range wf.Spec.Templates {
+		if tmpl.Script == nil {
+			continue
+		}
+		keep := false
+		for _, e := range tmpl.Script.Env {
+			keep = keep || e.Name == "DATAINSIGHT_KEEP_LOG" && e.Value == "1"
+		}
+		if !keep {
+			t.Errorf("step %s does not keep its log: %+v", tmpl.Name, tmpl.Script.Env)
+		}
+	}
+}

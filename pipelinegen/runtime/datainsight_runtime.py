@@ -77,12 +77,14 @@ ENV_ROOT = "DATAINSIGHT_MARSHAL_ROOT"
 ENV_RUN = "DATAINSIGHT_RUN_ID"
 ENV_PARAM_PREFIX = "DATAINSIGHT_PARAM_"
 ENV_VERIFY = "DATAINSIGHT_VERIFY"
+ENV_KEEP_LOG = "DATAINSIGHT_KEEP_LOG"
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 REPORT_IPYNB = "report.ipynb"
 REPORT_HTML = "report.html"
 METRICS = "metrics.json"
+LOG = "output.log"
 TMP_PREFIX = ".tmp-"
 
 _THIS_FILE = os.path.normcase(os.path.abspath(__file__))
@@ -906,6 +908,104 @@ def _mimebundle(obj):
 
 
 # ---------------------------------------------------------------------------
+# Keeping the step's output
+
+class _LogKeeper:
+    """Copies everything the step writes to fds 1 and 2 -- Python, C
+    extensions and child processes alike (`!cmd` writes straight to fd 1) --
+    to the original streams and to a file, so that the output outlives the
+    pod that printed it.
+
+    The copying is done by a forked process, not a thread: should the step
+    die abruptly (a segfault, os._exit), whatever it wrote is still in the
+    pipes and the copier drains it; a thread would die with the step and the
+    last lines, the ones that say why, would be lost from the pod's log too.
+    """
+
+    def __init__(self, path):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        pipes = [os.pipe(), os.pipe()]
+        self._saved = [os.dup(1), os.dup(2)]
+        pid = os.fork()
+        if pid == 0:  # the copier
+            code = 0
+            try:
+                for _, w in pipes:
+                    os.close(w)
+                _copy_until_eof({pipes[0][0]: self._saved[0], pipes[1][0]: self._saved[1]}, log)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(log)
+        for i, (r, w) in enumerate(pipes):
+            os.close(r)
+            os.dup2(w, i + 1)
+            os.close(w)
+        self._pid = pid
+
+    def close(self, timeout=10.0):
+        """Give the step its streams back and wait for the copier to drain."""
+        if self._pid is None:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        for i, fd in enumerate(self._saved):
+            os.dup2(fd, i + 1)  # drops our ends of the pipes: the copier sees EOF
+            os.close(fd)
+        # A background child the step left behind may still hold a pipe; it
+        # keeps the copier alive, but must not keep the step from ending.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                done, _ = os.waitpid(self._pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(0.005)
+        self._pid = None
+
+
+def _copy_until_eof(pipes, log):
+    import select
+    import signal
+    # Cancelling a step signals its process group: the copier outlives the
+    # step by a moment to keep its last words.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    log_ok = True
+    while pipes:
+        ready, _, _ = select.select(list(pipes), [], [])
+        for r in ready:
+            data = os.read(r, 1 << 16)
+            if not data:
+                del pipes[r]
+                continue
+            _write_all(pipes[r], data)
+            if log_ok:
+                try:
+                    _write_all(log, data)
+                except OSError:
+                    log_ok = False  # a full volume must not cost the pod's log
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BrokenPipeError:
+            return
+        view = view[n:]
+
+
+# ---------------------------------------------------------------------------
 # Output capture
 
 _STREAM_CAP = 2 << 20  # per cell and stream: keep reports small when a loop prints
@@ -1317,8 +1417,24 @@ class Step:
         self._started = time.time()
         self._atexit = False
         self._captures = []
+        self._keeper = None
+        if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0"):
+            self._keep_log()
         global _active_step
         _active_step = self
+
+    def _keep_log(self):
+        """Keep the step's output in its folder (on a cluster, the pod's log goes with the pod)."""
+        try:
+            if not os.path.isdir(self.dir):
+                os.makedirs(self.dir, exist_ok=True)
+                _fsync_dir(os.path.dirname(self.dir))
+            self._keeper = _LogKeeper(os.path.join(self.dir, LOG))
+        except OSError as e:
+            sys.stderr.write("datainsight: step %s: its output is not kept (%s)\n" % (self.name, e))
+            return
+        import atexit
+        atexit.register(self._keeper.close)
 
     # -- failure handling ---------------------------------------------------
 
@@ -1350,6 +1466,8 @@ class Step:
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
+                if self._keeper is not None:
+                    self._keeper.close()
                 os._exit(self._exit_code)
 
     # -- parameters ---------------------------------------------------------

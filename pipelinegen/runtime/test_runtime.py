@@ -549,6 +549,78 @@ class ErrorMessageTest(TempRoot):
         self.assertTrue(os.path.exists(os.path.join(self.root, "run1", "c", "report.ipynb")))
 
 
+class KeptLogTest(TempRoot):
+    """DATAINSIGHT_KEEP_LOG: the step's output, from every source, outlives its pod."""
+
+    def log(self, step):
+        with open(os.path.join(self.root, "run1", step, "output.log")) as f:
+            return f.read()
+
+    def test_every_writer_reaches_the_streams_and_the_file(self):
+        r = self.script("kept", """
+            _di_step = _di.Step("k")
+            _di_step.run_cell(1, "print('from python')\\n", globals())
+            _di_step.run_cell(2, "import sys; print('to stderr', file=sys.stderr)\\n", globals())
+            _di_step.run_cell(3, "import os; os.write(1, b'raw fd\\\\n')\\n", globals())
+            _di_step.run_cell(4, "_di.sh('echo from a child; echo child err >&2')\\n", globals())
+            _di_step.finish()
+        """, env={"DATAINSIGHT_KEEP_LOG": "1", "PYTHONUNBUFFERED": "1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for line in ("from python", "raw fd", "from a child"):
+            self.assertIn(line, r.stdout)
+        for line in ("to stderr", "step k succeeded"):
+            self.assertIn(line, r.stderr)
+        self.assertIn("child err", r.stdout + r.stderr)  # `!cmd` merges its streams, as IPython's does
+        log = self.log("k")
+        for line in ("from python", "to stderr", "raw fd", "from a child", "child err", "step k succeeded"):
+            self.assertIn(line, log)
+        self.assertLess(log.index("from python"), log.index("raw fd"))
+        self.assertLess(log.index("raw fd"), log.index("from a child"))
+        # The report still has the cell's own output.
+        cells = [c for c in self.report("k")["cells"] if c["cell_type"] == "code"]
+        self.assertEqual(cells[0]["outputs"][0]["text"], "from python\n")
+
+    def test_an_abrupt_death_keeps_its_last_words(self):
+        r = self.script("crash", """
+            import os, signal
+            _di_step = _di.Step("c")
+            print("before the crash", flush=True)
+            os.write(2, b"last words\\n")
+            os.kill(os.getpid(), signal.SIGKILL)
+        """, env={"DATAINSIGHT_KEEP_LOG": "1"})
+        self.assertEqual(r.returncode, -9)
+        self.assertIn("last words", r.stderr)
+        # The copier drains the pipes after the step is gone.
+        deadline = __import__("time").monotonic() + 10
+        while "last words" not in self.log("c") and __import__("time").monotonic() < deadline:
+            __import__("time").sleep(0.01)
+        self.assertIn("before the crash", self.log("c"))
+        self.assertIn("last words", self.log("c"))
+
+    def test_a_failed_step_keeps_its_traceback_and_a_rerun_starts_afresh(self):
+        body = """
+            _di_step = _di.Step("f")
+            _di_step.run_cell(1, "print('attempt', %d)\\n1/0\\n", globals())
+            _di_step.finish()
+        """
+        first = self.script("fail1", body % 1, env={"DATAINSIGHT_KEEP_LOG": "1"})
+        self.assertEqual(first.returncode, 1, first.stderr)
+        self.assertIn("ZeroDivisionError", self.log("f"))
+        second = self.script("fail2", body % 2, env={"DATAINSIGHT_KEEP_LOG": "1"})
+        self.assertEqual(second.returncode, 1, second.stderr)
+        self.assertIn("attempt 2", self.log("f"))
+        self.assertNotIn("attempt 1", self.log("f"))
+
+    def test_off_by_default(self):
+        r = self.script("plain", """
+            _di_step = _di.Step("p")
+            _di_step.run_cell(1, "print('hi')\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "run1", "p", "output.log")))
+
+
 class RunCellTest(TempRoot):
     def test_display_of_last_expression_and_streams(self):
         step = self.step()
