@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzSetTags$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzParsePipeline$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./analyzer/ -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cluster/argo/ -run '^$$' -fuzz '^FuzzParseFrames$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...

@@ -120,6 +120,12 @@ type LogOptions struct {
 	Follow bool   // keep streaming until the run ends
 }
 
+// ReportOptions choose a step's report.
+type ReportOptions struct {
+	Step string
+	HTML bool // the rendered page instead of the executed notebook (.ipynb)
+}
+
 // Backend runs compiled pipelines. Every method that may block takes a
 // context; errors wrap ErrNotFound and the other sentinels so callers can
 // branch on them.
@@ -133,6 +139,9 @@ type Backend interface {
 	Watch(ctx context.Context, id string) (<-chan Event, error)
 	// Logs writes a step's output (or every step's) to w.
 	Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) error
+	// Report writes a step's report — its cells as executed, with their
+	// outputs — to w; ErrNoReport when the step left none.
+	Report(ctx context.Context, id string, opts ReportOptions, w io.Writer) error
 	// Cancel stops a run's running steps and marks them Cancelled.
 	Cancel(ctx context.Context, id string) error
 	// Retry reruns the failed, cancelled and skipped steps of a finished
@@ -153,4 +162,5 @@ var (
 	ErrRunning     = errors.New("run is still running")
 	ErrNotFinished = errors.New("run has not finished")
 	ErrNothingToDo = errors.New("nothing to retry: every step succeeded")
+	ErrNoReport    = errors.New("no report")
 )

@@ -26,6 +26,16 @@ type Pipeline struct {
 	Settings   notebook.Settings
 }
 
+// Step returns the named step, or nil.
+func (p *Pipeline) Step(name string) *Step {
+	for _, s := range p.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
 // Parameter is a pipeline parameter: its default is a Python literal.
 type Parameter struct {
 	Name    string

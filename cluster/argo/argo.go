@@ -45,6 +45,7 @@ const (
 // Argo is the Argo Workflows backend for one namespace.
 type Argo struct {
 	namespace string
+	cfg       *rest.Config
 	wf        wfclient.Interface
 	kube      kubernetes.Interface
 	opts      Options
@@ -77,7 +78,7 @@ func New(cfg *rest.Config, namespace string, opts Options) (*Argo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Argo{namespace: namespace, wf: wf, kube: kube, opts: opts}, nil
+	return &Argo{namespace: namespace, cfg: rest.CopyConfig(cfg), wf: wf, kube: kube, opts: opts}, nil
 }
 
 // Namespace is the namespace every run of this backend lives in.
@@ -122,12 +123,25 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 		return nil, err
 	}
 	id := runID(p.Name)
-	wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{
+	wopts := pipelinegen.WorkflowOptions{
 		RunName: id, NotebookDir: a.opts.NotebookDir, ArtifactRepository: a.opts.ArtifactRepository,
 		GPUTolerations: a.opts.GPUTolerations,
-	})
+	}
+	wf, err := pipelinegen.Workflow(p, wopts)
 	if err != nil {
 		return nil, err
+	}
+	// Made here, not by a volumeClaimTemplate, so the volume outlives the
+	// run's success: logs and reports are read from it after the pods go.
+	claim, err := a.createMarshalClaim(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if claim != "" {
+		wopts.MarshalClaim = claim
+		if wf, err = pipelinegen.Workflow(p, wopts); err != nil {
+			return nil, err
+		}
 	}
 	// The namespace is the backend's, whatever the pipeline says.
 	wf.Namespace = a.namespace
@@ -150,7 +164,17 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	wf.Annotations[annotationCreated] = time.Now().UTC().Format(time.RFC3339Nano)
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
+		if claim != "" {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			_ = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(dctx, claim, metav1.DeleteOptions{})
+			cancel()
+		}
 		return nil, a.explain("submit "+p.Name, err)
+	}
+	if claim != "" {
+		// Should this fail, the claim still carries the run's label, by
+		// which Delete finds it too.
+		_ = a.adoptClaim(ctx, claim, created)
 	}
 	return toRun(created), nil
 }
@@ -266,26 +290,30 @@ func (a *Argo) Delete(ctx context.Context, id string) error {
 		return a.explain("delete "+id+": listing its volumes", err)
 	}
 	for _, pvc := range pvcs.Items {
+		owned := pvc.Labels[pipelinegen.LabelRun] == id && pvc.Labels["app.kubernetes.io/managed-by"] == "datainsight"
 		for _, o := range pvc.OwnerReferences {
-			if o.UID == wf.UID {
-				if err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(ctx, pvc.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-					return a.explain("delete volume "+pvc.Name, err)
-				}
-			}
+			owned = owned || o.UID == wf.UID
+		}
+		if !owned {
+			continue
+		}
+		if err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(ctx, pvc.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return a.explain("delete volume "+pvc.Name, err)
 		}
 	}
 	return nil
 }
 
-// Logs streams a step's pod log (or every step's, prefixed).
+// Logs streams a step's log (or every step's, prefixed) from its pod, or
+// from the marshal volume once the pod is gone. Steps read from the volume
+// come first.
 func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
 	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
 	if err != nil {
 		return a.explain("logs "+id, err)
 	}
-	steps := stepPairs(wf)
 	var want [][2]string
-	for _, s := range steps {
+	for _, s := range stepPairs(wf) {
 		if opts.Step == "" || s[0] == opts.Step {
 			want = append(want, s)
 		}
@@ -297,28 +325,60 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 	if err != nil {
 		return a.explain("logs "+id, err)
 	}
+	prefix := func(step string) string {
+		if opts.Step == "" {
+			return step + " | "
+		}
+		return ""
+	}
+	type live struct{ step, pod string }
+	var fromPods []live
+	var fromVolume []string
 	for _, s := range want {
 		node := nodeFor(wf, s[1])
 		if node == nil {
 			continue
 		}
-		var pod string
+		pod := ""
 		for _, p := range pods.Items {
 			if p.Annotations[annotationNode] == node.ID || p.Name == node.ID {
 				pod = p.Name
 			}
 		}
-		if pod == "" {
-			if opts.Step != "" {
-				return fmt.Errorf("logs %s %s: its pod is gone (pods are deleted after the run); the step's report is on the marshal volume", id, s[0])
+		switch {
+		case pod != "":
+			fromPods = append(fromPods, live{s[0], pod})
+		case node.Phase == wfv1.NodeSucceeded || node.Phase == wfv1.NodeFailed || node.Phase == wfv1.NodeError:
+			fromVolume = append(fromVolume, s[0])
+		}
+	}
+	if len(fromVolume) > 0 {
+		files := make([]string, len(fromVolume))
+		for i, s := range fromVolume {
+			files[i] = stepFile(id, s, pipelinegen.StepLog)
+		}
+		i := 0
+		err := a.readVolume(ctx, wf, files, func(_ string, content io.Reader) error {
+			step := fromVolume[i]
+			i++
+			if content == nil {
+				if opts.Step != "" {
+					return fmt.Errorf("logs %s %s: its pod is gone and it kept no log on the run's volume", id, step)
+				}
+				return nil
 			}
-			continue
+			pw := &prefixWriter{w: w, prefix: prefix(step)}
+			if _, err := io.Copy(pw, content); err != nil {
+				return err
+			}
+			return pw.end()
+		})
+		if err != nil {
+			return err
 		}
-		prefix := ""
-		if opts.Step == "" {
-			prefix = s[0] + " | "
-		}
-		if err := a.podLog(ctx, pod, opts.Follow, prefix, w); err != nil {
+	}
+	for _, l := range fromPods {
+		if err := a.podLog(ctx, l.pod, opts.Follow, prefix(l.step), w); err != nil {
 			return err
 		}
 	}
@@ -332,26 +392,11 @@ func (a *Argo) podLog(ctx context.Context, pod string, follow bool, prefix strin
 		return a.explain("logs of pod "+pod, err)
 	}
 	defer rc.Close()
-	if prefix == "" {
-		_, err = io.Copy(w, rc)
+	pw := &prefixWriter{w: w, prefix: prefix}
+	if _, err := io.Copy(pw, rc); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return err
-	}
-	for _, line := range strings.SplitAfter(string(data), "\n") {
-		if line == "" {
-			continue
-		}
-		if !strings.HasSuffix(line, "\n") {
-			line += "\n"
-		}
-		if _, err := io.WriteString(w, prefix+line); err != nil {
-			return err
-		}
-	}
-	return nil
+	return pw.end()
 }
 
 // Retry reruns the failed, errored, cancelled and omitted steps of a
@@ -502,9 +547,28 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 			}
 		}
 	}
+	// A volume the run made is the old run's: the new one gets its own.
+	claim := ""
+	for i := range wf.Spec.Volumes {
+		v := &wf.Spec.Volumes[i]
+		if v.Name == pipelinegen.MarshalVolume && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == marshalClaimName(id) {
+			if claim, err = a.cloneClaim(ctx, v.PersistentVolumeClaim.ClaimName, name, wf.Labels[pipelinegen.LabelNotebook]); err != nil {
+				return nil, fmt.Errorf("resubmit %s: %w", id, err)
+			}
+			v.PersistentVolumeClaim.ClaimName = claim
+		}
+	}
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
+		if claim != "" {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			_ = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(dctx, claim, metav1.DeleteOptions{})
+			cancel()
+		}
 		return nil, a.explain("resubmit "+id, err)
+	}
+	if claim != "" {
+		_ = a.adoptClaim(ctx, claim, created)
 	}
 	return toRun(created), nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -400,5 +401,155 @@ func TestUnknownRun(t *testing.T) {
 	a, _ := newBackend(t, stack, stack.RESTConfig())
 	if _, err := a.Get(context.Background(), "nope-12345"); !errors.Is(err, cluster.ErrNotFound) {
 		t.Errorf("Get(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+// After its pods are gone, a run's logs and reports come from its marshal
+// volume through a reader pod. kwok runs no containers: the stack runs the
+// reader's exec on this machine, in a folder standing in for the volume.
+func TestLogsAndReportsOutliveThePods(t *testing.T) {
+	if readerContainer != kubestack.ReaderContainer {
+		t.Fatalf("reader container %q, the stack runs execs in %q", readerContainer, kubestack.ReaderContainer)
+	}
+	stack := kubestack.Shared(t)
+	a, ns := newBackend(t, stack, stack.RESTConfig())
+	ctx := context.Background()
+	kube := stack.Kube()
+	p := compile(t, clustertest.Notebook([]clustertest.StepSpec{{Name: "a"}, {Name: "b", After: []string{"a"}}}, nil, ""))
+	r, err := a.Submit(ctx, p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = waitRun(t, a, r.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+	if r.Phase != cluster.Succeeded {
+		t.Fatalf("run %s: %s", r.ID, r.Phase)
+	}
+
+	// The volume outlives the run's success, and belongs to its workflow.
+	wf, err := a.workflows().Get(ctx, r.ID, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pvc, err := kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, r.ID+"-datainsight-marshal", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the marshal volume did not outlive the run: %v", err)
+	}
+	if len(pvc.OwnerReferences) != 1 || pvc.OwnerReferences[0].UID != wf.UID {
+		t.Errorf("marshal claim owners = %+v, want the workflow %s", pvc.OwnerReferences, wf.UID)
+	}
+
+	// What the steps left on the volume. The log holds a line that looks
+	// like a frame header: the frames are cut by size, not by content.
+	logA := "epoch 1 loss 0.5\n@@datainsight " + r.ID + "/b/output.log -\nDONE\xff, no newline"
+	ipynb := `{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`
+	html := "<!DOCTYPE html><p>report</p>"
+	dir := filepath.Join(stack.VolumeDir, r.ID, "a")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"output.log": logA, "report.ipynb": ipynb, "report.html": html} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// The pods go (podGC, or the cluster's own collection).
+	zero := int64(0)
+	sel := metav1.ListOptions{LabelSelector: labelWorkflow + "=" + r.ID}
+	if err := kube.CoreV1().Pods(ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, sel); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the step pods to go", func() bool {
+		pods, err := kube.CoreV1().Pods(ns).List(ctx, sel)
+		return err == nil && len(pods.Items) == 0
+	})
+
+	var one bytes.Buffer
+	if err := a.Logs(ctx, r.ID, cluster.LogOptions{Step: "a"}, &one); err != nil {
+		t.Fatal(err)
+	}
+	if one.String() != logA+"\n" {
+		t.Errorf("Logs(a) = %q, want the kept log %q", one.String(), logA+"\n")
+	}
+	err = a.Logs(ctx, r.ID, cluster.LogOptions{Step: "b"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "kept no log") {
+		t.Errorf("Logs(b) with nothing kept: %v", err)
+	}
+	var all bytes.Buffer
+	if err := a.Logs(ctx, r.ID, cluster.LogOptions{}, &all); err != nil {
+		t.Fatal(err)
+	}
+	wantAll := "a | epoch 1 loss 0.5\na | @@datainsight " + r.ID + "/b/output.log -\na | DONE\xff, no newline\n"
+	if all.String() != wantAll {
+		t.Errorf("Logs(all) = %q, want %q", all.String(), wantAll)
+	}
+
+	for _, c := range []struct {
+		html bool
+		want string
+	}{{false, ipynb}, {true, html}} {
+		var got bytes.Buffer
+		if err := a.Report(ctx, r.ID, cluster.ReportOptions{Step: "a", HTML: c.html}, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != c.want {
+			t.Errorf("Report(a, html=%v) = %q, want %q", c.html, got.String(), c.want)
+		}
+	}
+	if err := a.Report(ctx, r.ID, cluster.ReportOptions{Step: "b"}, io.Discard); !errors.Is(err, cluster.ErrNoReport) {
+		t.Errorf("Report(b) = %v, want ErrNoReport", err)
+	}
+	if err := a.Report(ctx, r.ID, cluster.ReportOptions{Step: "nope"}, io.Discard); err == nil || !strings.Contains(err.Error(), `no step "nope"`) {
+		t.Errorf("Report(nope) = %v", err)
+	}
+	// Every reader pod is gone once it has been read.
+	readers, err := kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: LabelRole + "=" + RoleVolumeReader})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(readers.Items) != 0 {
+		t.Errorf("%d reader pods left behind", len(readers.Items))
+	}
+
+	// Deleting the run deletes its volume; reading it then says why not.
+	if err := a.Delete(ctx, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	// (Without a controller-manager here, the pvc-protection finalizer
+	// keeps a deleted claim, marked for deletion.)
+	if pvc, err := kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, pvc.Name, metav1.GetOptions{}); err == nil && pvc.DeletionTimestamp == nil {
+		t.Error("the marshal volume outlived the run's deletion")
+	}
+}
+
+// A run whose volume is gone says so instead of starting a pod that could
+// never run.
+func TestReadingAVolumeThatIsGone(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, ns := newBackend(t, stack, stack.RESTConfig())
+	ctx := context.Background()
+	p := compile(t, clustertest.Notebook([]clustertest.StepSpec{{Name: "a"}}, nil, ""))
+	r, err := a.Submit(ctx, p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, a, r.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+	if err := stack.Kube().CoreV1().PersistentVolumeClaims(ns).Delete(ctx, r.ID+"-datainsight-marshal", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err = a.Report(ctx, r.ID, cluster.ReportOptions{Step: "a"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "marshal volume (claim "+r.ID+"-datainsight-marshal) is gone") {
+		t.Errorf("Report with the volume gone: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

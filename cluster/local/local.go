@@ -400,6 +400,35 @@ func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w 
 	return nil
 }
 
+// Report copies a step's report from the run's folder.
+func (l *Local) Report(ctx context.Context, id string, opts cluster.ReportOptions, w io.Writer) error {
+	dir, err := l.runDir(id)
+	if err != nil {
+		return err
+	}
+	p, err := readPipeline(dir)
+	if err != nil {
+		return err
+	}
+	if p.Step(opts.Step) == nil {
+		return fmt.Errorf("run %s has no step %q", id, opts.Step)
+	}
+	name := pipelinegen.StepReport
+	if opts.HTML {
+		name = pipelinegen.StepReportHTML
+	}
+	f, err := os.Open(filepath.Join(dir, opts.Step, name))
+	if os.IsNotExist(err) {
+		return fmt.Errorf("run %s: step %s has %w yet (it has not run, or was skipped)", id, opts.Step, cluster.ErrNoReport)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
+}
+
 // logTail reads a growing log file, whole lines at a time.
 type logTail struct {
 	path    string

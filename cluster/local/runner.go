@@ -420,7 +420,7 @@ func readMetrics(dir string) map[string]any {
 }
 
 func reportPath(dir, step string) string {
-	p := filepath.Join(dir, step, "report.html")
+	p := filepath.Join(dir, step, pipelinegen.StepReportHTML)
 	if _, err := os.Stat(p); err != nil {
 		return ""
 	}

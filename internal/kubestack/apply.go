@@ -292,12 +292,23 @@ func (s *Stack) waitCRDs(ctx context.Context, api *process) error {
 	return nil
 }
 
-// kwokConfig writes kwok's --config: kwok's own pod-delete stage, our stages
-// from hack/stack/kwok, and a ClusterLogs serving PodLogFile as every
-// container's log. Giving any pod stage replaces all of kwok's default pod
-// stages, hence pod-delete; node stages stay kwok's defaults.
+// kwokConfig writes kwok's --config: kwok's own pod-delete stage, its
+// pod-ready stage adapted (podReadyStage), our stages from hack/stack/kwok,
+// a ClusterLogs serving PodLogFile as every container's log, and a
+// ClusterExec running execs in reader containers on this machine, in
+// VolumeDir. Giving any pod stage replaces all of kwok's default pod stages,
+// hence pod-delete and pod-ready; node stages stay kwok's defaults.
 func (s *Stack) kwokConfig() (string, error) {
-	files := []string{filepath.Join(kwokModDir(s.opts.ModCache), "kustomize", "stage", "pod", "fast", "pod-delete.yaml")}
+	fast := filepath.Join(kwokModDir(s.opts.ModCache), "kustomize", "stage", "pod", "fast")
+	del, err := os.ReadFile(filepath.Join(fast, "pod-delete.yaml"))
+	if err != nil {
+		return "", err
+	}
+	ready, err := podReadyStage(filepath.Join(fast, "pod-ready.yaml"))
+	if err != nil {
+		return "", err
+	}
+	docs := []string{strings.TrimSpace(string(del)), ready}
 	ours, err := filepath.Glob(filepath.Join(s.opts.StagesDir, "*.yaml"))
 	if err != nil {
 		return "", err
@@ -306,9 +317,7 @@ func (s *Stack) kwokConfig() (string, error) {
 		return "", fmt.Errorf("no kwok stages in %s", s.opts.StagesDir)
 	}
 	sort.Strings(ours)
-	files = append(files, ours...)
-	var docs []string
-	for _, f := range files {
+	for _, f := range ours {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return "", err
@@ -322,7 +331,54 @@ metadata:
 spec:
   logs:
   - logsFile: %q
-    follow: true`, s.PodLogFile))
+    follow: true`, s.PodLogFile), fmt.Sprintf(`apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata:
+  name: volume-readers
+spec:
+  execs:
+  - containers: [%q]
+    local:
+      workDir: %q`, ReaderContainer, s.VolumeDir))
 	path := filepath.Join(s.Dir, "kwok.yaml")
 	return path, os.WriteFile(path, []byte(strings.Join(docs, "\n---\n")+"\n"), 0o644)
+}
+
+// podReadyStage is kwok's "fast" pod-ready stage with two changes: pods
+// labelled LabelUnschedulable are left to our pod-unschedulable stage (kwok
+// picks at random among the stages matching a pod, so their selectors must
+// exclude each other), and a ready pod is also PodScheduled, as a
+// scheduler would have marked it.
+func podReadyStage(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var st struct {
+		APIVersion string         `json:"apiVersion"`
+		Kind       string         `json:"kind"`
+		Metadata   map[string]any `json:"metadata"`
+		Spec       struct {
+			ResourceRef any `json:"resourceRef"`
+			Selector    struct {
+				MatchExpressions []map[string]any `json:"matchExpressions"`
+			} `json:"selector"`
+			Next map[string]any `json:"next"`
+		} `json:"spec"`
+	}
+	if err := yaml.UnmarshalStrict(b, &st); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	st.Spec.Selector.MatchExpressions = append(st.Spec.Selector.MatchExpressions, map[string]any{
+		"key": `.metadata.labels["` + LabelUnschedulable + `"]`, "operator": "NotIn", "values": []string{"true"},
+	})
+	tmpl, _ := st.Spec.Next["statusTemplate"].(string)
+	const anchor = "conditions:\n"
+	if !strings.Contains(tmpl, anchor) {
+		return "", fmt.Errorf("%s: no %q in its statusTemplate", path, anchor)
+	}
+	st.Spec.Next["statusTemplate"] = strings.Replace(tmpl, anchor,
+		anchor+"- lastTransitionTime: {{ $now | Quote }}\n  status: \"True\"\n  type: PodScheduled\n", 1)
+	out, err := yaml.Marshal(st)
+	return strings.TrimSpace(string(out)), err
 }

@@ -74,6 +74,9 @@ const (
 	// DefaultFailMessage is the failed container's message without
 	// AnnotationFailMessage (hack/stack/kwok/pod-fail.yaml).
 	DefaultFailMessage = "step failed (kwok test-fail stage)"
+	// ReaderContainer names the containers whose execs run on this
+	// machine, in VolumeDir.
+	ReaderContainer = "reader"
 )
 
 // ErrNotBuilt is returned by New when the stack's binaries or modules are
@@ -148,6 +151,10 @@ type Stack struct {
 	// PodLogFile is the CRI-format file kwok serves as every container's
 	// log; AppendPodLog adds lines to it.
 	PodLogFile string
+	// VolumeDir stands in for every volume a reader container mounts: an
+	// exec in a container named ReaderContainer runs on this machine, in
+	// this folder.
+	VolumeDir string
 	// StartupTime is how long New took.
 	StartupTime time.Duration
 
@@ -237,6 +244,10 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 			return nil, err
 		}
+	}
+	s.VolumeDir = filepath.Join(dir, "volume")
+	if err := os.Mkdir(s.VolumeDir, 0o755); err != nil {
+		return nil, err
 	}
 	s.PodLogFile = filepath.Join(dir, "pod.log")
 	if err := os.WriteFile(s.PodLogFile, criLines(s.podLog), 0o644); err != nil {
@@ -380,6 +391,9 @@ func New(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	if err := s.waitNodeReady(ctx, kwok); err != nil {
+		return nil, err
+	}
+	if err := s.startBinder(); err != nil {
 		return nil, err
 	}
 	s.logf("kubestack: kwok node ready after %v", since(started))

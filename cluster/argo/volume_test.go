@@ -1,0 +1,171 @@
+package argo
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+// readHere runs the reader pod's script with this machine's sh in dir, as
+// the pod runs it in its volume, and splits its output.
+func readHere(t *testing.T, dir string, files []string) (map[string]string, error) {
+	t.Helper()
+	cmd := exec.Command("sh", append([]string{"-c", readerScript, "sh"}, files...)...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("reader script: %v", err)
+	}
+	got := map[string]string{}
+	err = parseFrames(bytes.NewReader(out), files, func(f string, r io.Reader) error {
+		if r == nil {
+			got[f] = "<missing>"
+			return nil
+		}
+		b, err := io.ReadAll(r)
+		got[f] = string(b)
+		return err
+	})
+	return got, err
+}
+
+func TestReaderScriptFramesFilesBySize(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"r/a/output.log":   "line\n@@datainsight r/b/output.log 3\nxyz\x00\xff no newline",
+		"r/a/report.ipynb": `{"cells": []}`,
+		"r/b/empty.log":    "",
+		"r/c/big.log":      strings.Repeat("0123456789abcdef\n", 100_000),
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ask := []string{"r/a/output.log", "r/missing/output.log", "r/b/empty.log", "r/a/report.ipynb", "r/c/big.log"}
+	got, err := readHere(t, dir, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ask {
+		want, ok := files[f]
+		if !ok {
+			want = "<missing>"
+		}
+		if got[f] != want {
+			t.Errorf("%s: got %d bytes %.60q, want %d bytes %.60q", f, len(got[f]), got[f], len(want), want)
+		}
+	}
+}
+
+func TestParseFramesRejectsBrokenOutput(t *testing.T) {
+	each := func(string, io.Reader) error { return nil }
+	for _, c := range []struct{ name, out, err string }{
+		{"empty", "", "ended before a"},
+		{"not a header", "hello\n", "unexpected output where a should start"},
+		{"other file", "@@datainsight b 1\nx", "unexpected output where a should start"},
+		{"short", "@@datainsight a 10\nabc", "ended 7 bytes early"},
+		{"bad size", "@@datainsight a ten\n", "bad size"},
+		{"trailing", "@@datainsight a 1\nxy", "after the last file"},
+	} {
+		err := parseFrames(strings.NewReader(c.out), []string{"a"}, each)
+		if err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.err)
+		}
+	}
+	stop := errors.New("stop")
+	err := parseFrames(strings.NewReader("@@datainsight a 1\nx"), []string{"a"}, func(string, io.Reader) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Errorf("the callback's error is lost: %v", err)
+	}
+}
+
+func FuzzParseFrames(f *testing.F) {
+	f.Add("@@datainsight a 3\nabc@@datainsight b -\n")
+	f.Add("@@datainsight a 99999999999999999999\n")
+	f.Add("@@datainsight a -1\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		_ = parseFrames(strings.NewReader(out), []string{"a", "b"}, func(_ string, r io.Reader) error {
+			if r != nil {
+				_, err := io.Copy(io.Discard, r)
+				return err
+			}
+			return nil
+		})
+	})
+}
+
+func TestReaderPodLooksLikeTheRunsSteps(t *testing.T) {
+	const src = "# %% tags=[\"block:a\"]\nx = 1\n"
+	p := compile(t, src)
+	p.Settings.Image = "registry.example/ds:1"
+	p.Settings.ServiceAccount = "pipeline-runner"
+	p.Settings.ImagePullSecrets = []string{"regcred"}
+	wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{RunName: "nb-abcde", MarshalClaim: "nb-abcde-datainsight-marshal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wf.UID = "uid-1"
+	claim := marshalClaim(wf)
+	if claim != "nb-abcde-datainsight-marshal" {
+		t.Fatalf("marshalClaim = %q", claim)
+	}
+	pod := readerPod(wf, claim)
+	c := pod.Spec.Containers[0]
+	switch {
+	case c.Image != "registry.example/ds:1":
+		t.Errorf("image %q", c.Image)
+	case pod.Spec.ServiceAccountName != "pipeline-runner" || len(pod.Spec.ImagePullSecrets) != 1:
+		t.Errorf("service account %q, pull secrets %v", pod.Spec.ServiceAccountName, pod.Spec.ImagePullSecrets)
+	case c.WorkingDir != pipelinegen.MarshalMount || !c.VolumeMounts[0].ReadOnly || c.VolumeMounts[0].MountPath != pipelinegen.MarshalMount:
+		t.Errorf("mount %+v in %q", c.VolumeMounts, c.WorkingDir)
+	case pod.Spec.Volumes[0].PersistentVolumeClaim.ClaimName != claim || !pod.Spec.Volumes[0].PersistentVolumeClaim.ReadOnly:
+		t.Errorf("volume %+v", pod.Spec.Volumes[0])
+	case pod.OwnerReferences[0].UID != "uid-1" || pod.Labels[LabelRole] != RoleVolumeReader || pod.Labels[pipelinegen.LabelRun] != "nb-abcde":
+		t.Errorf("meta %+v", pod.ObjectMeta)
+	case pod.Spec.RestartPolicy != corev1.RestartPolicyNever || pod.Spec.ActiveDeadlineSeconds == nil || *pod.Spec.AutomountServiceAccountToken:
+		t.Errorf("lifetime: %+v", pod.Spec)
+	}
+	// A ReadWriteOnce volume: the reader goes where the run's pods are.
+	aff := pod.Spec.Affinity
+	if aff == nil || aff.PodAffinity == nil || aff.PodAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0].LabelSelector.MatchLabels[pipelinegen.LabelRun] != "nb-abcde" {
+		t.Errorf("affinity %+v", aff)
+	}
+
+	// Runs made before the backend made its own claims.
+	old := &wfv1.Workflow{ObjectMeta: metav1.ObjectMeta{Name: "old-run"}}
+	old.Spec.VolumeClaimTemplates = []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: pipelinegen.MarshalVolume}}}
+	if got := marshalClaim(old); got != "old-run-datainsight-marshal" {
+		t.Errorf("marshalClaim(template) = %q", got)
+	}
+}
+
+func TestPrefixWriter(t *testing.T) {
+	var b bytes.Buffer
+	w := &prefixWriter{w: &b, prefix: "s | "}
+	for _, chunk := range []string{"one", " line\ntwo\n", "", "\nthree"} {
+		if _, err := w.Write([]byte(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.end(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "s | one line\ns | two\ns | \ns | three\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
