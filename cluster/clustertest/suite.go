@@ -7,8 +7,10 @@ package clustertest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,7 @@ type Fixture struct {
 	Resume   bool // a new run can reuse an earlier run's succeeded steps
 	Cache    bool // an identical second run reuses outputs
 	Logs     bool // step output is readable through Logs
+	Reports  bool // steps' reports are readable through Report
 	// Heal, when set, is called before a retry: it makes FailOnce steps of
 	// the run succeed next time, for backends whose steps cannot count
 	// their own attempts (kwok fails a pod by its labels).
@@ -86,6 +89,9 @@ func Run(t *testing.T, f Fixture) {
 	}
 	if f.Logs {
 		t.Run("Logs", func(t *testing.T) { testLogs(t, f) })
+	}
+	if f.Reports {
+		t.Run("Reports", func(t *testing.T) { testReports(t, f) })
 	}
 }
 
@@ -388,6 +394,45 @@ func testLogs(t *testing.T, f Fixture) {
 	}
 	if err := b.Logs(context.Background(), r.ID, cluster.LogOptions{Step: "nope"}, &one); err == nil {
 		t.Error("Logs of an unknown step must fail")
+	}
+}
+
+func testReports(t *testing.T, f Fixture) {
+	b := f.New(t)
+	p := f.Pipeline(t, []StepSpec{{Name: "a"}, {Name: "b", After: []string{"a"}, Behavior: Fail}, {Name: "c", After: []string{"b"}}})
+	r := submit(t, b, p, cluster.SubmitOptions{})
+	wait(t, f, b, r.ID)
+	ctx := context.Background()
+	var nb bytes.Buffer
+	if err := b.Report(ctx, r.ID, cluster.ReportOptions{Step: "a"}, &nb); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		NBFormat int `json:"nbformat"`
+		Cells    []struct {
+			CellType string          `json:"cell_type"`
+			Source   json.RawMessage `json:"source"`
+			Outputs  json.RawMessage `json:"outputs"`
+		} `json:"cells"`
+	}
+	if err := json.Unmarshal(nb.Bytes(), &doc); err != nil || doc.NBFormat != 4 {
+		t.Fatalf("Report(a) is not a notebook (%v):\n%.300s", err, nb.String())
+	}
+	if !strings.Contains(nb.String(), "hello from a") {
+		t.Errorf("Report(a) lacks the step's output:\n%.500s", nb.String())
+	}
+	var page bytes.Buffer
+	if err := b.Report(ctx, r.ID, cluster.ReportOptions{Step: "b", HTML: true}, &page); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), "<html") || !strings.Contains(page.String(), "failed") {
+		t.Errorf("Report(b, html) is not the failed step's page:\n%.300s", page.String())
+	}
+	if err := b.Report(ctx, r.ID, cluster.ReportOptions{Step: "c"}, io.Discard); !errors.Is(err, cluster.ErrNoReport) {
+		t.Errorf("Report of a skipped step = %v, want ErrNoReport", err)
+	}
+	if err := b.Report(ctx, r.ID, cluster.ReportOptions{Step: "nope"}, io.Discard); err == nil {
+		t.Error("Report of an unknown step must fail")
 	}
 }
 

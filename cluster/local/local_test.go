@@ -65,7 +65,7 @@ func fixture() clustertest.Fixture {
 			marker := filepath.Join(t.TempDir(), "failed-once-")
 			return compile(t, clustertest.Notebook(specs, nil, marker), fmt.Sprintf("nb-%d.ipynb", n))
 		},
-		Parallel: true, Retry: true, Resume: true, Cache: true, Logs: true,
+		Parallel: true, Retry: true, Resume: true, Cache: true, Logs: true, Reports: true,
 		AfterCancel: func(t *testing.T, r *cluster.Run) {
 			// No process of the run may be left: look for any command
 			// line mentioning its step scripts.

@@ -23,6 +23,8 @@ func TestClusterScripts(t *testing.T) {
 			env.Setenv("DATAINSIGHT_NAMESPACE", ns)
 			env.Setenv("HOLD_LABEL", kubestack.LabelHold)
 			env.Setenv("FAIL_LABEL", kubestack.LabelFail)
+			// What stands in for the runs' volumes: reader pods' execs run there.
+			env.Setenv("VOLUME_DIR", stack.VolumeDir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

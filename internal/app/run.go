@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/cluster/local"
+	"github.com/datainsight/datainsight/internal/atomicfile"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -413,6 +415,48 @@ line prefixed "STEP | ". -f keeps following until the run ends.`,
 	}
 	rf.add(cmd)
 	cmd.Flags().BoolVarP(&followLogs, "follow", "f", false, "keep printing output until the run ends")
+	return cmd
+}
+
+func newReportCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var html bool
+	var output string
+	cmd := &cobra.Command{
+		Use:   "report RUN STEP",
+		Short: "Print a step's report: its cells as executed, with their outputs",
+		Long: `Report prints the report a step of a run left: a notebook (.ipynb) of the
+step's cells as they ran, with their outputs, or with --html the same as a
+page. -o writes it to a file instead. On Argo the report is read from the
+run's marshal volume (by a short-lived pod), so it is there after the step's
+pod is gone, until the run is deleted.`,
+		Example: `  datainsight report wordcount-x7k2p count -o count.ipynb
+  datainsight report train-b4n9q train --html --backend argo -o train.html`,
+		Args: exactArgs(2, "a run id and a step"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := rf.open("")
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			err = b.Report(cmd.Context(), args[0], cluster.ReportOptions{Step: args[1], HTML: html}, &buf)
+			if err != nil {
+				return notFoundHint(err)
+			}
+			if output == "" || output == "-" {
+				_, err = s.out.Write(buf.Bytes())
+				return err
+			}
+			if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.errOut, "wrote %s (%d bytes)\n", output, buf.Len())
+			return nil
+		},
+	}
+	rf.add(cmd)
+	cmd.Flags().BoolVar(&html, "html", false, "the report as an HTML page instead of a notebook")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "write the report to this file (\"-\": standard output)")
 	return cmd
 }
 
