@@ -112,9 +112,6 @@ func (a *Argo) explain(op string, err error) error {
 // Submit creates the runtime's ConfigMap (once per runtime version) and the
 // Workflow of a pipeline.
 func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions) (*cluster.Run, error) {
-	if opts.ResumeFrom != "" {
-		return nil, fmt.Errorf("--resume is not supported on Argo yet: use `datainsight retry %s` to rerun its failed steps", opts.ResumeFrom)
-	}
 	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
 	if err != nil {
 		return nil, err
@@ -131,16 +128,30 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	if err != nil {
 		return nil, err
 	}
-	// Made here, not by a volumeClaimTemplate, so the volume outlives the
-	// run's success: logs and reports are read from it after the pods go.
-	claim, err := a.createMarshalClaim(ctx, p, id)
-	if err != nil {
-		return nil, err
-	}
-	if claim != "" {
-		wopts.MarshalClaim = claim
+	var plan *resumePlan
+	claim := ""
+	if opts.ResumeFrom != "" {
+		// On the earlier run's volume, where the reused outputs are.
+		if plan, err = a.planResume(ctx, p, opts.ResumeFrom, params, wf); err != nil {
+			return nil, err
+		}
+		wopts.MarshalClaim = plan.claim
 		if wf, err = pipelinegen.Workflow(p, wopts); err != nil {
 			return nil, err
+		}
+		plan.apply(wf)
+	} else {
+		// Made here, not by a volumeClaimTemplate, so the volume outlives
+		// the run's success: logs and reports are read from it after the
+		// pods go.
+		if claim, err = a.createMarshalClaim(ctx, p, id); err != nil {
+			return nil, err
+		}
+		if claim != "" {
+			wopts.MarshalClaim = claim
+			if wf, err = pipelinegen.Workflow(p, wopts); err != nil {
+				return nil, err
+			}
 		}
 	}
 	// The namespace is the backend's, whatever the pipeline says.
@@ -171,10 +182,15 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 		}
 		return nil, a.explain("submit "+p.Name, err)
 	}
-	if claim != "" {
+	switch {
+	case claim != "":
 		// Should this fail, the claim still carries the run's label, by
 		// which Delete finds it too.
 		_ = a.adoptClaim(ctx, claim, created)
+	case plan != nil && plan.ours:
+		if err := a.shareClaim(ctx, plan.claim, created); err != nil {
+			return toRun(created), fmt.Errorf("run %s started, but its volume %s is not marked as its own: deleting %s would delete it: %w", created.Name, plan.claim, plan.from.Name, err)
+		}
 	}
 	return toRun(created), nil
 }
@@ -295,6 +311,19 @@ func (a *Argo) Delete(ctx context.Context, id string) error {
 			owned = owned || o.UID == wf.UID
 		}
 		if !owned {
+			continue
+		}
+		// A volume shared with runs resumed from this one stays theirs.
+		var others []metav1.OwnerReference
+		for _, o := range pvc.OwnerReferences {
+			if o.UID != wf.UID {
+				others = append(others, o)
+			}
+		}
+		if len(others) > 0 {
+			if err := a.setOwners(ctx, &pvc, others); err != nil {
+				return a.explain("delete "+id+": handing volume "+pvc.Name+" to the runs that share it", err)
+			}
 			continue
 		}
 		if err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(ctx, pvc.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
@@ -547,11 +576,19 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 			}
 		}
 	}
-	// A volume the run made is the old run's: the new one gets its own.
-	claim := ""
+	// A volume the run made is the old run's: the new one gets its own. A
+	// resumed run's links read the volume it shares with an earlier run:
+	// the new run shares it too.
+	claim, shared := "", ""
 	for i := range wf.Spec.Volumes {
 		v := &wf.Spec.Volumes[i]
-		if v.Name == pipelinegen.MarshalVolume && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == marshalClaimName(id) {
+		if v.Name != pipelinegen.MarshalVolume || v.PersistentVolumeClaim == nil {
+			continue
+		}
+		switch {
+		case old.Annotations[annotationResumedFrom] != "":
+			shared = v.PersistentVolumeClaim.ClaimName
+		case v.PersistentVolumeClaim.ClaimName == marshalClaimName(id):
 			if claim, err = a.cloneClaim(ctx, v.PersistentVolumeClaim.ClaimName, name, wf.Labels[pipelinegen.LabelNotebook]); err != nil {
 				return nil, fmt.Errorf("resubmit %s: %w", id, err)
 			}
@@ -569,6 +606,11 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	}
 	if claim != "" {
 		_ = a.adoptClaim(ctx, claim, created)
+	}
+	if shared != "" {
+		if pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, shared, metav1.GetOptions{}); err == nil && madeByUs(pvc) {
+			_ = a.shareClaim(ctx, shared, created)
+		}
 	}
 	return toRun(created), nil
 }
@@ -614,8 +656,10 @@ func toRun(wf *wfv1.Workflow) *cluster.Run {
 	}
 	cancelled := wf.Spec.Shutdown != ""
 	r.Phase = runPhase(wf.Status.Phase, cancelled)
+	r.ResumedFrom = wf.Annotations[annotationResumedFrom]
+	reused := reusedSteps(wf)
 	for _, s := range stepPairs(wf) {
-		st := cluster.StepStatus{Name: s[0], Phase: cluster.Pending}
+		st := cluster.StepStatus{Name: s[0], Phase: cluster.Pending, Cached: reused[s[0]]}
 		if n := nodeFor(wf, s[1]); n != nil {
 			st.Phase = nodePhase(n, cancelled)
 			st.Message = n.Message

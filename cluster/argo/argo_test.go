@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -161,6 +162,16 @@ func TestConformance(t *testing.T) {
 		Timeout:  90 * time.Second,
 		Parallel: true,
 		Retry:    true,
+		Resume:   true,
+		// The fail label of a FailOnce step comes off the pipeline before
+		// it is resumed.
+		HealPipeline: func(t *testing.T, p *pipelinegen.Pipeline) {
+			for _, s := range p.Steps {
+				if s.Settings.Labels[labelFailOnce] != "" {
+					delete(s.Settings.Labels, kubestack.LabelFail)
+				}
+			}
+		},
 		// A step's fail label lives in the workflow's template metadata:
 		// taking it off makes the retried pod succeed.
 		Heal: func(t *testing.T, b cluster.Backend, id string) {
@@ -553,3 +564,137 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A resumed run shares the earlier run's volume: its reused steps link the
+// earlier outputs (no GPU asked for), the rest run, a changed parameter
+// reruns the steps that read it, and the volume goes with the last run.
+func TestResumeSharesTheVolume(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, ns := newBackend(t, stack, stack.RESTConfig())
+	ctx := context.Background()
+	kube := stack.Kube()
+	p := compile(t, `# %% tags=["pipeline-parameters"]
+lr = 0.1
+# %% tags=["block:prep", "limit:nvidia.com/gpu:1"]
+x = 1
+# %% tags=["block:train"]
+y = x * lr
+# %% tags=["block:report", "label:`+kubestack.LabelFail+`:true"]
+print(y)
+`)
+	r1, err := a.Submit(ctx, p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 = waitRun(t, a, r1.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+	if r1.Phase != cluster.Failed {
+		t.Fatalf("first run: %s", r1.Phase)
+	}
+	claim := r1.ID + "-datainsight-marshal"
+
+	for _, c := range []struct {
+		params map[string]string
+		reused []string
+	}{
+		{nil, []string{"prep", "train"}},
+		{map[string]string{"lr": "0.5"}, []string{"prep"}},
+	} {
+		r2, err := a.Submit(ctx, p, cluster.SubmitOptions{ResumeFrom: r1.ID, Parameters: c.params})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wf, err := a.workflows().Get(ctx, r2.ID, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := marshalClaim(wf); got != claim {
+			t.Errorf("resumed run's volume = %q, want the earlier run's %q", got, claim)
+		}
+		for _, tmpl := range wf.Spec.Templates {
+			step := tmpl.Metadata.Labels[pipelinegen.LabelStep]
+			if step == "" {
+				continue
+			}
+			linked := strings.Contains(tmpl.Script.Source, "reuses its outputs from run "+r1.ID)
+			want := slicesContains(c.reused, step)
+			if linked != want {
+				t.Errorf("params %v: step %s linked=%v, want %v", c.params, step, linked, want)
+			}
+			if linked && len(tmpl.Script.Resources.Limits) != 0 {
+				t.Errorf("a linking step asks for %v", tmpl.Script.Resources.Limits)
+			}
+		}
+		r2 = waitRun(t, a, r2.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+		for _, s := range r2.Steps {
+			if s.Cached != slicesContains(c.reused, s.Name) {
+				t.Errorf("params %v: step %s cached=%v", c.params, s.Name, s.Cached)
+			}
+		}
+		if r2.ResumedFrom != r1.ID {
+			t.Errorf("ResumedFrom = %q", r2.ResumedFrom)
+		}
+		pvc, err := kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(pvc.OwnerReferences); n < 2 {
+			t.Errorf("shared volume has %d owners", n)
+		}
+	}
+
+	// Deleting the earlier run leaves the volume to the resumed runs.
+	if err := a.Delete(ctx, r1.ID); err != nil {
+		t.Fatal(err)
+	}
+	pvc, err := kube.CoreV1().PersistentVolumeClaims(ns).Get(ctx, claim, metav1.GetOptions{})
+	if err != nil || pvc.DeletionTimestamp != nil {
+		t.Fatalf("the shared volume went with the earlier run: %v", err)
+	}
+	if len(pvc.OwnerReferences) != 2 {
+		t.Errorf("owners after the delete: %+v", pvc.OwnerReferences)
+	}
+
+	// Resuming a run of another notebook is refused.
+	other := compile(t, "# %% tags=[\"block:a\"]\nx = 1\n")
+	for _, o := range pvc.OwnerReferences {
+		if _, err := a.Submit(ctx, other, cluster.SubmitOptions{ResumeFrom: o.Name}); err == nil || !strings.Contains(err.Error(), "that run is of") {
+			t.Errorf("resume across notebooks: %v", err)
+		}
+	}
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// The link script a reused step runs, run here against a folder standing
+// in for the volume.
+func TestLinkScriptLinksTheEarlierOutputs(t *testing.T) {
+	root := t.TempDir()
+	src := filepath.Join(root, "old-run", "prep")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(src, "x.pkl"), []byte("value"), 0o644)
+	os.WriteFile(filepath.Join(src, "manifest.json"), []byte("{}"), 0o644)
+	script := strings.Replace(linkScript("old-run", "prep"), notebookQuote(pipelinegen.MarshalMount), notebookQuote(root), 2)
+	cmd := exec.Command("/usr/bin/python3", "-c", script)
+	cmd.Env = append(os.Environ(), "DATAINSIGHT_RUN_ID=new-run")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, f := range []string{"x.pkl", "manifest.json"} {
+		a, err1 := os.Stat(filepath.Join(src, f))
+		b, err2 := os.Stat(filepath.Join(root, "new-run", "prep", f))
+		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
+			t.Errorf("%s not linked: %v %v", f, err1, err2)
+		}
+	}
+}
+
+func notebookQuote(s string) string { return notebook.PyQuote(s) }

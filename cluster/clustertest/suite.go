@@ -63,6 +63,10 @@ type Fixture struct {
 	// AfterCancel runs after a cancelled run ended (e.g. check that no
 	// process is left behind).
 	AfterCancel func(t *testing.T, r *cluster.Run)
+	// HealPipeline, when set, makes FailOnce steps of a pipeline succeed
+	// before it is run again with --resume (Heal's counterpart for a new
+	// run, for backends whose steps cannot remember their first attempt).
+	HealPipeline func(t *testing.T, p *pipelinegen.Pipeline)
 }
 
 // Run runs the conformance suite.
@@ -338,6 +342,9 @@ func testResume(t *testing.T, f Fixture) {
 	r1 := submit(t, b, p, cluster.SubmitOptions{NoCache: true})
 	_, r1 = wait(t, f, b, r1.ID)
 	wantPhases(t, r1, cluster.Failed, nil)
+	if f.HealPipeline != nil {
+		f.HealPipeline(t, p)
+	}
 	r2 := submit(t, b, p, cluster.SubmitOptions{NoCache: true, ResumeFrom: r1.ID})
 	_, r2 = wait(t, f, b, r2.ID)
 	wantPhases(t, r2, cluster.Succeeded, nil)
@@ -346,6 +353,22 @@ func testResume(t *testing.T, f Fixture) {
 	}
 	if !r2.Step("a").Cached || r2.Step("b").Cached {
 		t.Errorf("resume: a must reuse %s's output and b must run again: a cached=%v b cached=%v", r1.ID, r2.Step("a").Cached, r2.Step("b").Cached)
+	}
+	if r2.ResumedFrom != r1.ID {
+		t.Errorf("resumed run says it resumed %q, want %q", r2.ResumedFrom, r1.ID)
+	}
+	// The earlier run can go; the resumed one keeps what it reused.
+	if err := b.Delete(context.Background(), r1.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := b.Get(context.Background(), r2.ID); err != nil || r.Phase != cluster.Succeeded {
+		t.Fatalf("after deleting %s, %s: %v %v", r1.ID, r2.ID, r, err)
+	}
+	if _, err := b.Get(context.Background(), r1.ID); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("deleted run still there: %v", err)
+	}
+	if err := b.Delete(context.Background(), r2.ID); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -95,7 +95,9 @@ state; Ctrl-C cancels it.
 Steps whose code, parameters, interpreter, inputs and files read are
 unchanged since an earlier run reuse that run's outputs (cache:off or
 --no-cache runs them anyway). --resume RUN starts a new run that reuses
-RUN's unchanged steps.`,
+RUN's unchanged steps. On Argo it shares RUN's volume; a step is reused when
+it succeeded there with the same code, image and parameter values, reads no
+files, and every step before it is reused too.`,
 		Example: `  datainsight run examples/iris.ipynb
   datainsight run examples/iris.ipynb --param N_ESTIMATORS=200 --param TEST_SIZE=0.2
   datainsight run examples/iris.ipynb --detach

@@ -1,0 +1,189 @@
+package argo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/notebook"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+// Annotations of a resumed run.
+const (
+	annotationResumedFrom = "datainsight.io/resumed-from"
+	annotationReused      = "datainsight.io/reused" // JSON: the steps whose outputs came from the resumed run
+)
+
+// A resumed run shares the earlier run's marshal volume. A step is reused
+// when it succeeded there with the same container and script (the script
+// holds the step's cells, loads and saves), the same values of the
+// parameters it reads, no file reads (files on the cluster cannot be
+// checksummed from here) and only reused steps upstream. A reused step's
+// pod hard-links the earlier outputs into the new run's folder instead of
+// running the cells: the steps after it load them as usual.
+
+// resumePlan is what a resumed run takes from an earlier one.
+type resumePlan struct {
+	from   *wfv1.Workflow
+	claim  string
+	ours   bool // the claim was made by the backend (not the notebook's marshal.pvc)
+	reused map[string]bool
+}
+
+func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID string, params map[string]string, wf *wfv1.Workflow) (*resumePlan, error) {
+	old, err := a.workflows().Get(ctx, fromID, metav1.GetOptions{})
+	if err != nil {
+		return nil, a.explain("--resume "+fromID, err)
+	}
+	if !old.Status.Phase.Completed() {
+		return nil, fmt.Errorf("--resume %s: %w", fromID, cluster.ErrNotFinished)
+	}
+	if old.Labels[pipelinegen.LabelNotebook] != p.NotebookID {
+		return nil, fmt.Errorf("--resume %s: that run is of %s, not of %s", fromID, old.Annotations[pipelinegen.AnnotationNotebook], p.Notebook)
+	}
+	claim := marshalClaim(old)
+	if claim == "" {
+		return nil, fmt.Errorf("--resume %s: that run has no marshal volume", fromID)
+	}
+	pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, claim, metav1.GetOptions{})
+	if err != nil || pvc.DeletionTimestamp != nil {
+		return nil, fmt.Errorf("--resume %s: its marshal volume (claim %s) is gone: run without --resume", fromID, claim)
+	}
+	oldParams := map[string]string{}
+	for _, prm := range old.Spec.Arguments.Parameters {
+		if prm.Value != nil {
+			oldParams[prm.Name] = prm.Value.String()
+		}
+	}
+	oldScript := map[string]*wfv1.ScriptTemplate{}
+	for i := range old.Spec.Templates {
+		t := &old.Spec.Templates[i]
+		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" && t.Script != nil {
+			oldScript[s] = t.Script
+		}
+	}
+	newScript := map[string]*wfv1.ScriptTemplate{}
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" && t.Script != nil {
+			newScript[s] = t.Script
+		}
+	}
+	oldTask := map[string]string{}
+	for _, s := range stepPairs(old) {
+		oldTask[s[0]] = s[1]
+	}
+	plan := &resumePlan{from: old, claim: claim, ours: madeByUs(pvc), reused: map[string]bool{}}
+	// p.Steps is in dependency order: upstream steps are decided first.
+	for _, s := range p.Steps {
+		node := nodeFor(old, oldTask[s.Name])
+		ok := node != nil && node.Phase == wfv1.NodeSucceeded && len(s.FileReads) == 0 &&
+			oldScript[s.Name] != nil && reflect.DeepEqual(oldScript[s.Name], newScript[s.Name])
+		for _, prm := range s.Params {
+			ok = ok && oldParams[prm] == params[prm]
+		}
+		for _, up := range s.After {
+			ok = ok && plan.reused[up]
+		}
+		if ok {
+			plan.reused[s.Name] = true
+		}
+	}
+	return plan, nil
+}
+
+// apply makes wf the resumed run: on the earlier run's volume, with the
+// reused steps' templates replaced by links to their earlier outputs.
+func (plan *resumePlan) apply(wf *wfv1.Workflow) {
+	var reused []string
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		step := t.Metadata.Labels[pipelinegen.LabelStep]
+		if !plan.reused[step] || t.Script == nil {
+			continue
+		}
+		reused = append(reused, step)
+		var mounts []corev1.VolumeMount
+		for _, m := range t.Script.VolumeMounts {
+			if m.Name == pipelinegen.MarshalVolume {
+				mounts = append(mounts, m)
+			}
+		}
+		// Only what linking needs: no GPU, no node selector, no retries.
+		*t = wfv1.Template{
+			Name:     t.Name,
+			Metadata: t.Metadata,
+			Affinity: t.Affinity,
+			Script: &wfv1.ScriptTemplate{
+				Container: corev1.Container{
+					Image:        t.Script.Image,
+					Command:      []string{"python3"},
+					VolumeMounts: mounts,
+					Env:          []corev1.EnvVar{{Name: "DATAINSIGHT_RUN_ID", Value: "{{workflow.name}}"}},
+				},
+				Source: linkScript(plan.from.Name, step),
+			},
+		}
+	}
+	js, _ := json.Marshal(reused)
+	wf.Annotations[annotationReused] = string(js)
+	wf.Annotations[annotationResumedFrom] = plan.from.Name
+}
+
+// linkScript links a step's folder of an earlier run into this run's (hard
+// links: outputs are never modified in place, the runtime replaces files by
+// rename).
+func linkScript(from, step string) string {
+	return fmt.Sprintf(`# Step %[2]s of this run reuses its outputs from run %[1]s (--resume).
+import os, shutil
+src = os.path.join(%[3]s, %[4]s, %[5]s)
+dst = os.path.join(%[3]s, os.environ["DATAINSIGHT_RUN_ID"], %[5]s)
+shutil.rmtree(dst, ignore_errors=True)
+shutil.copytree(src, dst, copy_function=os.link)
+print("datainsight: step %[2]s reused from run %[1]s")
+`, from, step, notebook.PyQuote(pipelinegen.MarshalMount), notebook.PyQuote(from), notebook.PyQuote(step))
+}
+
+// reusedSteps reads the steps a resumed run took from the earlier one.
+func reusedSteps(wf *wfv1.Workflow) map[string]bool {
+	var names []string
+	json.Unmarshal([]byte(wf.Annotations[annotationReused]), &names)
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+func madeByUs(pvc *corev1.PersistentVolumeClaim) bool {
+	return pvc.Labels["app.kubernetes.io/managed-by"] == "datainsight" && pvc.Labels[pipelinegen.LabelRun] != ""
+}
+
+// shareClaim makes wf one more owner of a claim: the volume goes when its
+// last run is deleted.
+func (a *Argo) shareClaim(ctx context.Context, claim string, wf *wfv1.Workflow) error {
+	pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, claim, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	owners := append(pvc.OwnerReferences, metav1.OwnerReference{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow", Name: wf.Name, UID: wf.UID})
+	return a.setOwners(ctx, pvc, owners)
+}
+
+func (a *Argo) setOwners(ctx context.Context, pvc *corev1.PersistentVolumeClaim, owners []metav1.OwnerReference) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"ownerReferences": owners, "resourceVersion": pvc.ResourceVersion,
+	}})
+	if err != nil {
+		return err
+	}
+	_, err = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Patch(ctx, pvc.Name, "application/merge-patch+json", patch, metav1.PatchOptions{})
+	return err
+}
