@@ -154,7 +154,8 @@ func (s *subscriber) update(r *cluster.Run, rv uint64) {
 			if o.Phase == cluster.Pending && (st.Phase == cluster.Succeeded || st.Phase == cluster.Failed) {
 				s.pushLocked(cluster.Event{Time: now, Run: r.ID, Type: cluster.EventStep, Step: st.Name, Phase: cluster.Running}, false)
 			}
-			s.pushLocked(cluster.Event{Time: now, Run: r.ID, Type: cluster.EventStep, Step: st.Name, Phase: st.Phase, Message: st.Message}, false)
+			s.pushLocked(cluster.Event{Time: now, Run: r.ID, Type: cluster.EventStep, Step: st.Name, Phase: st.Phase, Message: st.Message,
+				Cached: st.Cached && st.Phase == cluster.Succeeded}, false)
 		}
 	}
 	if r.Phase != prev.Phase && r.Phase != cluster.Pending {
