@@ -176,9 +176,7 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		if claim != "" {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-			_ = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(dctx, claim, metav1.DeleteOptions{})
-			cancel()
+			a.dropClaim(ctx, claim)
 		}
 		return nil, a.explain("submit "+p.Name, err)
 	}
@@ -306,7 +304,7 @@ func (a *Argo) Delete(ctx context.Context, id string) error {
 		return a.explain("delete "+id+": listing its volumes", err)
 	}
 	for _, pvc := range pvcs.Items {
-		owned := pvc.Labels[pipelinegen.LabelRun] == id && pvc.Labels["app.kubernetes.io/managed-by"] == "datainsight"
+		owned := pvc.Labels[pipelinegen.LabelRun] == id && pvc.Labels[labelManagedBy] == managedBy
 		for _, o := range pvc.OwnerReferences {
 			owned = owned || o.UID == wf.UID
 		}
@@ -321,7 +319,7 @@ func (a *Argo) Delete(ctx context.Context, id string) error {
 			}
 		}
 		if len(others) > 0 {
-			if err := a.setOwners(ctx, &pvc, others); err != nil {
+			if err := a.setOwners(ctx, pvc.Name, pvc.ResourceVersion, others); err != nil {
 				return a.explain("delete "+id+": handing volume "+pvc.Name+" to the runs that share it", err)
 			}
 			continue
@@ -598,9 +596,7 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		if claim != "" {
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-			_ = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(dctx, claim, metav1.DeleteOptions{})
-			cancel()
+			a.dropClaim(ctx, claim)
 		}
 		return nil, a.explain("resubmit "+id, err)
 	}

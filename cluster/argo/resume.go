@@ -163,7 +163,7 @@ func reusedSteps(wf *wfv1.Workflow) map[string]bool {
 }
 
 func madeByUs(pvc *corev1.PersistentVolumeClaim) bool {
-	return pvc.Labels["app.kubernetes.io/managed-by"] == "datainsight" && pvc.Labels[pipelinegen.LabelRun] != ""
+	return pvc.Labels[labelManagedBy] == managedBy && pvc.Labels[pipelinegen.LabelRun] != ""
 }
 
 // shareClaim makes wf one more owner of a claim: the volume goes when its
@@ -173,17 +173,6 @@ func (a *Argo) shareClaim(ctx context.Context, claim string, wf *wfv1.Workflow) 
 	if err != nil {
 		return err
 	}
-	owners := append(pvc.OwnerReferences, metav1.OwnerReference{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow", Name: wf.Name, UID: wf.UID})
-	return a.setOwners(ctx, pvc, owners)
-}
-
-func (a *Argo) setOwners(ctx context.Context, pvc *corev1.PersistentVolumeClaim, owners []metav1.OwnerReference) error {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"ownerReferences": owners, "resourceVersion": pvc.ResourceVersion,
-	}})
-	if err != nil {
-		return err
-	}
-	_, err = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Patch(ctx, pvc.Name, "application/merge-patch+json", patch, metav1.PatchOptions{})
-	return err
+	owners := append(pvc.OwnerReferences, workflowOwner(wf))
+	return a.setOwners(ctx, claim, pvc.ResourceVersion, owners)
 }

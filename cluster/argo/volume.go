@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/remotecommand"
@@ -33,6 +35,8 @@ import (
 // log can be longer than that.
 
 const (
+	labelManagedBy = "app.kubernetes.io/managed-by"
+	managedBy      = "datainsight"
 	// LabelRole marks the pods the backend makes besides a run's steps.
 	LabelRole = "datainsight.io/role"
 	// RoleVolumeReader is the LabelRole of pods that read a marshal volume.
@@ -75,11 +79,23 @@ func (a *Argo) createMarshalClaim(ctx context.Context, p *pipelinegen.Pipeline, 
 		return "", err
 	}
 	pvc.Namespace = a.namespace
-	pvc.Labels = map[string]string{pipelinegen.LabelNotebook: p.NotebookID, pipelinegen.LabelRun: run, "app.kubernetes.io/managed-by": "datainsight"}
+	pvc.Labels = claimLabels(p.NotebookID, run)
 	if _, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
 		return "", a.explain("submit "+p.Name+": creating its marshal volume", err)
 	}
 	return pvc.Name, nil
+}
+
+func claimLabels(notebookID, run string) map[string]string {
+	return map[string]string{pipelinegen.LabelNotebook: notebookID, pipelinegen.LabelRun: run, labelManagedBy: managedBy}
+}
+
+// dropClaim deletes a claim made for a run that could not be created,
+// even when ctx is done.
+func (a *Argo) dropClaim(ctx context.Context, claim string) {
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	_ = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(dctx, claim, metav1.DeleteOptions{})
 }
 
 // cloneClaim makes the marshal claim of run like an earlier run's.
@@ -91,7 +107,7 @@ func (a *Argo) cloneClaim(ctx context.Context, from, run, notebookID string) (st
 	pvc := &corev1.PersistentVolumeClaim{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: marshalClaimName(run), Namespace: a.namespace,
-			Labels: map[string]string{pipelinegen.LabelNotebook: notebookID, pipelinegen.LabelRun: run, "app.kubernetes.io/managed-by": "datainsight"},
+			Labels: claimLabels(notebookID, run),
 		},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      old.Spec.AccessModes,
@@ -107,8 +123,26 @@ func (a *Argo) cloneClaim(ctx context.Context, from, run, notebookID string) (st
 }
 
 func (a *Argo) adoptClaim(ctx context.Context, claim string, wf *wfv1.Workflow) error {
-	patch := fmt.Sprintf(`{"metadata":{"ownerReferences":[{"apiVersion":"argoproj.io/v1alpha1","kind":"Workflow","name":%q,"uid":%q}]}}`, wf.Name, wf.UID)
-	_, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Patch(ctx, claim, "application/merge-patch+json", []byte(patch), metav1.PatchOptions{})
+	return a.setOwners(ctx, claim, "", []metav1.OwnerReference{workflowOwner(wf)})
+}
+
+// workflowOwner makes wf the owner of an object: it goes when wf does.
+func workflowOwner(wf *wfv1.Workflow) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow", Name: wf.Name, UID: wf.UID}
+}
+
+// setOwners sets a claim's owners; with a resourceVersion, only if the
+// claim has not changed since.
+func (a *Argo) setOwners(ctx context.Context, claim, resourceVersion string, owners []metav1.OwnerReference) error {
+	meta := map[string]any{"ownerReferences": owners}
+	if resourceVersion != "" {
+		meta["resourceVersion"] = resourceVersion
+	}
+	patch, err := json.Marshal(map[string]any{"metadata": meta})
+	if err != nil {
+		return err
+	}
+	_, err = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Patch(ctx, claim, types.MergePatchType, patch, metav1.PatchOptions{})
 	return err
 }
 
@@ -277,7 +311,9 @@ func readerPod(wf *wfv1.Workflow, claim string) *corev1.Pod {
 	if len(base) > 40 {
 		base = strings.TrimRight(base[:40], "-.")
 	}
+	owner := workflowOwner(wf)
 	isController := true
+	owner.Controller = &isController
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			GenerateName: base + "-reader-",
@@ -286,9 +322,7 @@ func readerPod(wf *wfv1.Workflow, claim string) *corev1.Pod {
 				pipelinegen.LabelNotebook: wf.Labels[pipelinegen.LabelNotebook],
 				LabelRole:                 RoleVolumeReader,
 			},
-			OwnerReferences: []metav1.OwnerReference{{
-				APIVersion: "argoproj.io/v1alpha1", Kind: "Workflow", Name: wf.Name, UID: wf.UID, Controller: &isController,
-			}},
+			OwnerReferences: []metav1.OwnerReference{owner},
 		},
 		Spec: corev1.PodSpec{
 			RestartPolicy:                corev1.RestartPolicyNever,

@@ -335,11 +335,7 @@ func (l *Local) waitEvent(ctx context.Context, id string) bool {
 // Logs writes a step's log, or every step's with each line prefixed
 // "STEP | ", optionally following them until the run ends.
 func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
-	dir, err := l.runDir(id)
-	if err != nil {
-		return err
-	}
-	p, err := readPipeline(dir)
+	dir, p, err := l.runPipeline(id)
 	if err != nil {
 		return err
 	}
@@ -400,13 +396,19 @@ func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w 
 	return nil
 }
 
-// Report copies a step's report from the run's folder.
-func (l *Local) Report(ctx context.Context, id string, opts cluster.ReportOptions, w io.Writer) error {
+// runPipeline returns a run's folder and the pipeline it ran.
+func (l *Local) runPipeline(id string) (string, *pipelinegen.Pipeline, error) {
 	dir, err := l.runDir(id)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	p, err := readPipeline(dir)
+	return dir, p, err
+}
+
+// Report copies a step's report from the run's folder.
+func (l *Local) Report(ctx context.Context, id string, opts cluster.ReportOptions, w io.Writer) error {
+	dir, p, err := l.runPipeline(id)
 	if err != nil {
 		return err
 	}

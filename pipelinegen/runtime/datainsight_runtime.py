@@ -946,7 +946,7 @@ class _LogKeeper:
             os.close(w)
         self._pid = pid
 
-    def close(self, timeout=10.0):
+    def close(self, timeout=3.0):
         """Give the step its streams back and wait for the copier to drain."""
         if self._pid is None:
             return
