@@ -129,30 +129,31 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 		return nil, err
 	}
 	var plan *resumePlan
-	claim := ""
+	var claim *corev1.PersistentVolumeClaim
 	if opts.ResumeFrom != "" {
 		// On the earlier run's volume, where the reused outputs are.
 		if plan, err = a.planResume(ctx, p, opts.ResumeFrom, params, wf); err != nil {
 			return nil, err
 		}
 		wopts.MarshalClaim = plan.claim
+	} else {
+		// Made by the backend, not by a volumeClaimTemplate, so that the
+		// volume outlives the run's success: logs and reports are read
+		// from it after the pods go.
+		if claim, err = pipelinegen.MarshalClaim(p, marshalClaimName(id)); err != nil {
+			return nil, err
+		}
+		if claim != nil {
+			wopts.MarshalClaim = claim.Name
+		}
+	}
+	if wopts.MarshalClaim != "" {
 		if wf, err = pipelinegen.Workflow(p, wopts); err != nil {
 			return nil, err
 		}
+	}
+	if plan != nil {
 		plan.apply(wf)
-	} else {
-		// Made here, not by a volumeClaimTemplate, so the volume outlives
-		// the run's success: logs and reports are read from it after the
-		// pods go.
-		if claim, err = a.createMarshalClaim(ctx, p, id); err != nil {
-			return nil, err
-		}
-		if claim != "" {
-			wopts.MarshalClaim = claim
-			if wf, err = pipelinegen.Workflow(p, wopts); err != nil {
-				return nil, err
-			}
-		}
 	}
 	// The namespace is the backend's, whatever the pipeline says.
 	wf.Namespace = a.namespace
@@ -175,19 +176,21 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	wf.Annotations[annotationCreated] = time.Now().UTC().Format(time.RFC3339Nano)
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
-		if claim != "" {
-			a.dropClaim(ctx, claim)
-		}
 		return nil, a.explain("submit "+p.Name, err)
 	}
+	// The claim comes after the Workflow, owned by it from birth: nothing
+	// is left behind should this process die in between (its pods wait
+	// for the claim), and it goes when the run is deleted or expires.
 	switch {
-	case claim != "":
-		// Should this fail, the claim still carries the run's label, by
-		// which Delete finds it too.
-		_ = a.adoptClaim(ctx, claim, created)
+	case claim != nil:
+		if err := a.createClaim(ctx, claim, created, p.NotebookID); err != nil {
+			a.dropRun(ctx, created.Name)
+			return nil, a.explain("submit "+p.Name+": creating its marshal volume", err)
+		}
 	case plan != nil && plan.ours:
 		if err := a.shareClaim(ctx, plan.claim, created); err != nil {
-			return toRun(created), fmt.Errorf("run %s started, but its volume %s is not marked as its own: deleting %s would delete it: %w", created.Name, plan.claim, plan.from.Name, err)
+			a.dropRun(ctx, created.Name)
+			return nil, a.explain("submit "+p.Name+": sharing the volume of "+plan.from.Name, err)
 		}
 	}
 	return toRun(created), nil
@@ -379,6 +382,7 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 			fromVolume = append(fromVolume, s[0])
 		}
 	}
+	var volumeErr error
 	if len(fromVolume) > 0 {
 		files := make([]string, len(fromVolume))
 		for i, s := range fromVolume {
@@ -401,7 +405,11 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 			return pw.end()
 		})
 		if err != nil {
-			return err
+			if opts.Step != "" || ctx.Err() != nil {
+				return err
+			}
+			// The steps whose pods still exist are shown all the same.
+			volumeErr = err
 		}
 	}
 	for _, l := range fromPods {
@@ -409,7 +417,7 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 			return err
 		}
 	}
-	return nil
+	return volumeErr
 }
 
 func (a *Argo) podLog(ctx context.Context, pod string, follow bool, prefix string, w io.Writer) error {
@@ -577,7 +585,8 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	// A volume the run made is the old run's: the new one gets its own. A
 	// resumed run's links read the volume it shares with an earlier run:
 	// the new run shares it too.
-	claim, shared := "", ""
+	var claim *corev1.PersistentVolumeClaim
+	shared := ""
 	for i := range wf.Spec.Volumes {
 		v := &wf.Spec.Volumes[i]
 		if v.Name != pipelinegen.MarshalVolume || v.PersistentVolumeClaim == nil {
@@ -587,25 +596,28 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 		case old.Annotations[annotationResumedFrom] != "":
 			shared = v.PersistentVolumeClaim.ClaimName
 		case v.PersistentVolumeClaim.ClaimName == marshalClaimName(id):
-			if claim, err = a.cloneClaim(ctx, v.PersistentVolumeClaim.ClaimName, name, wf.Labels[pipelinegen.LabelNotebook]); err != nil {
+			if claim, err = a.claimLike(ctx, v.PersistentVolumeClaim.ClaimName, name); err != nil {
 				return nil, fmt.Errorf("resubmit %s: %w", id, err)
 			}
-			v.PersistentVolumeClaim.ClaimName = claim
+			v.PersistentVolumeClaim.ClaimName = claim.Name
 		}
 	}
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
-		if claim != "" {
-			a.dropClaim(ctx, claim)
-		}
 		return nil, a.explain("resubmit "+id, err)
 	}
-	if claim != "" {
-		_ = a.adoptClaim(ctx, claim, created)
+	if claim != nil {
+		if err := a.createClaim(ctx, claim, created, wf.Labels[pipelinegen.LabelNotebook]); err != nil {
+			a.dropRun(ctx, created.Name)
+			return nil, a.explain("resubmit "+id+": creating its marshal volume", err)
+		}
 	}
 	if shared != "" {
 		if pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, shared, metav1.GetOptions{}); err == nil && madeByUs(pvc) {
-			_ = a.shareClaim(ctx, shared, created)
+			if err := a.shareClaim(ctx, shared, created); err != nil {
+				a.dropRun(ctx, created.Name)
+				return nil, a.explain("resubmit "+id+": sharing its volume", err)
+			}
 		}
 	}
 	return toRun(created), nil

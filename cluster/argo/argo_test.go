@@ -568,6 +568,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // A resumed run shares the earlier run's volume: its reused steps link the
 // earlier outputs (no GPU asked for), the rest run, a changed parameter
 // reruns the steps that read it, and the volume goes with the last run.
+// (prep's cpu and memory come back from the API server as "500m" and
+// "1536Mi": still the same step.)
 func TestResumeSharesTheVolume(t *testing.T) {
 	stack := kubestack.Shared(t)
 	a, ns := newBackend(t, stack, stack.RESTConfig())
@@ -575,7 +577,7 @@ func TestResumeSharesTheVolume(t *testing.T) {
 	kube := stack.Kube()
 	p := compile(t, `# %% tags=["pipeline-parameters"]
 lr = 0.1
-# %% tags=["block:prep", "limit:nvidia.com/gpu:1"]
+# %% tags=["block:prep", "limit:nvidia.com/gpu:1", "limit:cpu:0.5", "limit:memory:1.5Gi"]
 x = 1
 # %% tags=["block:train"]
 y = x * lr

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/notebook"
@@ -53,8 +55,14 @@ func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID s
 		return nil, fmt.Errorf("--resume %s: that run has no marshal volume", fromID)
 	}
 	pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, claim, metav1.GetOptions{})
-	if err != nil || pvc.DeletionTimestamp != nil {
+	switch {
+	case apierrors.IsNotFound(err) || err == nil && pvc.DeletionTimestamp != nil:
 		return nil, fmt.Errorf("--resume %s: its marshal volume (claim %s) is gone: run without --resume", fromID, claim)
+	case err != nil:
+		return nil, a.explain("--resume "+fromID+": its marshal volume", err)
+	}
+	if m := p.Settings.Marshal; m != nil && m.PVC != "" && m.PVC != claim {
+		return nil, fmt.Errorf("--resume %s: that run's values are on volume %s, the notebook now names %s: run without --resume", fromID, claim, m.PVC)
 	}
 	oldParams := map[string]string{}
 	for _, prm := range old.Spec.Arguments.Parameters {
@@ -80,12 +88,19 @@ func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID s
 	for _, s := range stepPairs(old) {
 		oldTask[s[0]] = s[1]
 	}
-	plan := &resumePlan{from: old, claim: claim, ours: madeByUs(pvc), reused: map[string]bool{}}
+	ours := madeByUs(pvc)
+	for _, o := range pvc.OwnerReferences {
+		ours = ours || o.UID == old.UID // a volumeClaimTemplate's, from Argo
+	}
+	plan := &resumePlan{from: old, claim: claim, ours: ours, reused: map[string]bool{}}
 	// p.Steps is in dependency order: upstream steps are decided first.
 	for _, s := range p.Steps {
 		node := nodeFor(old, oldTask[s.Name])
 		ok := node != nil && node.Phase == wfv1.NodeSucceeded && len(s.FileReads) == 0 &&
-			oldScript[s.Name] != nil && reflect.DeepEqual(oldScript[s.Name], newScript[s.Name])
+			oldScript[s.Name] != nil && newScript[s.Name] != nil &&
+			// Semantic: quantities come back from the API server in their
+			// canonical form ("0.5" as "500m").
+			apiequality.Semantic.DeepEqual(oldScript[s.Name], newScript[s.Name])
 		for _, prm := range s.Params {
 			ok = ok && oldParams[prm] == params[prm]
 		}
@@ -169,10 +184,11 @@ func madeByUs(pvc *corev1.PersistentVolumeClaim) bool {
 // shareClaim makes wf one more owner of a claim: the volume goes when its
 // last run is deleted.
 func (a *Argo) shareClaim(ctx context.Context, claim string, wf *wfv1.Workflow) error {
-	pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, claim, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	owners := append(pvc.OwnerReferences, workflowOwner(wf))
-	return a.setOwners(ctx, claim, pvc.ResourceVersion, owners)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, claim, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		return a.setOwners(ctx, claim, pvc.ResourceVersion, append(pvc.OwnerReferences, workflowOwner(wf)))
+	})
 }

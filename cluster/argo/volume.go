@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -70,60 +72,42 @@ done`
 // (the name Argo would give a volumeClaimTemplate's claim).
 func marshalClaimName(run string) string { return run + "-" + pipelinegen.MarshalVolume }
 
-// createMarshalClaim makes the claim of a run's marshal volume before its
-// Workflow exists; adoptClaim then gives it to the Workflow, so deleting
-// the run (or its TTL) deletes the volume, while the run's success does not.
-func (a *Argo) createMarshalClaim(ctx context.Context, p *pipelinegen.Pipeline, run string) (string, error) {
-	pvc, err := pipelinegen.MarshalClaim(p, marshalClaimName(run))
-	if err != nil || pvc == nil {
-		return "", err
-	}
+// createClaim creates a run's claim, owned by its Workflow.
+func (a *Argo) createClaim(ctx context.Context, pvc *corev1.PersistentVolumeClaim, wf *wfv1.Workflow, notebookID string) error {
 	pvc.Namespace = a.namespace
-	pvc.Labels = claimLabels(p.NotebookID, run)
-	if _, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
-		return "", a.explain("submit "+p.Name+": creating its marshal volume", err)
-	}
-	return pvc.Name, nil
+	pvc.Labels = claimLabels(notebookID, wf.Name)
+	pvc.OwnerReferences = []metav1.OwnerReference{workflowOwner(wf)}
+	_, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Create(ctx, pvc, metav1.CreateOptions{})
+	return err
 }
 
 func claimLabels(notebookID, run string) map[string]string {
 	return map[string]string{pipelinegen.LabelNotebook: notebookID, pipelinegen.LabelRun: run, labelManagedBy: managedBy}
 }
 
-// dropClaim deletes a claim made for a run that could not be created,
-// even when ctx is done.
-func (a *Argo) dropClaim(ctx context.Context, claim string) {
+// dropRun deletes a Workflow that was created but cannot run, even when
+// ctx is done.
+func (a *Argo) dropRun(ctx context.Context, name string) {
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	_ = a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Delete(dctx, claim, metav1.DeleteOptions{})
+	_ = a.workflows().Delete(dctx, name, metav1.DeleteOptions{})
 }
 
-// cloneClaim makes the marshal claim of run like an earlier run's.
-func (a *Argo) cloneClaim(ctx context.Context, from, run, notebookID string) (string, error) {
+// claimLike returns the spec of a claim for run like an earlier run's.
+func (a *Argo) claimLike(ctx context.Context, from, run string) (*corev1.PersistentVolumeClaim, error) {
 	old, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, from, metav1.GetOptions{})
 	if err != nil {
-		return "", a.explain("the marshal volume it was run with, "+from, err)
+		return nil, a.explain("the marshal volume it was run with, "+from, err)
 	}
-	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: marshalClaimName(run), Namespace: a.namespace,
-			Labels: claimLabels(notebookID, run),
-		},
+	return &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: marshalClaimName(run)},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      old.Spec.AccessModes,
 			Resources:        old.Spec.Resources,
 			StorageClassName: old.Spec.StorageClassName,
 			VolumeMode:       old.Spec.VolumeMode,
 		},
-	}
-	if _, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
-		return "", a.explain("creating its marshal volume", err)
-	}
-	return pvc.Name, nil
-}
-
-func (a *Argo) adoptClaim(ctx context.Context, claim string, wf *wfv1.Workflow) error {
-	return a.setOwners(ctx, claim, "", []metav1.OwnerReference{workflowOwner(wf)})
+	}, nil
 }
 
 // workflowOwner makes wf the owner of an object: it goes when wf does.
@@ -180,6 +164,10 @@ func (a *Argo) readVolume(ctx context.Context, wf *wfv1.Workflow, files []string
 	if err != nil {
 		return a.explain("run "+wf.Name+": its marshal volume", err)
 	}
+	if !wf.Status.Phase.Completed() && slices.Contains(pvc.Spec.AccessModes, corev1.ReadWriteOncePod) {
+		// A reader would wait for the running step, or hold up the next.
+		return fmt.Errorf("run %s: its volume %s is ReadWriteOncePod: it can be read once the run has ended", wf.Name, claim)
+	}
 	pod, err := a.kube.CoreV1().Pods(a.namespace).Create(ctx, readerPod(wf, claim), metav1.CreateOptions{})
 	if err != nil {
 		return a.explain("run "+wf.Name+": starting a pod to read its volume", err)
@@ -194,52 +182,102 @@ func (a *Argo) readVolume(ctx context.Context, wf *wfv1.Workflow, files []string
 	if err := a.waitRunning(ctx, pod); err != nil {
 		return fmt.Errorf("run %s: reading its volume: %w", wf.Name, err)
 	}
+	exec, err := a.executor(pod.Name, append([]string{"sh", "-c", readerScript, "sh"}, files...))
+	if err != nil {
+		return err
+	}
 
-	req := a.kube.CoreV1().RESTClient().Post().Resource("pods").Namespace(a.namespace).Name(pod.Name).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: readerContainer,
-			Command:   append([]string{"sh", "-c", readerScript, "sh"}, files...),
-			Stdout:    true,
-			Stderr:    true,
-		}, scheme.ParameterCodec)
-	ws, err := remotecommand.NewWebSocketExecutor(a.cfg, "GET", req.URL().String())
-	if err != nil {
-		return err
-	}
-	spdy, err := remotecommand.NewSPDYExecutor(a.cfg, "POST", req.URL())
-	if err != nil {
-		return err
-	}
-	exec, err := remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
-		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
-	})
-	if err != nil {
-		return err
-	}
 	pr, pw := io.Pipe()
-	var stderr strings.Builder
+	stderr := &headWriter{n: 4 << 10}
 	done := make(chan error, 1)
-	var eachErr error // the caller's own error, returned as it is
+	// The caller's own error (ErrNoReport, ...) is returned as it is; an
+	// error of the stream it was reading is the exec's to explain.
+	var callerErr error
 	go func() {
 		err := parseFrames(pr, files, func(file string, content io.Reader) error {
-			eachErr = each(file, content)
-			return eachErr
+			var tr *trackedReader
+			if content != nil {
+				tr = &trackedReader{r: content}
+				content = tr
+			}
+			err := each(file, content)
+			if err != nil && (tr == nil || tr.err == nil) {
+				callerErr = err
+			}
+			return err
 		})
 		pr.CloseWithError(err) // unblocks the exec should parsing stop early
 		done <- err
 	}()
-	execErr := exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: pw, Stderr: &limitedWriter{w: &stderr, n: 4 << 10}})
+	execErr := exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdout: pw, Stderr: stderr})
 	pw.CloseWithError(execErr)
 	parseErr := <-done
 	switch {
-	case eachErr != nil:
-		return eachErr
+	case callerErr != nil:
+		return callerErr
+	case ctx.Err() != nil:
+		return ctx.Err()
 	case execErr != nil && !errors.Is(execErr, io.ErrClosedPipe):
-		return fmt.Errorf("run %s: reading its volume through pod %s: %w %s", wf.Name, pod.Name, execErr, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("run %s: reading its volume through pod %s: %w %s", wf.Name, pod.Name, execErr, stderr)
 	case parseErr != nil:
-		return fmt.Errorf("run %s: reading its volume through pod %s: %w", wf.Name, pod.Name, parseErr)
+		return fmt.Errorf("run %s: reading its volume through pod %s: %w %s", wf.Name, pod.Name, parseErr, stderr)
 	}
 	return nil
+}
+
+// executor runs a command in a reader pod: over WebSocket, or SPDY where a
+// proxy or an older API server refuses the upgrade.
+func (a *Argo) executor(pod string, command []string) (remotecommand.Executor, error) {
+	req := a.kube.CoreV1().RESTClient().Post().Resource("pods").Namespace(a.namespace).Name(pod).SubResource("exec").
+		VersionedParams(&corev1.PodExecOptions{Container: readerContainer, Command: command, Stdout: true, Stderr: true}, scheme.ParameterCodec)
+	ws, err := remotecommand.NewWebSocketExecutor(a.cfg, "GET", req.URL().String())
+	if err != nil {
+		return nil, err
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(a.cfg, "POST", req.URL())
+	if err != nil {
+		return nil, err
+	}
+	return remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	})
+}
+
+// trackedReader remembers the error its reader returned.
+type trackedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
+
+// headWriter keeps the first n bytes written to it; the exec's streams
+// may still write while it is read.
+type headWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+	n  int
+}
+
+func (t *headWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if k := min(len(p), t.n-t.b.Len()); k > 0 {
+		t.b.Write(p[:k])
+	}
+	return len(p), nil
+}
+
+func (t *headWriter) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(t.b.String())
 }
 
 // parseFrames splits the reader script's output into its files, in the
@@ -296,6 +334,17 @@ func readerPod(wf *wfv1.Workflow, claim string) *corev1.Pod {
 	}
 	image := pipelinegen.DefaultImage
 	var affinity *corev1.Affinity
+	// While a step runs, a ReadWriteOnce volume can only be read on its
+	// node: the reader must tolerate whatever taints that node has (a GPU
+	// node's, say). Tolerations only allow; nothing here requires a node.
+	var tolerations []corev1.Toleration
+	for _, t := range wf.Spec.Templates {
+		for _, tol := range t.Tolerations {
+			if !slices.Contains(tolerations, tol) {
+				tolerations = append(tolerations, tol)
+			}
+		}
+	}
 	var security *corev1.PodSecurityContext = wf.Spec.SecurityContext
 	if step != nil {
 		image = step.Script.Image
@@ -332,6 +381,7 @@ func readerPod(wf *wfv1.Workflow, claim string) *corev1.Pod {
 			ImagePullSecrets:             wf.Spec.ImagePullSecrets,
 			SecurityContext:              security,
 			Affinity:                     affinity,
+			Tolerations:                  tolerations,
 			Containers: []corev1.Container{{
 				Name:       readerContainer,
 				Image:      image,
@@ -356,76 +406,86 @@ func readerPod(wf *wfv1.Workflow, claim string) *corev1.Pod {
 // what will not resolve itself (a failed pod, an image that cannot be
 // pulled) and naming why the pod waits when it times out.
 func (a *Argo) waitRunning(ctx context.Context, pod *corev1.Pod) error {
-	ctx, cancel := context.WithTimeout(ctx, ReaderStartTimeout)
+	wctx, cancel := context.WithTimeout(ctx, ReaderStartTimeout)
 	defer cancel()
-	w, err := a.kube.CoreV1().Pods(a.namespace).Watch(ctx, metav1.ListOptions{
-		FieldSelector:   fields.OneTermEqualSelector("metadata.name", pod.Name).String(),
-		ResourceVersion: pod.ResourceVersion,
-	})
-	if err != nil {
-		return a.explain("watching pod "+pod.Name, err)
-	}
-	defer w.Stop()
 	why := "it was not scheduled"
 	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, ReaderStartTimeout, why)
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				// The watch ended (API server restart): look once more.
-				cur, err := a.kube.CoreV1().Pods(a.namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-				if err != nil {
-					return a.explain("pod "+pod.Name, err)
+		// The pod as it is now, then its changes: a watch may end (an API
+		// server restart) and be started again from where it was.
+		ready, err := podReady(pod, &why)
+		if ready || err != nil {
+			return err
+		}
+		w, err := a.kube.CoreV1().Pods(a.namespace).Watch(wctx, metav1.ListOptions{
+			FieldSelector:   fields.OneTermEqualSelector("metadata.name", pod.Name).String(),
+			ResourceVersion: pod.ResourceVersion,
+		})
+		if err != nil && wctx.Err() == nil {
+			return a.explain("watching pod "+pod.Name, err)
+		}
+		for w != nil {
+			select {
+			case <-wctx.Done():
+				w.Stop()
+				if ctx.Err() != nil {
+					return ctx.Err()
 				}
-				return a.waitRunning(ctx, cur)
-			}
-			p, ok := ev.Object.(*corev1.Pod)
-			if !ok {
-				continue
-			}
-			switch p.Status.Phase {
-			case corev1.PodRunning:
-				return nil
-			case corev1.PodFailed, corev1.PodSucceeded:
-				return fmt.Errorf("pod %s ended before it could be read (%s) %s", pod.Name, p.Status.Phase, p.Status.Message)
-			}
-			for _, c := range p.Status.Conditions {
-				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message != "" {
-					why = c.Message
+				return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, ReaderStartTimeout, why)
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					w = nil
+					break
 				}
-			}
-			for _, cs := range p.Status.ContainerStatuses {
-				if wt := cs.State.Waiting; wt != nil {
-					switch wt.Reason {
-					case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError":
-						return fmt.Errorf("pod %s cannot start: %s: %s", pod.Name, wt.Reason, wt.Message)
+				if p, ok := ev.Object.(*corev1.Pod); ok {
+					if ready, err := podReady(p, &why); ready || err != nil {
+						w.Stop()
+						return err
 					}
-					why = wt.Reason
 				}
 			}
 		}
+		cur, err := a.kube.CoreV1().Pods(a.namespace).Get(wctx, pod.Name, metav1.GetOptions{})
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case wctx.Err() != nil:
+			return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, ReaderStartTimeout, why)
+		case err != nil:
+			return a.explain("pod "+pod.Name, err)
+		}
+		pod = cur
 	}
+}
+
+// podReady reports whether a reader pod runs, an error when it never will,
+// and otherwise updates why it waits.
+func podReady(p *corev1.Pod, why *string) (bool, error) {
+	switch p.Status.Phase {
+	case corev1.PodRunning:
+		return true, nil
+	case corev1.PodFailed, corev1.PodSucceeded:
+		return false, fmt.Errorf("pod %s ended before it could be read (%s) %s", p.Name, p.Status.Phase, p.Status.Message)
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Message != "" {
+			*why = c.Message
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if wt := cs.State.Waiting; wt != nil {
+			switch wt.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError":
+				return false, fmt.Errorf("pod %s cannot start: %s: %s", p.Name, wt.Reason, wt.Message)
+			}
+			*why = wt.Reason
+		}
+	}
+	return false, nil
 }
 
 // stepFile is where a step's file is on the marshal volume, relative to
 // its root.
 func stepFile(run, step, name string) string { return path.Join(run, step, name) }
-
-// limitedWriter keeps the first n bytes written to it.
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.n -= k
-		l.w.Write(p[:k])
-	}
-	return len(p), nil
-}
 
 // Report copies a step's report from the run's marshal volume.
 func (a *Argo) Report(ctx context.Context, id string, opts cluster.ReportOptions, w io.Writer) error {

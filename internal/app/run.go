@@ -440,14 +440,14 @@ pod is gone, until the run is deleted.`,
 			if err != nil {
 				return err
 			}
-			var buf bytes.Buffer
-			err = b.Report(cmd.Context(), args[0], cluster.ReportOptions{Step: args[1], HTML: html}, &buf)
-			if err != nil {
-				return notFoundHint(err)
-			}
+			opts := cluster.ReportOptions{Step: args[1], HTML: html}
 			if output == "" || output == "-" {
-				_, err = s.out.Write(buf.Bytes())
-				return err
+				return notFoundHint(b.Report(cmd.Context(), args[0], opts, s.out))
+			}
+			// A file is written whole or not at all.
+			var buf bytes.Buffer
+			if err := b.Report(cmd.Context(), args[0], opts, &buf); err != nil {
+				return notFoundHint(err)
 			}
 			if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
 				return err

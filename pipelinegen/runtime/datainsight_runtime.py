@@ -49,6 +49,8 @@ import linecache
 import os
 import pickle
 import re
+import select
+import signal
 import sys
 import threading
 import time
@@ -910,99 +912,113 @@ def _mimebundle(obj):
 # ---------------------------------------------------------------------------
 # Keeping the step's output
 
-class _LogKeeper:
-    """Copies everything the step writes to fds 1 and 2 -- Python, C
-    extensions and child processes alike (`!cmd` writes straight to fd 1) --
-    to the original streams and to a file, so that the output outlives the
-    pod that printed it.
+def _keep_output(path):
+    """Copy everything the step writes to fds 1 and 2 -- Python, C extensions
+    and child processes alike -- to the original streams and to a file, so
+    that the output outlives the pod that printed it.
 
-    The copying is done by a forked process, not a thread: should the step
-    die abruptly (a segfault, os._exit), whatever it wrote is still in the
-    pipes and the copier drains it; a thread would die with the step and the
-    last lines, the ones that say why, would be lost from the pod's log too.
+    The process that started the step becomes the copier: it forks, the
+    child goes on to run the step, and the copier copies until the step and
+    every process it left holding its streams are gone, then exits with the
+    step's status (a step killed by a signal is reported killed by it).
+    The copier is thus the process the pod waits for: should the step die
+    abruptly (a segfault, os._exit, SIGKILL), whatever it wrote is still in
+    the pipes and reaches both the pod's log and the file. Signals meant for
+    the step (a cancel) are passed on to it.
+
+    Returns in the step's process only; raises OSError, in the starting
+    process, when the copying cannot be set up.
     """
-
-    def __init__(self, path):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        pipes = [os.pipe(), os.pipe()]
-        self._saved = [os.dup(1), os.dup(2)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    fds = [log]
+    try:
+        out_r, out_w = os.pipe()
+        fds += [out_r, out_w]
+        err_r, err_w = os.pipe()
+        fds += [err_r, err_w]
         pid = os.fork()
-        if pid == 0:  # the copier
-            code = 0
-            try:
-                for _, w in pipes:
-                    os.close(w)
-                _copy_until_eof({pipes[0][0]: self._saved[0], pipes[1][0]: self._saved[1]}, log)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(log)
-        for i, (r, w) in enumerate(pipes):
-            os.close(r)
-            os.dup2(w, i + 1)
-            os.close(w)
-        self._pid = pid
-
-    def close(self, timeout=3.0):
-        """Give the step its streams back and wait for the copier to drain."""
-        if self._pid is None:
-            return
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        for i, fd in enumerate(self._saved):
-            os.dup2(fd, i + 1)  # drops our ends of the pipes: the copier sees EOF
+    except OSError:
+        for fd in fds:
             os.close(fd)
-        # A background child the step left behind may still hold a pipe; it
-        # keeps the copier alive, but must not keep the step from ending.
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                done, _ = os.waitpid(self._pid, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if done or time.monotonic() > deadline:
-                break
-            time.sleep(0.005)
-        self._pid = None
+        raise
+    if pid == 0:  # the step
+        for fd in (out_r, err_r, log):
+            os.close(fd)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.close(out_w)
+        os.close(err_w)
+        return
+    code = 1
+    try:
+        os.close(out_w)
+        os.close(err_w)
+        status = _copy_until_done(pid, {out_r: 1, err_r: 2}, log)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            code = 128 + sig
+            if sig != signal.SIGKILL:
+                signal.signal(sig, signal.SIG_DFL)  # ours forwards it
+            os.kill(os.getpid(), sig)
+        else:
+            code = os.waitstatus_to_exitcode(status)
+    finally:
+        os._exit(code)
 
 
-def _copy_until_eof(pipes, log):
-    import select
-    import signal
-    # Cancelling a step signals its process group: the copier outlives the
-    # step by a moment to keep its last words.
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_IGN)
-    log_ok = True
+# Once the step has exited, processes it left behind may keep its streams
+# open for ever (a server started with `!cmd &`): the copier waits this long
+# for them, then ends the step.
+_DRAIN_AFTER_EXIT = 2.0
+
+
+def _copy_until_done(pid, pipes, log):
+    def forward(sig, frame):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, forward)
+    poller = select.poll()
+    for r in pipes:
+        poller.register(r, select.POLLIN | select.POLLHUP | select.POLLERR)
+    broken = set()  # destinations that failed: the others still get everything
+    status, deadline = None, None
     while pipes:
-        ready, _, _ = select.select(list(pipes), [], [])
-        for r in ready:
-            data = os.read(r, 1 << 16)
+        if status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status, deadline = st, time.monotonic() + _DRAIN_AFTER_EXIT
+        elif time.monotonic() > deadline:
+            break
+        for r, _ in poller.poll(100):
+            try:
+                data = os.read(r, 1 << 16)
+            except OSError:
+                data = b""
             if not data:
+                poller.unregister(r)
                 del pipes[r]
                 continue
-            _write_all(pipes[r], data)
-            if log_ok:
-                try:
-                    _write_all(log, data)
-                except OSError:
-                    log_ok = False  # a full volume must not cost the pod's log
+            for dst in (pipes[r], log):
+                if dst not in broken:
+                    try:
+                        _write_all(dst, data)
+                    except OSError:
+                        broken.add(dst)  # a full volume must not cost the pod's log, nor the reverse
+    if status is None:
+        _, status = os.waitpid(pid, 0)
+    return status
 
 
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
-        try:
-            n = os.write(fd, view)
-        except BrokenPipeError:
-            return
-        view = view[n:]
+        view = view[os.write(fd, view):]
 
 
 # ---------------------------------------------------------------------------
@@ -1417,7 +1433,6 @@ class Step:
         self._started = time.time()
         self._atexit = False
         self._captures = []
-        self._keeper = None
         if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0"):
             self._keep_log()
         global _active_step
@@ -1429,12 +1444,10 @@ class Step:
             if not os.path.isdir(self.dir):
                 os.makedirs(self.dir, exist_ok=True)
                 _fsync_dir(os.path.dirname(self.dir))
-            self._keeper = _LogKeeper(os.path.join(self.dir, LOG))
+                _fsync_dir(self.root)
+            _keep_output(os.path.join(self.dir, LOG))
         except OSError as e:
             sys.stderr.write("datainsight: step %s: its output is not kept (%s)\n" % (self.name, e))
-            return
-        import atexit
-        atexit.register(self._keeper.close)
 
     # -- failure handling ---------------------------------------------------
 
@@ -1466,8 +1479,6 @@ class Step:
             finally:
                 sys.stdout.flush()
                 sys.stderr.flush()
-                if self._keeper is not None:
-                    self._keeper.close()
                 os._exit(self._exit_code)
 
     # -- parameters ---------------------------------------------------------

@@ -611,6 +611,32 @@ class KeptLogTest(TempRoot):
         self.assertIn("attempt 2", self.log("f"))
         self.assertNotIn("attempt 1", self.log("f"))
 
+    def test_a_cancel_reaches_the_step(self):
+        # The test's process is the copier, as a pod's main process is; the
+        # step is its child.
+        path = os.path.join(self.tmp, "cancel.py")
+        with open(path, "w") as f:
+            f.write("import sys, time\nsys.path.insert(0, %r)\nimport datainsight_runtime as _di\n" % RUNTIME_DIR)
+            f.write("_di_step = _di.Step('x')\nprint('waiting', flush=True)\ntime.sleep(60)\n")
+        e = dict(os.environ, DATAINSIGHT_MARSHAL_ROOT=self.root, DATAINSIGHT_RUN_ID="run1", DATAINSIGHT_KEEP_LOG="1")
+        p = subprocess.Popen([sys.executable, path], env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.assertEqual(p.stdout.readline(), b"waiting\n")
+        p.terminate()
+        p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -15)  # the step died of the SIGTERM, and the copier says so
+        self.assertIn("waiting", self.log("x"))
+
+    def test_a_background_child_does_not_hold_the_step(self):
+        r = self.script("bg", """
+            import subprocess
+            _di_step = _di.Step("bg")
+            subprocess.Popen(["sleep", "60"])  # inherits the step's streams
+            print("started", flush=True)
+            _di_step.finish()
+        """, env={"DATAINSIGHT_KEEP_LOG": "1"})  # a hang would time out (script's 120 s)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("started", self.log("bg"))
+
     def test_off_by_default(self):
         r = self.script("plain", """
             _di_step = _di.Step("p")
