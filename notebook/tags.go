@@ -614,8 +614,18 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
+// otherTools maps tags of tools our users come from to ours.
+var otherTools = map[string]string{
+	"parameters": `"pipeline-parameters" (Papermill's "parameters")`,
+	"metrics":    `"pipeline-metrics"`,
+	"step":       `"block:NAME"`,
+}
+
 // suggestTag proposes the known tag closest to a misspelt one.
 func suggestTag(tag string) string {
+	if ours, ok := otherTools[tag]; ok {
+		return " (did you mean " + ours + "?)"
+	}
 	key, _, _ := strings.Cut(tag, ":")
 	cands := append([]string{}, knownPrefixes...)
 	for k := range roleTags {

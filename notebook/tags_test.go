@@ -167,6 +167,13 @@ func TestBadTagsAllReportedAndIgnored(t *testing.T) {
 			t.Errorf("unknown tag message lacks a suggestion: %s", d.Message)
 		}
 	}
+	// Tags of the tools users come from point at ours.
+	for tag, want := range map[string]string{"parameters": `"pipeline-parameters"`, "metrics": `"pipeline-metrics"`} {
+		_, diags := ParsePipeline(nbOf(t, "", code("a = 1", tag)))
+		if len(diags) == 0 || !strings.Contains(diags[0].Message, want) {
+			t.Errorf("tag %q: %v, want a pointer to %s", tag, diags, want)
+		}
+	}
 	// The steps are what the notebook says with the bad tags ignored.
 	var names []string
 	for _, s := range p.Steps {
