@@ -280,14 +280,23 @@ func summary(w io.Writer, r *cluster.Run) {
 			fmt.Fprintf(w, "  metric %s.%s = %v\n", st.Name, k, st.Metrics[k])
 		}
 	}
+	// Commands to copy: on Argo they need the flag that found the run.
+	flag := ""
+	if r.Backend == "argo" {
+		flag = " --backend argo"
+	}
 	for _, st := range r.Steps {
 		if st.Phase == cluster.Failed || st.Phase == cluster.Error {
-			fmt.Fprintf(w, "  step %s failed: %s\n    datainsight logs %s %s\n", st.Name, st.Message, r.ID, st.Name)
+			fmt.Fprintf(w, "  step %s failed: %s\n    datainsight logs%s %s %s\n", st.Name, st.Message, flag, r.ID, st.Name)
 		}
 	}
 	for _, st := range r.Steps {
 		if st.Report != "" {
 			fmt.Fprintf(w, "  reports: %s\n", filepath.Dir(filepath.Dir(st.Report)))
+			break
+		}
+		if r.Backend == "argo" && (st.Phase == cluster.Succeeded || st.Phase == cluster.Failed) {
+			fmt.Fprintf(w, "  reports: datainsight report%s %s STEP [--html]\n", flag, r.ID)
 			break
 		}
 	}
