@@ -48,8 +48,9 @@ const (
 	// (the CLI was killed): the kubelet stops it, the workflow's deletion
 	// removes it.
 	readerLifetime = 10 * time.Minute
-	// ReaderStartTimeout is how long a reader pod may take to start.
-	ReaderStartTimeout = 3 * time.Minute
+	// readerStartTimeout is how long a reader pod may take to start (an
+	// image pull, a volume attach).
+	readerStartTimeout = 3 * time.Minute
 	frameMark          = "@@datainsight"
 )
 
@@ -143,8 +144,10 @@ func marshalClaim(wf *wfv1.Workflow) string {
 			return v.PersistentVolumeClaim.ClaimName
 		}
 	}
-	if len(wf.Spec.VolumeClaimTemplates) > 0 {
-		return marshalClaimName(wf.Name)
+	for _, t := range wf.Spec.VolumeClaimTemplates {
+		if t.Name == pipelinegen.MarshalVolume {
+			return marshalClaimName(wf.Name)
+		}
 	}
 	return ""
 }
@@ -406,7 +409,7 @@ func readerPod(wf *wfv1.Workflow, claim string) *corev1.Pod {
 // what will not resolve itself (a failed pod, an image that cannot be
 // pulled) and naming why the pod waits when it times out.
 func (a *Argo) waitRunning(ctx context.Context, pod *corev1.Pod) error {
-	wctx, cancel := context.WithTimeout(ctx, ReaderStartTimeout)
+	wctx, cancel := context.WithTimeout(ctx, readerStartTimeout)
 	defer cancel()
 	why := "it was not scheduled"
 	for {
@@ -430,7 +433,7 @@ func (a *Argo) waitRunning(ctx context.Context, pod *corev1.Pod) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, ReaderStartTimeout, why)
+				return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, readerStartTimeout, why)
 			case ev, ok := <-w.ResultChan():
 				if !ok {
 					w = nil
@@ -449,7 +452,7 @@ func (a *Argo) waitRunning(ctx context.Context, pod *corev1.Pod) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case wctx.Err() != nil:
-			return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, ReaderStartTimeout, why)
+			return fmt.Errorf("pod %s did not start within %s: %s", pod.Name, readerStartTimeout, why)
 		case err != nil:
 			return a.explain("pod "+pod.Name, err)
 		}
