@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -332,106 +331,6 @@ func (a *Argo) Delete(ctx context.Context, id string) error {
 		}
 	}
 	return nil
-}
-
-// Logs streams a step's log (or every step's, prefixed) from its pod, or
-// from the marshal volume once the pod is gone. Steps read from the volume
-// come first.
-func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
-	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
-	if err != nil {
-		return a.explain("logs "+id, err)
-	}
-	var want [][2]string
-	for _, s := range stepPairs(wf) {
-		if opts.Step == "" || s[0] == opts.Step {
-			want = append(want, s)
-		}
-	}
-	if len(want) == 0 {
-		return fmt.Errorf("run %s has no step %q", id, opts.Step)
-	}
-	pods, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
-	if err != nil {
-		return a.explain("logs "+id, err)
-	}
-	prefix := func(step string) string {
-		if opts.Step == "" {
-			return step + " | "
-		}
-		return ""
-	}
-	type live struct{ step, pod string }
-	var fromPods []live
-	var fromVolume []string
-	for _, s := range want {
-		node := nodeFor(wf, s[1])
-		if node == nil {
-			continue
-		}
-		pod := ""
-		for _, p := range pods.Items {
-			if p.Annotations[annotationNode] == node.ID || p.Name == node.ID {
-				pod = p.Name
-			}
-		}
-		switch {
-		case pod != "":
-			fromPods = append(fromPods, live{s[0], pod})
-		case node.Phase == wfv1.NodeSucceeded || node.Phase == wfv1.NodeFailed || node.Phase == wfv1.NodeError:
-			fromVolume = append(fromVolume, s[0])
-		}
-	}
-	var volumeErr error
-	if len(fromVolume) > 0 {
-		files := make([]string, len(fromVolume))
-		for i, s := range fromVolume {
-			files[i] = stepFile(id, s, pipelinegen.StepLog)
-		}
-		i := 0
-		err := a.readVolume(ctx, wf, files, func(_ string, content io.Reader) error {
-			step := fromVolume[i]
-			i++
-			if content == nil {
-				if opts.Step != "" {
-					return fmt.Errorf("logs %s %s: its pod is gone and it kept no log on the run's volume", id, step)
-				}
-				return nil
-			}
-			pw := &prefixWriter{w: w, prefix: prefix(step)}
-			if _, err := io.Copy(pw, content); err != nil {
-				return err
-			}
-			return pw.end()
-		})
-		if err != nil {
-			if opts.Step != "" || ctx.Err() != nil {
-				return err
-			}
-			// The steps whose pods still exist are shown all the same.
-			volumeErr = err
-		}
-	}
-	for _, l := range fromPods {
-		if err := a.podLog(ctx, l.pod, opts.Follow, prefix(l.step), w); err != nil {
-			return err
-		}
-	}
-	return volumeErr
-}
-
-func (a *Argo) podLog(ctx context.Context, pod string, follow bool, prefix string, w io.Writer) error {
-	req := a.kube.CoreV1().Pods(a.namespace).GetLogs(pod, &corev1.PodLogOptions{Container: "main", Follow: follow})
-	rc, err := req.Stream(ctx)
-	if err != nil {
-		return a.explain("logs of pod "+pod, err)
-	}
-	defer rc.Close()
-	pw := &prefixWriter{w: w, prefix: prefix}
-	if _, err := io.Copy(pw, rc); err != nil {
-		return err
-	}
-	return pw.end()
 }
 
 // Retry reruns the failed, errored, cancelled and omitted steps of a

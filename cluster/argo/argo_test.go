@@ -700,3 +700,37 @@ func TestLinkScriptLinksTheEarlierOutputs(t *testing.T) {
 }
 
 func notebookQuote(s string) string { return notebook.PyQuote(s) }
+
+// Following a run from its submission shows every step, each as its pod
+// starts, until the run ends: steps not started yet are not missed.
+func TestFollowLogsFromTheStart(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, _ := newBackend(t, stack, stack.RESTConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lines := stack.PodLog()
+	p := compile(t, clustertest.Notebook([]clustertest.StepSpec{{Name: "a"}, {Name: "b", After: []string{"a"}}, {Name: "c", After: []string{"b"}}}, nil, ""))
+	for _, step := range []string{"", "c"} {
+		r, err := a.Submit(ctx, p, cluster.SubmitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := a.Logs(ctx, r.ID, cluster.LogOptions{Step: step, Follow: true}, &out); err != nil {
+			t.Fatal(err)
+		}
+		if step == "c" {
+			if want := strings.Join(lines, "\n") + "\n"; out.String() != want {
+				t.Errorf("Logs(c, follow) = %q, want c's pod log %q", out.String(), want)
+			}
+			continue
+		}
+		for _, s := range []string{"a", "b", "c"} {
+			for _, l := range lines {
+				if !strings.Contains(out.String(), s+" | "+l+"\n") {
+					t.Errorf("Logs(follow) lacks %q:\n%s", s+" | "+l, out.String())
+				}
+			}
+		}
+	}
+}

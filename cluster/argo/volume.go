@@ -2,7 +2,6 @@ package argo
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -520,44 +519,4 @@ func hasStep(wf *wfv1.Workflow, step string) bool {
 		}
 	}
 	return false
-}
-
-// prefixWriter starts every line it writes with prefix.
-type prefixWriter struct {
-	w      io.Writer
-	prefix string
-	mid    bool // inside a line
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 {
-		if !p.mid {
-			if _, err := io.WriteString(p.w, p.prefix); err != nil {
-				return 0, err
-			}
-			p.mid = true
-		}
-		i := bytes.IndexByte(b, '\n')
-		chunk := b
-		if i >= 0 {
-			chunk = b[:i+1]
-			p.mid = false
-		}
-		if _, err := p.w.Write(chunk); err != nil {
-			return 0, err
-		}
-		b = b[len(chunk):]
-	}
-	return n, nil
-}
-
-// end finishes a last line that had no newline.
-func (p *prefixWriter) end() error {
-	if p.mid {
-		p.mid = false
-		_, err := io.WriteString(p.w, "\n")
-		return err
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
@@ -154,18 +155,39 @@ func TestReaderPodLooksLikeTheRunsSteps(t *testing.T) {
 	}
 }
 
-func TestPrefixWriter(t *testing.T) {
+func TestLineWriter(t *testing.T) {
 	var b bytes.Buffer
-	w := &prefixWriter{w: &b, prefix: "s | "}
-	for _, chunk := range []string{"one", " line\ntwo\n", "", "\nthree"} {
-		if _, err := w.Write([]byte(chunk)); err != nil {
+	var mu sync.Mutex
+	x, y := newLineWriter(&b, &mu, "x | "), newLineWriter(&b, &mu, "y | ")
+	// Two steps' chunks interleaved: every line comes out whole.
+	for _, c := range []struct {
+		w     *lineWriter
+		chunk string
+	}{{x, "one"}, {y, "alpha\nbe"}, {x, " line\ntwo\n"}, {y, "ta"}, {x, ""}, {x, "\nthree"}} {
+		if _, err := c.w.Write([]byte(c.chunk)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.end(); err != nil {
+	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if want := "s | one line\ns | two\ns | \ns | three\n"; b.String() != want {
+	if err := y.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "y | alpha\nx | one line\nx | two\nx | \nx | three\ny | beta\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
+	}
+
+	// Without a prefix the bytes pass as they come; Close ends an open line.
+	b.Reset()
+	raw := newLineWriter(&b, &mu, "")
+	raw.Write([]byte("50%\r"))
+	if b.String() != "50%\r" {
+		t.Errorf("unprefixed output held back: %q", b.String())
+	}
+	raw.Write([]byte("100%"))
+	raw.Close()
+	if b.String() != "50%\r100%\n" {
+		t.Errorf("got %q", b.String())
 	}
 }
