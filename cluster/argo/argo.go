@@ -144,6 +144,12 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 		}
 		if claim != nil {
 			wopts.MarshalClaim = claim.Name
+		} else if !opts.NoCache {
+			// The notebook's own volume outlives its runs: reuse what an
+			// earlier run left there.
+			if plan, err = a.planCache(ctx, p, params, wf); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if wopts.MarshalClaim != "" {

@@ -20,6 +20,8 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	"github.com/rogpeppe/go-internal/txtar"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -732,5 +734,81 @@ func TestFollowLogsFromTheStart(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// On the notebook's own volume (marshal.pvc) a run reuses what the best
+// earlier run left there: unchanged steps are linked, cache:off steps and
+// the steps after them run, --no-cache runs everything, and a run's own
+// volume is never looked at.
+func TestCacheOnTheNotebooksVolume(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, ns := newBackend(t, stack, stack.RESTConfig())
+	ctx := context.Background()
+	claim := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "team-data"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+		},
+	}
+	if _, err := stack.Kube().CoreV1().PersistentVolumeClaims(ns).Create(ctx, claim, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const body = `# %% tags=["block:a"]
+x = 1
+# %% tags=["block:b", "cache:off"]
+y = x + 1
+# %% tags=["block:c"]
+z = x * 2
+`
+	shared := compile(t, "# metadata: {\"datainsight\": {\"marshal\": {\"mode\": \"pvc\", \"pvc\": \"team-data\"}}}\n"+body)
+	own := compile(t, body)
+	run := func(p *pipelinegen.Pipeline, opts cluster.SubmitOptions) *cluster.Run {
+		t.Helper()
+		r, err := a.Submit(ctx, p, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = waitRun(t, a, r.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+		if r.Phase != cluster.Succeeded {
+			t.Fatalf("run %s: %s", r.ID, r.Phase)
+		}
+		return r
+	}
+	cached := func(r *cluster.Run) string {
+		var s []string
+		for _, st := range r.Steps {
+			if st.Cached {
+				s = append(s, st.Name)
+			}
+		}
+		return strings.Join(s, ",")
+	}
+	first := run(shared, cluster.SubmitOptions{})
+	if got := cached(first); got != "" {
+		t.Errorf("first run cached %q", got)
+	}
+	second := run(shared, cluster.SubmitOptions{})
+	if got := cached(second); got != "a,c" {
+		t.Errorf("second run cached %q, want a,c (b is cache:off)", got)
+	}
+	if second.ResumedFrom != "" {
+		t.Errorf("a cached run says it resumed %q", second.ResumedFrom)
+	}
+	if got := cached(run(shared, cluster.SubmitOptions{NoCache: true})); got != "" {
+		t.Errorf("--no-cache run cached %q", got)
+	}
+	// Runs on their own volumes never share outputs.
+	run(own, cluster.SubmitOptions{})
+	if got := cached(run(own, cluster.SubmitOptions{})); got != "" {
+		t.Errorf("a run on its own volume cached %q", got)
+	}
+	// The notebook's volume is the notebook's: deleting runs leaves it.
+	if err := a.Delete(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pvc, err := stack.Kube().CoreV1().PersistentVolumeClaims(ns).Get(ctx, "team-data", metav1.GetOptions{}); err != nil || pvc.DeletionTimestamp != nil {
+		t.Errorf("the notebook's volume went with a run: %v", err)
 	}
 }

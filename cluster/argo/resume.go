@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
@@ -23,7 +24,8 @@ const (
 	annotationReused      = "datainsight.io/reused" // JSON: the steps whose outputs came from the resumed run
 )
 
-// A resumed run shares the earlier run's marshal volume. A step is reused
+// A resumed run shares the earlier run's marshal volume; so does a cached
+// one, on the notebook's own volume (marshal.pvc). A step is reused
 // when it succeeded there with the same container and script (the script
 // holds the step's cells, loads and saves), the same values of the
 // parameters it reads, no file reads (files on the cluster cannot be
@@ -31,11 +33,12 @@ const (
 // pod hard-links the earlier outputs into the new run's folder instead of
 // running the cells: the steps after it load them as usual.
 
-// resumePlan is what a resumed run takes from an earlier one.
+// resumePlan is what a run takes from an earlier one.
 type resumePlan struct {
 	from   *wfv1.Workflow
 	claim  string
 	ours   bool // the claim was made by the backend (not the notebook's marshal.pvc)
+	resume bool // --resume (else the cache)
 	reused map[string]bool
 }
 
@@ -64,39 +67,74 @@ func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID s
 	if m := p.Settings.Marshal; m != nil && m.PVC != "" && m.PVC != claim {
 		return nil, fmt.Errorf("--resume %s: that run's values are on volume %s, the notebook now names %s: run without --resume", fromID, claim, m.PVC)
 	}
+	ours := madeByUs(pvc)
+	for _, o := range pvc.OwnerReferences {
+		ours = ours || o.UID == old.UID // a volumeClaimTemplate's, from Argo
+	}
+	plan := planFrom(p, old, params, wf, true)
+	plan.claim, plan.ours = claim, ours
+	return plan, nil
+}
+
+// cacheCandidates bounds how many earlier runs a submit looks at.
+const cacheCandidates = 20
+
+// planCache finds the earlier run of the notebook whose outputs the new
+// one can reuse most of. Only runs on a volume that outlives them and is
+// shared by every run — the notebook's marshal.pvc — qualify: a run's own
+// volume is not mounted by the next. Steps tagged cache:off always run.
+func (a *Argo) planCache(ctx context.Context, p *pipelinegen.Pipeline, params map[string]string, wf *wfv1.Workflow) (*resumePlan, error) {
+	m := p.Settings.Marshal
+	if m == nil || m.PVC == "" {
+		return nil, nil
+	}
+	list, err := a.workflows().List(ctx, metav1.ListOptions{LabelSelector: pipelinegen.LabelNotebook + "=" + p.NotebookID})
+	if err != nil {
+		return nil, a.explain("looking for cached steps", err)
+	}
+	runs := list.Items
+	sort.Slice(runs, func(i, j int) bool { return runs[j].CreationTimestamp.Before(&runs[i].CreationTimestamp) })
+	var best *resumePlan
+	seen := 0
+	for i := range runs {
+		old := &runs[i]
+		if !old.Status.Phase.Completed() || marshalClaim(old) != m.PVC {
+			continue
+		}
+		if seen++; seen > cacheCandidates {
+			break
+		}
+		if plan := planFrom(p, old, params, wf, false); best == nil || len(plan.reused) > len(best.reused) {
+			best = plan
+		}
+	}
+	if best == nil || len(best.reused) == 0 {
+		return nil, nil
+	}
+	best.claim = m.PVC
+	return best, nil
+}
+
+// planFrom decides which steps of the new run (wf, with its parameter
+// values) can reuse the outputs of old. p.Steps is in dependency order:
+// upstream steps are decided first.
+func planFrom(p *pipelinegen.Pipeline, old *wfv1.Workflow, params map[string]string, wf *wfv1.Workflow, resume bool) *resumePlan {
 	oldParams := map[string]string{}
 	for _, prm := range old.Spec.Arguments.Parameters {
 		if prm.Value != nil {
 			oldParams[prm.Name] = prm.Value.String()
 		}
 	}
-	oldScript := map[string]*wfv1.ScriptTemplate{}
-	for i := range old.Spec.Templates {
-		t := &old.Spec.Templates[i]
-		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" && t.Script != nil {
-			oldScript[s] = t.Script
-		}
-	}
-	newScript := map[string]*wfv1.ScriptTemplate{}
-	for i := range wf.Spec.Templates {
-		t := &wf.Spec.Templates[i]
-		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" && t.Script != nil {
-			newScript[s] = t.Script
-		}
-	}
+	oldScript, newScript := stepScripts(old), stepScripts(wf)
 	oldTask := map[string]string{}
 	for _, s := range stepPairs(old) {
 		oldTask[s[0]] = s[1]
 	}
-	ours := madeByUs(pvc)
-	for _, o := range pvc.OwnerReferences {
-		ours = ours || o.UID == old.UID // a volumeClaimTemplate's, from Argo
-	}
-	plan := &resumePlan{from: old, claim: claim, ours: ours, reused: map[string]bool{}}
-	// p.Steps is in dependency order: upstream steps are decided first.
+	plan := &resumePlan{from: old, resume: resume, reused: map[string]bool{}}
 	for _, s := range p.Steps {
 		node := nodeFor(old, oldTask[s.Name])
 		ok := node != nil && node.Phase == wfv1.NodeSucceeded && len(s.FileReads) == 0 &&
+			(resume || !s.Settings.CacheOff) &&
 			oldScript[s.Name] != nil && newScript[s.Name] != nil &&
 			// Semantic: quantities come back from the API server in their
 			// canonical form ("0.5" as "500m").
@@ -111,7 +149,19 @@ func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID s
 			plan.reused[s.Name] = true
 		}
 	}
-	return plan, nil
+	return plan
+}
+
+// stepScripts maps a workflow's steps to their script templates.
+func stepScripts(wf *wfv1.Workflow) map[string]*wfv1.ScriptTemplate {
+	m := map[string]*wfv1.ScriptTemplate{}
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" && t.Script != nil {
+			m[s] = t.Script
+		}
+	}
+	return m
 }
 
 // apply makes wf the resumed run: on the earlier run's volume, with the
@@ -149,14 +199,16 @@ func (plan *resumePlan) apply(wf *wfv1.Workflow) {
 	}
 	js, _ := json.Marshal(reused)
 	wf.Annotations[annotationReused] = string(js)
-	wf.Annotations[annotationResumedFrom] = plan.from.Name
+	if plan.resume {
+		wf.Annotations[annotationResumedFrom] = plan.from.Name
+	}
 }
 
 // linkScript links a step's folder of an earlier run into this run's (hard
 // links: outputs are never modified in place, the runtime replaces files by
 // rename).
 func linkScript(from, step string) string {
-	return fmt.Sprintf(`# Step %[2]s of this run reuses its outputs from run %[1]s (--resume).
+	return fmt.Sprintf(`# Step %[2]s of this run reuses its outputs from run %[1]s (--resume, or the cache).
 import os, shutil
 src = os.path.join(%[3]s, %[4]s, %[5]s)
 dst = os.path.join(%[3]s, os.environ["DATAINSIGHT_RUN_ID"], %[5]s)
