@@ -116,6 +116,7 @@ func (a *Argo) followLogs(ctx context.Context, id, step string, w io.Writer) err
 		first   error
 	)
 	started := map[string]bool{}
+	var gone []string // ended steps whose pods were already collected
 	for ev := range events {
 		if ev.Type != cluster.EventStep || started[ev.Step] || step != "" && ev.Step != step {
 			continue
@@ -128,6 +129,12 @@ func (a *Argo) followLogs(ctx context.Context, id, step string, w io.Writer) err
 			return err
 		}
 		if pod == "" {
+			if ev.Phase != cluster.Running {
+				// Ended, and its pod collected already (podGC at the
+				// run's end): its log is on the volume.
+				started[ev.Step] = true
+				gone = append(gone, ev.Step)
+			}
 			continue // not made yet: a later event will say
 		}
 		started[ev.Step] = true
@@ -142,6 +149,16 @@ func (a *Argo) followLogs(ctx context.Context, id, step string, w io.Writer) err
 	wg.Wait()
 	if first == nil {
 		first = ctx.Err()
+	}
+	for _, name := range gone {
+		if first != nil {
+			break
+		}
+		lw := newLineWriter(w, &mu, prefix(step, name))
+		if err := a.Logs(ctx, id, cluster.LogOptions{Step: name}, lw); err != nil && step != "" {
+			return err
+		}
+		first = lw.Close()
 	}
 	return first
 }
