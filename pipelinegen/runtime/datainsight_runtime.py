@@ -944,6 +944,12 @@ def _keep_output(path):
             os.close(fd)
         raise
     if pid == 0:  # the step
+        # A group of its own: a signal sent to the pod's process group
+        # reaches the step once, through the copier, not twice.
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
         for fd in (out_r, err_r, log):
             os.close(fd)
         os.dup2(out_w, 1)
@@ -953,6 +959,10 @@ def _keep_output(path):
         return
     code = 1
     try:
+        try:
+            os.setpgid(pid, pid)  # also here: whichever runs first
+        except OSError:
+            pass
         os.close(out_w)
         os.close(err_w)
         status = _copy_until_done(pid, {out_r: 1, err_r: 2}, log)
@@ -975,11 +985,17 @@ _DRAIN_AFTER_EXIT = 2.0
 
 
 def _copy_until_done(pid, pipes, log):
+    reaped = False
+
     def forward(sig, frame):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
+        # To the step's group (the step and what it started), as the
+        # signal would have reached them without us; never once the step
+        # is reaped, when its pid may be another process's.
+        if not reaped:
+            try:
+                os.killpg(pid, sig)
+            except OSError:
+                pass
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, forward)
@@ -992,6 +1008,7 @@ def _copy_until_done(pid, pipes, log):
         if status is None:
             done, st = os.waitpid(pid, os.WNOHANG)
             if done:
+                reaped = True
                 status, deadline = st, time.monotonic() + _DRAIN_AFTER_EXIT
         elif time.monotonic() > deadline:
             break
@@ -1012,6 +1029,7 @@ def _copy_until_done(pid, pipes, log):
                         broken.add(dst)  # a full volume must not cost the pod's log, nor the reverse
     if status is None:
         _, status = os.waitpid(pid, 0)
+        reaped = True
     return status
 
 
@@ -1433,7 +1451,11 @@ class Step:
         self._started = time.time()
         self._atexit = False
         self._captures = []
-        if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0"):
+        # A multiprocessing worker started by "spawn" or "forkserver" runs
+        # the script again as __mp_main__: its output already goes to the
+        # step's streams, and its log must not restart the step's.
+        in_worker = getattr(sys.modules.get("__main__"), "__name__", "") == "__mp_main__"
+        if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0") and not in_worker:
             self._keep_log()
         global _active_step
         _active_step = self
