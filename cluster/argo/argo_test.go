@@ -812,3 +812,37 @@ z = x * 2
 		t.Errorf("the notebook's volume went with a run: %v", err)
 	}
 }
+
+// A retried step has a pod per attempt: following shows every attempt,
+// reading afterwards the latest.
+func TestLogsOfARetriedStep(t *testing.T) {
+	stack := kubestack.Shared(t)
+	a, _ := newBackend(t, stack, stack.RESTConfig())
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	lines := stack.PodLog()
+	p := compile(t, `# %% tags=["block:flaky", "retry:1", "label:`+kubestack.LabelFail+`:true"]
+x = 1
+`)
+	r, err := a.Submit(ctx, p, cluster.SubmitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var followed, after bytes.Buffer
+	if err := a.Logs(ctx, r.ID, cluster.LogOptions{Step: "flaky", Follow: true}, &followed); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(followed.String(), lines[0]+"\n"); n != 2 {
+		t.Errorf("followed %d attempts' logs, want 2:\n%s", n, followed.String())
+	}
+	r = waitRun(t, a, r.ID, func(r *cluster.Run) bool { return r.Phase.Done() })
+	if st := r.Step("flaky"); st.Phase != cluster.Failed || st.Attempt != 2 {
+		t.Errorf("flaky: %s after %d attempts", st.Phase, st.Attempt)
+	}
+	if err := a.Logs(ctx, r.ID, cluster.LogOptions{Step: "flaky"}, &after); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(after.String(), lines[0]+"\n"); n != 1 {
+		t.Errorf("logs after the run show %d attempts, want the latest:\n%s", n, after.String())
+	}
+}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/pipelinegen"
@@ -18,43 +21,52 @@ import (
 // Logs writes a step's log (or every step's, each line prefixed "STEP | ")
 // from its pod, or from the marshal volume once the pod is gone; steps read
 // from the volume come first. Following a run that has not ended streams
-// each step as its pod starts, until the run ends.
+// each step's pods (every attempt of a retried step) as they start, until
+// the run ends.
 func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
 	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
 	if err != nil {
 		return a.explain("logs "+id, err)
 	}
-	var want [][2]string
+	var steps []string
 	for _, s := range stepPairs(wf) {
 		if opts.Step == "" || s[0] == opts.Step {
-			want = append(want, s)
+			steps = append(steps, s[0])
 		}
 	}
-	if len(want) == 0 {
+	if len(steps) == 0 {
 		return fmt.Errorf("run %s has no step %q", id, opts.Step)
 	}
-	if opts.Follow && !wf.Status.Phase.Completed() {
-		return a.followLogs(ctx, id, opts.Step, w)
-	}
-	pods, err := a.runPods(ctx, id)
-	if err != nil {
-		return err
-	}
-	var fromPods [][2]string // step, pod
-	var fromVolume []string
-	for _, s := range want {
-		node := nodeFor(wf, s[1])
-		if node == nil {
-			continue
-		}
-		switch pod := podOf(pods, node); {
-		case pod != "":
-			fromPods = append(fromPods, [2]string{s[0], pod})
-		case node.Phase == wfv1.NodeSucceeded || node.Phase == wfv1.NodeFailed || node.Phase == wfv1.NodeError:
-			fromVolume = append(fromVolume, s[0])
-		}
-	}
 	var mu sync.Mutex
+	if opts.Follow && !wf.Status.Phase.Completed() {
+		return a.followLogs(ctx, id, steps, opts.Step != "", &mu, w)
+	}
+	return a.logsNow(ctx, wf, steps, opts.Step != "", &mu, w)
+}
+
+// logsNow writes the steps' logs as they are: from each step's latest pod,
+// or from the volume for a step that ended and whose pods are gone.
+func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, single bool, mu *sync.Mutex, w io.Writer) error {
+	id := wf.Name
+	pods, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
+	if err != nil {
+		return a.explain("logs "+id, err)
+	}
+	latest := latestPods(pods.Items)
+	tasks := map[string]string{}
+	for _, s := range stepPairs(wf) {
+		tasks[s[0]] = s[1]
+	}
+	var fromPods, fromVolume []string
+	for _, s := range steps {
+		node := nodeFor(wf, tasks[s])
+		switch {
+		case latest[s] != "":
+			fromPods = append(fromPods, s)
+		case node != nil && (node.Phase == wfv1.NodeSucceeded || node.Phase == wfv1.NodeFailed || node.Phase == wfv1.NodeError):
+			fromVolume = append(fromVolume, s)
+		}
+	}
 	var volumeErr error
 	if len(fromVolume) > 0 {
 		files := make([]string, len(fromVolume))
@@ -66,27 +78,27 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 			step := fromVolume[i]
 			i++
 			if content == nil {
-				if opts.Step != "" {
+				if single {
 					return fmt.Errorf("logs %s %s: its pod is gone and it kept no log on the run's volume", id, step)
 				}
 				return nil
 			}
-			lw := newLineWriter(w, &mu, prefix(opts.Step, step))
+			lw := newLineWriter(w, mu, prefix(single, step))
 			if _, err := io.Copy(lw, content); err != nil {
 				return err
 			}
 			return lw.Close()
 		})
 		if err != nil {
-			if opts.Step != "" || ctx.Err() != nil {
+			if single || ctx.Err() != nil {
 				return err
 			}
 			// The steps whose pods still exist are shown all the same.
 			volumeErr = err
 		}
 	}
-	for _, sp := range fromPods {
-		if err := a.podLog(ctx, sp[1], false, newLineWriter(w, &mu, prefix(opts.Step, sp[0]))); err != nil {
+	for _, s := range fromPods {
+		if err := a.podLog(ctx, latest[s], false, newLineWriter(w, mu, prefix(single, s))); err != nil {
 			return err
 		}
 	}
@@ -94,115 +106,161 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 }
 
 // prefix is what starts a step's lines: nothing when one step was asked for.
-func prefix(asked, step string) string {
-	if asked != "" {
+func prefix(single bool, step string) string {
+	if single {
 		return ""
 	}
 	return step + " | "
 }
 
-// followLogs streams the log of each step (or of the one asked for) from
-// the moment its pod runs, steps side by side, whole lines at a time,
-// until the run ends.
-func (a *Argo) followLogs(ctx context.Context, id, step string, w io.Writer) error {
+// followLogs streams the logs of the steps' pods from the moment each
+// runs, side by side, whole lines at a time, until the run ends. A step
+// none of whose pods could be followed (it ended, and its pods went,
+// between two looks) is then read as it is.
+func (a *Argo) followLogs(ctx context.Context, id string, steps []string, single bool, mu *sync.Mutex, w io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	events, err := a.Watch(ctx, id)
 	if err != nil {
 		return err
 	}
+	pods := a.watchPods(ctx, id)
+	want := map[string]bool{}
+	for _, s := range steps {
+		want[s] = true
+	}
 	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		first   error
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		first    error
+		streamed = map[string]bool{} // pods
+		followed = map[string]bool{} // steps
 	)
-	started := map[string]bool{}
-	var gone []string // ended steps whose pods were already collected
-	for ev := range events {
-		if ev.Type != cluster.EventStep || started[ev.Step] || step != "" && ev.Step != step {
-			continue
-		}
-		if ev.Phase != cluster.Running && ev.Phase != cluster.Succeeded && ev.Phase != cluster.Failed {
-			continue
-		}
-		pod, err := a.stepPod(ctx, id, ev.Step)
-		if err != nil {
-			return err
-		}
-		if pod == "" {
-			if ev.Phase != cluster.Running {
-				// Ended, and its pod collected already (podGC at the
-				// run's end): its log is on the volume.
-				started[ev.Step] = true
-				gone = append(gone, ev.Step)
+	for done := false; !done; {
+		select {
+		case p := <-pods:
+			step := p.Labels[pipelinegen.LabelStep]
+			if !want[step] || streamed[p.Name] || !mainStarted(p) {
+				continue
 			}
-			continue // not made yet: a later event will say
+			streamed[p.Name], followed[step] = true, true
+			wg.Add(1)
+			go func(pod, step string) {
+				defer wg.Done()
+				if err := a.podLog(ctx, pod, true, newLineWriter(w, mu, prefix(single, step))); err != nil {
+					errMu.Lock()
+					if first == nil {
+						first = err
+					}
+					errMu.Unlock()
+				}
+			}(p.Name, step)
+		case _, ok := <-events:
+			done = !ok
 		}
-		started[ev.Step] = true
-		wg.Add(1)
-		go func(name string) {
-			defer wg.Done()
-			if err := a.podLog(ctx, pod, true, newLineWriter(w, &mu, prefix(step, name))); err != nil {
-				errOnce.Do(func() { first = err })
-			}
-		}(ev.Step)
 	}
+	// The run has ended (or ctx is done): its containers have, so the
+	// streams end.
 	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	for _, name := range gone {
-		if first != nil {
-			break
+	var rest []string
+	for _, s := range steps {
+		if !followed[s] {
+			rest = append(rest, s)
 		}
-		lw := newLineWriter(w, &mu, prefix(step, name))
-		if err := a.Logs(ctx, id, cluster.LogOptions{Step: name}, lw); err != nil && step != "" {
-			return err
+	}
+	if len(rest) > 0 {
+		wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
+		if err != nil {
+			return a.explain("logs "+id, err)
 		}
-		first = lw.Close()
+		if err := a.logsNow(ctx, wf, rest, single, mu, w); err != nil && first == nil {
+			first = err
+		}
 	}
 	return first
 }
 
-// stepPod returns the name of a step's pod, or "" when it has none yet.
-func (a *Argo) stepPod(ctx context.Context, id, step string) (string, error) {
-	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
-	if err != nil {
-		return "", a.explain("logs "+id, err)
+// watchPods sends the run's pods as they are and as they change, until
+// ctx is done; after a watch ends (an API server restart, 410 Gone) it
+// lists them again.
+func (a *Argo) watchPods(ctx context.Context, id string) <-chan *corev1.Pod {
+	ch := make(chan *corev1.Pod)
+	send := func(p *corev1.Pod) bool {
+		select {
+		case ch <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
 	}
-	for _, s := range stepPairs(wf) {
-		if s[0] != step {
+	sel := metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id}
+	go wait.UntilWithContext(ctx, func(ctx context.Context) {
+		list, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, sel)
+		if err != nil {
+			return
+		}
+		for i := range list.Items {
+			if !send(&list.Items[i]) {
+				return
+			}
+		}
+		opts := sel
+		opts.ResourceVersion = list.ResourceVersion
+		wt, err := a.kube.CoreV1().Pods(a.namespace).Watch(ctx, opts)
+		if err != nil {
+			return
+		}
+		defer wt.Stop()
+		for ev := range wt.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok {
+				return // an error event: list again
+			}
+			if ev.Type != watch.Deleted && !send(p) {
+				return
+			}
+		}
+	}, time.Second)
+	return ch
+}
+
+// mainStarted reports whether a step pod's main container has started
+// (its log can be read).
+func mainStarted(p *corev1.Pod) bool {
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if c.Name == "main" {
+			return c.State.Running != nil || c.State.Terminated != nil
+		}
+	}
+	return false
+}
+
+// latestPods maps each step to its newest pod (a retried step's latest
+// attempt).
+func latestPods(pods []corev1.Pod) map[string]string {
+	newest := map[string]*corev1.Pod{}
+	for i := range pods {
+		p := &pods[i]
+		s := p.Labels[pipelinegen.LabelStep]
+		if s == "" {
 			continue
 		}
-		node := nodeFor(wf, s[1])
-		if node == nil {
-			return "", nil
-		}
-		pods, err := a.runPods(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		return podOf(pods, node), nil
-	}
-	return "", nil
-}
-
-func (a *Argo) runPods(ctx context.Context, id string) (*corev1.PodList, error) {
-	pods, err := a.kube.CoreV1().Pods(a.namespace).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + id})
-	if err != nil {
-		return nil, a.explain("logs "+id, err)
-	}
-	return pods, nil
-}
-
-// podOf finds the pod of a node (the latest attempt's, for a retried step).
-func podOf(pods *corev1.PodList, node *wfv1.NodeStatus) string {
-	pod := ""
-	for _, p := range pods.Items {
-		if p.Annotations[annotationNode] == node.ID || p.Name == node.ID {
-			pod = p.Name
+		if cur := newest[s]; cur == nil || cur.CreationTimestamp.Before(&p.CreationTimestamp) ||
+			cur.CreationTimestamp.Equal(&p.CreationTimestamp) && cur.Name < p.Name {
+			newest[s] = p
 		}
 	}
-	return pod
+	m := map[string]string{}
+	for s, p := range newest {
+		m[s] = p.Name
+	}
+	return m
 }
 
 func (a *Argo) podLog(ctx context.Context, pod string, follow bool, lw *lineWriter) error {
