@@ -157,6 +157,8 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 			return nil, err
 		}
 	}
+	hashes, _ := json.Marshal(stepHashes(wf))
+	wf.Annotations[annotationStepHashes] = string(hashes)
 	if plan != nil {
 		plan.apply(wf)
 	}
@@ -518,7 +520,7 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 		}
 	}
 	if shared != "" {
-		if pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, shared, metav1.GetOptions{}); err == nil && madeByUs(pvc) {
+		if pvc, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, shared, metav1.GetOptions{}); err == nil && runsClaim(pvc, old) {
 			if err := a.shareClaim(ctx, shared, created); err != nil {
 				a.dropRun(ctx, created.Name)
 				return nil, a.explain("resubmit "+id+": sharing its volume", err)

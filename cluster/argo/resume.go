@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/retry"
 
@@ -21,7 +22,8 @@ import (
 // Annotations of a resumed run.
 const (
 	annotationResumedFrom = "datainsight.io/resumed-from"
-	annotationReused      = "datainsight.io/reused" // JSON: the steps whose outputs came from the resumed run
+	annotationReused      = "datainsight.io/reused"      // JSON: the steps whose outputs came from the resumed run
+	annotationStepHashes  = "datainsight.io/step-hashes" // JSON: step -> hash of its compiled container and script
 )
 
 // A resumed run shares the earlier run's marshal volume; so does a cached
@@ -67,12 +69,8 @@ func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID s
 	if m := p.Settings.Marshal; m != nil && m.PVC != "" && m.PVC != claim {
 		return nil, fmt.Errorf("--resume %s: that run's values are on volume %s, the notebook now names %s: run without --resume", fromID, claim, m.PVC)
 	}
-	ours := madeByUs(pvc)
-	for _, o := range pvc.OwnerReferences {
-		ours = ours || o.UID == old.UID // a volumeClaimTemplate's, from Argo
-	}
 	plan := planFrom(p, old, params, wf, true)
-	plan.claim, plan.ours = claim, ours
+	plan.claim, plan.ours = claim, runsClaim(pvc, old)
 	return plan, nil
 }
 
@@ -126,6 +124,12 @@ func planFrom(p *pipelinegen.Pipeline, old *wfv1.Workflow, params map[string]str
 		}
 	}
 	oldScript, newScript := stepScripts(old), stepScripts(wf)
+	// The hashes recorded at submit still describe a step that was linked
+	// there (its template is the link's); runs from before they were
+	// recorded are compared template by template.
+	var oldHash map[string]string
+	json.Unmarshal([]byte(old.Annotations[annotationStepHashes]), &oldHash)
+	newHash := stepHashes(wf)
 	oldTask := map[string]string{}
 	for _, s := range stepPairs(old) {
 		oldTask[s[0]] = s[1]
@@ -133,12 +137,16 @@ func planFrom(p *pipelinegen.Pipeline, old *wfv1.Workflow, params map[string]str
 	plan := &resumePlan{from: old, resume: resume, reused: map[string]bool{}}
 	for _, s := range p.Steps {
 		node := nodeFor(old, oldTask[s.Name])
-		ok := node != nil && node.Phase == wfv1.NodeSucceeded && len(s.FileReads) == 0 &&
-			(resume || !s.Settings.CacheOff) &&
-			oldScript[s.Name] != nil && newScript[s.Name] != nil &&
+		same := false
+		if h, ok := oldHash[s.Name]; ok {
+			same = h == newHash[s.Name]
+		} else {
 			// Semantic: quantities come back from the API server in their
 			// canonical form ("0.5" as "500m").
-			apiequality.Semantic.DeepEqual(oldScript[s.Name], newScript[s.Name])
+			same = oldScript[s.Name] != nil && newScript[s.Name] != nil && apiequality.Semantic.DeepEqual(oldScript[s.Name], newScript[s.Name])
+		}
+		ok := node != nil && node.Phase == wfv1.NodeSucceeded && len(s.FileReads) == 0 &&
+			(resume || !s.Settings.CacheOff) && same
 		for _, prm := range s.Params {
 			ok = ok && oldParams[prm] == params[prm]
 		}
@@ -150,6 +158,17 @@ func planFrom(p *pipelinegen.Pipeline, old *wfv1.Workflow, params map[string]str
 		}
 	}
 	return plan
+}
+
+// stepHashes hashes each step's compiled container and script, as
+// submitted (before the API server canonicalizes quantities).
+func stepHashes(wf *wfv1.Workflow) map[string]string {
+	m := map[string]string{}
+	for s, t := range stepScripts(wf) {
+		js, _ := json.Marshal(t)
+		m[s] = pipelinegen.ShortHash(string(js))
+	}
+	return m
 }
 
 // stepScripts maps a workflow's steps to their script templates.
@@ -181,17 +200,26 @@ func (plan *resumePlan) apply(wf *wfv1.Workflow) {
 				mounts = append(mounts, m)
 			}
 		}
-		// Only what linking needs: no GPU, no node selector, no retries.
+		// What linking needs: the step's image, volume and placement (it
+		// goes where the step would, and where the steps after it will
+		// follow it on a ReadWriteOnce volume), little CPU and memory, no
+		// GPU, no retries.
 		*t = wfv1.Template{
-			Name:     t.Name,
-			Metadata: t.Metadata,
-			Affinity: t.Affinity,
+			Name:         t.Name,
+			Metadata:     t.Metadata,
+			Affinity:     t.Affinity,
+			NodeSelector: t.NodeSelector,
+			Tolerations:  t.Tolerations,
 			Script: &wfv1.ScriptTemplate{
 				Container: corev1.Container{
 					Image:        t.Script.Image,
 					Command:      []string{"python3"},
 					VolumeMounts: mounts,
 					Env:          []corev1.EnvVar{{Name: "DATAINSIGHT_RUN_ID", Value: "{{workflow.name}}"}},
+					Resources: corev1.ResourceRequirements{
+						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+					},
 				},
 				Source: linkScript(plan.from.Name, step),
 			},
@@ -229,8 +257,18 @@ func reusedSteps(wf *wfv1.Workflow) map[string]bool {
 	return m
 }
 
-func madeByUs(pvc *corev1.PersistentVolumeClaim) bool {
-	return pvc.Labels[labelManagedBy] == managedBy && pvc.Labels[pipelinegen.LabelRun] != ""
+// runsClaim reports whether a claim belongs to runs (ours, or Argo's
+// volumeClaimTemplate claim of wf) rather than to the notebook's author.
+func runsClaim(pvc *corev1.PersistentVolumeClaim, wf *wfv1.Workflow) bool {
+	if pvc.Labels[labelManagedBy] == managedBy && pvc.Labels[pipelinegen.LabelRun] != "" {
+		return true
+	}
+	for _, o := range pvc.OwnerReferences {
+		if o.UID == wf.UID {
+			return true
+		}
+	}
+	return false
 }
 
 // shareClaim makes wf one more owner of a claim: the volume goes when its
