@@ -108,8 +108,11 @@ func (a *Argo) explain(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// Submit creates the runtime's ConfigMap (once per runtime version) and the
-// Workflow of a pipeline.
+// Submit creates the runtime's ConfigMap (once per runtime version), the
+// Workflow of a pipeline and the claim of its marshal volume; with
+// ResumeFrom, or with the notebook's own volume and the cache, the run
+// shares an earlier run's volume and links the outputs of its unchanged
+// steps.
 func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions) (*cluster.Run, error) {
 	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
 	if err != nil {
