@@ -1452,10 +1452,16 @@ class Step:
         self._atexit = False
         self._captures = []
         # A multiprocessing worker started by "spawn" or "forkserver" runs
-        # the script again as __mp_main__: its output already goes to the
-        # step's streams, and its log must not restart the step's.
-        in_worker = getattr(sys.modules.get("__main__"), "__name__", "") == "__mp_main__"
-        if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0") and not in_worker:
+        # the script again, as __mp_main__, to find the functions it is
+        # sent. It gets what a module would give it -- the imports and
+        # functions cells -- and nothing else runs: no step cells, no
+        # loads, saves or report, no restarted log.
+        # The script that creates the Step is then run as __mp_main__.
+        try:
+            self._worker = sys._getframe(1).f_globals.get("__name__") == "__mp_main__"
+        except ValueError:
+            self._worker = False
+        if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0") and not self._worker:
             self._keep_log()
         global _active_step
         _active_step = self
@@ -1487,7 +1493,7 @@ class Step:
             self._exit_code = code
         self._real("stderr").write("datainsight: step %s: %s\n" % (self.name, message))
         self._real("stderr").flush()
-        if not self._atexit:
+        if not self._atexit and not self._worker:
             # Should the script stop before finish(), the step must still
             # fail and leave its report behind.
             import atexit
@@ -1551,7 +1557,7 @@ class Step:
 
     def load(self, name, producer):
         """The value name saved by step producer in this run."""
-        if self.failed:
+        if self.failed or self._worker:
             return None
         try:
             if not _STEP_NAME.match(producer or ""):
@@ -1715,6 +1721,10 @@ class Step:
         executes source. Both must have the same lines. Returns True when
         the cell ran without an exception.
         """
+        if self._worker:
+            if role in ("imports", "functions"):
+                exec(compile(source, "<cell %d>" % index, "exec"), namespace)
+            return True
         shown = source if original is None else original
         cell = {"id": "c%d-%d" % (len(self._cells) + 1, index), "cell_type": "code", "execution_count": None,
                 "metadata": {"datainsight": {"cell": index}}, "source": shown, "outputs": [], "_sizes": {}}
@@ -1789,7 +1799,7 @@ class Step:
 
     def save(self, namespace, outputs):
         """Save namespace[name] for each name -> defining cell in outputs, then the manifest."""
-        if self.failed:
+        if self.failed or self._worker:
             return
         self._begin()
         ctx = _Context(self._shared, namespace)
@@ -1832,7 +1842,7 @@ class Step:
 
     def metrics(self, namespace, names):
         """Record the named values as run metrics (numbers, strings, bools)."""
-        if self.failed:
+        if self.failed or self._worker:
             return
         for name in names:
             if name not in namespace:
@@ -1854,6 +1864,8 @@ class Step:
 
         With exit_on_error=False it returns the status instead of exiting.
         """
+        if self._worker:
+            return EXIT_OK
         self._finished = True
         code = self._exit_code
         try:

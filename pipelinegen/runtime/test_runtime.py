@@ -637,6 +637,33 @@ class KeptLogTest(TempRoot):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("started", self.log("bg"))
 
+    def test_spawned_workers_get_definitions_only(self):
+        # A "spawn" worker runs the script again as __mp_main__ to find the
+        # function it is sent: it must find it, and run nothing else.
+        prod = self.script("prod", """
+            _di_step = _di.Step("p")
+            _di_step.run_cell(1, "x = 3\\n", globals())
+            _di_step.save(globals(), {"x": 1})
+            _di_step.finish()
+        """)
+        self.assertEqual(prod.returncode, 0, prod.stderr)
+        r = self.script("spawn", """
+            _di_step = _di.Step("w")
+            _di_step.run_cell(1, "import multiprocessing\\n", globals(), role="imports")
+            _di_step.run_cell(2, "def square(v):\\n    return v * v\\n", globals(), role="functions")
+            x = _di_step.load("x", "p")
+            _di_step.run_cell(3, "print('step cell ran')\\n"
+                                 "with multiprocessing.get_context('spawn').Pool(2) as pool:\\n"
+                                 "    print(pool.map(square, range(x)))\\n", globals())
+            _di_step.save(globals(), {"square": 2})
+            _di_step.finish()
+        """, env={"DATAINSIGHT_KEEP_LOG": "1"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.count("step cell ran"), 1, r.stdout)
+        self.assertIn("[0, 1, 4]", r.stdout)
+        self.assertEqual(self.log("w").count("step cell ran"), 1)
+        self.assertIn("square", di.read_manifest(os.path.join(self.root, "run1", "w"))["values"])
+
     def test_off_by_default(self):
         r = self.script("plain", """
             _di_step = _di.Step("p")
