@@ -1452,11 +1452,10 @@ class Step:
         self._atexit = False
         self._captures = []
         # A multiprocessing worker started by "spawn" or "forkserver" runs
-        # the script again, as __mp_main__, to find the functions it is
-        # sent. It gets what a module would give it -- the imports and
-        # functions cells -- and nothing else runs: no step cells, no
-        # loads, saves or report, no restarted log.
-        # The script that creates the Step is then run as __mp_main__.
+        # the script that creates the Step again, as __mp_main__, to find
+        # the functions it is sent. It gets what a module would give it --
+        # the imports and functions cells -- and nothing else runs: no step
+        # cells, no loads, saves or report, no restarted log.
         try:
             self._worker = sys._getframe(1).f_globals.get("__name__") == "__mp_main__"
         except ValueError:
