@@ -12,7 +12,7 @@ func benchNotebook(b *testing.B, name string) *notebook.Notebook {
 	b.Helper()
 	nb, err := notebook.ReadFile(filepath.Join("..", "..", "shared", "bench", name))
 	if err != nil {
-		b.Skipf("bench notebook: %v", err)
+		b.Fatalf("bench notebook (../shared/bench beside the repository): %v", err)
 	}
 	return nb
 }

@@ -43,7 +43,7 @@ hack/bench-local.sh
 
 echo
 echo "## Argo backend against the real stack (submit and status latency, 200 tracked runs)"
-go test -c -o /tmp/datainsight-argo.test ./cluster/argo/
-(cd cluster/argo && DATAINSIGHT_BENCH=1 DATAINSIGHT_BIN="$PWD/../../bin/datainsight" \
+go test -tags bench -c -o /tmp/datainsight-argo.test ./cluster/argo/
+(cd cluster/argo && DATAINSIGHT_BIN="$PWD/../../bin/datainsight" \
   ../../hack/stack/in-netns.sh /tmp/datainsight-argo.test -test.run '^TestBenchmarks$' -test.timeout 20m 2>/dev/null |
   grep -E 'stack start-up|latency|tracking')

@@ -15,7 +15,7 @@ func BenchmarkCompile(b *testing.B) {
 	for _, name := range []string{"synth_s100_c500.ipynb", "synth_s200_c1000.ipynb"} {
 		nb, err := notebook.ReadFile(filepath.Join("..", "..", "shared", "bench", name))
 		if err != nil {
-			b.Skipf("bench notebook: %v", err)
+			b.Fatalf("bench notebook (../shared/bench beside the repository): %v", err)
 		}
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/datainsight/datainsight/internal/testenv"
 )
 
 func TestToPython(t *testing.T) {
@@ -58,7 +60,7 @@ func TestCellCodeCellMagics(t *testing.T) {
 func TestRewrittenCodeIsPython(t *testing.T) {
 	py, err := exec.LookPath("/usr/bin/python3")
 	if err != nil {
-		t.Skip("no /usr/bin/python3")
+		testenv.Missing(t, "no /usr/bin/python3")
 	}
 	srcs := []string{
 		"!ls\nfiles = !ls\n%time x = len(files)\n%matplotlib inline\nif x:\n    !echo $x\n    %env A=1\nobj?",

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/datainsight/datainsight/internal/testenv"
 )
 
 // runtimePython is Debian's interpreter: the pyenv one first on PATH lacks the
@@ -26,11 +28,11 @@ func needRuntimePython(t testing.TB, modules ...string) {
 		t.Skip("runs python3 processes; skipped under -short")
 	}
 	if _, err := os.Stat(runtimePython); err != nil {
-		t.Skipf("%s is not installed", runtimePython)
+		testenv.Missing(t, "%s is not installed", runtimePython)
 	}
 	for _, m := range modules {
 		if out, err := exec.Command(runtimePython, "-c", "import "+m).CombinedOutput(); err != nil {
-			t.Skipf("python module %s is not importable by %s: %s", m, runtimePython, rtLastLine(out))
+			testenv.Missing(t, "python module %s is not importable by %s: %s", m, runtimePython, rtLastLine(out))
 		}
 	}
 }

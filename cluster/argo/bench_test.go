@@ -1,3 +1,5 @@
+//go:build bench
+
 package argo
 
 import (
@@ -21,17 +23,15 @@ import (
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
-// TestBenchmarks measures the Argo backend against the real stack (run by
-// `make bench`, which sets DATAINSIGHT_BENCH=1 and DATAINSIGHT_BIN):
+// TestBenchmarks measures the Argo backend against the real stack. It is
+// built only with -tags bench: `make bench` runs it, with DATAINSIGHT_BIN
+// naming the CLI to time:
 //   - submit latency: CLI start → Workflow created (run --detach), median of 20;
 //   - status latency: the API server announces a node Succeeded → our
 //     watcher reports it, median of 20;
 //   - 200 concurrent workflows tracked with one watch: the watching
 //     process's memory.
 func TestBenchmarks(t *testing.T) {
-	if os.Getenv("DATAINSIGHT_BENCH") == "" {
-		t.Skip("benchmarks: set DATAINSIGHT_BENCH=1 (make bench does)")
-	}
 	stack := kubestack.Shared(t)
 	a, ns := newBackend(t, stack, stack.RESTConfig())
 	fmt.Printf("stack start-up: %s\n", stack.StartupTime.Round(time.Millisecond))

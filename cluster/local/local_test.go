@@ -15,6 +15,7 @@ import (
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/cluster/clustertest"
 	"github.com/datainsight/datainsight/internal/nbtest"
+	"github.com/datainsight/datainsight/internal/testenv"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -28,7 +29,7 @@ func python(t *testing.T) string {
 		p = "/usr/bin/python3"
 	}
 	if _, err := exec.LookPath(p); err != nil {
-		t.Skipf("no Python interpreter at %s: %v", p, err)
+		testenv.Missing(t, "no Python interpreter at %s: %v", p, err)
 	}
 	return p
 }

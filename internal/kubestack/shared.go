@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/datainsight/datainsight/internal/testenv"
 )
 
 // One stack per test binary, for packages with many tests: starting one
@@ -33,7 +35,7 @@ func Shared(t testing.TB) *Stack {
 		shared.stack, shared.err = New(ctx, Options{})
 	})
 	if errors.Is(shared.err, ErrNotBuilt) {
-		t.Skipf("kubestack: %v", shared.err)
+		testenv.Missing(t, "kubestack: %v", shared.err)
 	}
 	if shared.err != nil {
 		t.Fatalf("kubestack: %v", shared.err)

@@ -32,6 +32,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/datainsight/datainsight/internal/testenv"
 )
 
 // Versions of the parts, as pinned by hack/stack/versions.sh (change both).
@@ -184,7 +186,7 @@ func Start(t testing.TB) *Stack {
 	defer cancel()
 	s, err := New(ctx, Options{Logf: t.Logf})
 	if errors.Is(err, ErrNotBuilt) {
-		t.Skipf("kubestack: %v", err)
+		testenv.Missing(t, "kubestack: %v", err)
 	}
 	if err != nil {
 		t.Fatalf("kubestack: %v", err)
