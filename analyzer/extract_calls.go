@@ -1,9 +1,9 @@
 package analyzer
 
 import (
-	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/datainsight/datainsight/notebook"
 )
 
 // call walks f(args) in Python's order: the callee expression, the
@@ -499,75 +499,12 @@ func (w *walker) stringValue(i int32) (string, bool) {
 		if strings.Contains(prefix, "r") {
 			return strings.Clone(raw), true
 		}
-		return unescapePython(raw), true
+		// A bad \x escape is a syntax error in Python: no known string.
+		v, err := notebook.UnescapePython(raw)
+		if err != nil {
+			return "", false
+		}
+		return strings.Clone(v), true
 	}
 	return "", false
-}
-
-// unescapePython decodes the backslash escapes of a Python str literal;
-// unknown escapes stay as written, as in Python.
-func unescapePython(s string) string {
-	if !strings.Contains(s, `\`) {
-		return strings.Clone(s)
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		i++
-		switch e := s[i]; e {
-		case '\n':
-		case '\r':
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
-			}
-		case '\\', '\'', '"':
-			b.WriteByte(e)
-		case 'a':
-			b.WriteByte('\a')
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
-		case 'v':
-			b.WriteByte('\v')
-		case '0', '1', '2', '3', '4', '5', '6', '7':
-			j := i
-			for j < len(s) && j < i+3 && s[j] >= '0' && s[j] <= '7' {
-				j++
-			}
-			n, _ := strconv.ParseUint(s[i:j], 8, 32)
-			b.WriteRune(rune(n))
-			i = j - 1
-		case 'x', 'u', 'U':
-			width := 2
-			if e == 'u' {
-				width = 4
-			} else if e == 'U' {
-				width = 8
-			}
-			if i+1+width <= len(s) {
-				if n, err := strconv.ParseUint(s[i+1:i+1+width], 16, 32); err == nil && n <= utf8.MaxRune {
-					b.WriteRune(rune(n))
-					i += width
-					continue
-				}
-			}
-			b.WriteByte('\\')
-			b.WriteByte(e)
-		default:
-			b.WriteByte('\\')
-			b.WriteByte(e)
-		}
-	}
-	return b.String()
 }

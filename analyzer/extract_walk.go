@@ -119,14 +119,14 @@ func (w *walker) name(i int32) string {
 
 // enter guards recursion depth; every enter is paired with leave.
 func (w *walker) enter(i int32) bool {
-	w.depth++
-	if w.depth > maxDepth {
+	if w.depth >= maxDepth {
 		if !w.tooDeep {
 			w.tooDeep = true
 			w.problemAt(w.n[i].start, "error", "syntax-error", "code nested too deeply to analyse")
 		}
 		return false
 	}
+	w.depth++
 	return true
 }
 
@@ -180,7 +180,6 @@ func (w *walker) stmt(i int32) {
 		return
 	}
 	if !w.enter(i) {
-		w.leave()
 		return
 	}
 	if len(w.ipy.noBind) > 0 && !w.noBind && w.onNoBindLine(i) {
@@ -271,7 +270,6 @@ func (w *walker) expr(i int32) {
 		return
 	}
 	if !w.enter(i) {
-		w.leave()
 		return
 	}
 	switch w.kind(i) {
@@ -572,7 +570,6 @@ func (w *walker) target(i int32, v val) {
 		return
 	}
 	if !w.enter(i) {
-		w.leave()
 		return
 	}
 	defer w.leave()
@@ -701,7 +698,6 @@ func (w *walker) augAssign(i int32) {
 
 func (w *walker) delTarget(i int32) {
 	if !w.enter(i) {
-		w.leave()
 		return
 	}
 	defer w.leave()
@@ -917,7 +913,6 @@ func (w *walker) caseClause(i int32) {
 // and class names are values (read).
 func (w *walker) pattern(i int32) {
 	if !w.enter(i) {
-		w.leave()
 		return
 	}
 	defer w.leave()

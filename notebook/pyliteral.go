@@ -407,17 +407,20 @@ func (p *litParser) str() (Literal, error) {
 	} else {
 		p.i++
 	}
-	var b strings.Builder
+	start := p.i
+	var body string
 	for {
 		if p.i >= len(p.s) {
 			return Literal{}, fmt.Errorf("unterminated string")
 		}
 		c := p.s[p.i]
 		if triple && strings.HasPrefix(p.s[p.i:], strings.Repeat(string(q), 3)) {
+			body = p.s[start:p.i]
 			p.i += 3
 			break
 		}
 		if !triple && c == q {
+			body = p.s[start:p.i]
 			p.i++
 			break
 		}
@@ -425,21 +428,19 @@ func (p *litParser) str() (Literal, error) {
 			return Literal{}, fmt.Errorf("unterminated string")
 		}
 		if c == '\\' && p.i+1 < len(p.s) {
-			if raw {
-				b.WriteByte(c)
-				b.WriteByte(p.s[p.i+1])
-				p.i += 2
-				continue
-			}
-			if err := p.escape(&b); err != nil {
-				return Literal{}, err
-			}
+			p.i += 2 // an escaped quote does not end the string, raw or not
 			continue
 		}
-		b.WriteByte(c)
 		p.i++
 	}
-	lit := Literal{Type: "str", Value: b.String()}
+	value := body
+	if !raw {
+		var err error
+		if value, err = UnescapePython(body); err != nil {
+			return Literal{}, err
+		}
+	}
+	lit := Literal{Type: "str", Value: value}
 	// Adjacent string literals concatenate, as in Python.
 	save := p.i
 	p.space()
@@ -455,50 +456,67 @@ func (p *litParser) str() (Literal, error) {
 	return lit, nil
 }
 
-func (p *litParser) escape(b *strings.Builder) error {
-	c := p.s[p.i+1]
-	p.i += 2
-	switch c {
-	case '\n':
-	case '\\', '\'', '"':
-		b.WriteByte(c)
-	case 'n':
-		b.WriteByte('\n')
-	case 't':
-		b.WriteByte('\t')
-	case 'r':
-		b.WriteByte('\r')
-	case 'a':
-		b.WriteByte('\a')
-	case 'b':
-		b.WriteByte('\b')
-	case 'f':
-		b.WriteByte('\f')
-	case 'v':
-		b.WriteByte('\v')
-	case '0', '1', '2', '3', '4', '5', '6', '7':
-		j := p.i - 1
-		k := j
-		for k < len(p.s) && k < j+3 && p.s[k] >= '0' && p.s[k] <= '7' {
-			k++
-		}
-		n, _ := strconv.ParseUint(p.s[j:k], 8, 32)
-		b.WriteRune(rune(n))
-		p.i = k
-	case 'x', 'u', 'U':
-		width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[c]
-		if p.i+width > len(p.s) {
-			return fmt.Errorf("truncated \\%c escape", c)
-		}
-		n, err := strconv.ParseUint(p.s[p.i:p.i+width], 16, 32)
-		if err != nil || n > utf8.MaxRune {
-			return fmt.Errorf("bad \\%c escape", c)
-		}
-		b.WriteRune(rune(n))
-		p.i += width
-	default:
-		b.WriteByte('\\')
-		b.WriteByte(c)
+// UnescapePython decodes the backslash escapes in the body of a Python str
+// literal (what lies between its quotes), as Python does: unknown escapes
+// (and \N{...}, whose names are not known here) stay as written; a
+// truncated or invalid \x, \u or \U escape is an error, as in Python.
+func UnescapePython(body string) (string, error) {
+	if !strings.Contains(body, `\`) {
+		return body, nil
 	}
-	return nil
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '\\' || i+1 >= len(body) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch e := body[i]; e {
+		case '\n': // a line continuation
+		case '\r':
+			if i+1 < len(body) && body[i+1] == '\n' {
+				i++
+			}
+		case '\\', '\'', '"':
+			b.WriteByte(e)
+		case 'a':
+			b.WriteByte('\a')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			for j < len(body) && j < i+3 && body[j] >= '0' && body[j] <= '7' {
+				j++
+			}
+			n, _ := strconv.ParseUint(body[i:j], 8, 32)
+			b.WriteRune(rune(n))
+			i = j - 1
+		case 'x', 'u', 'U':
+			width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[e]
+			if i+1+width > len(body) {
+				return "", fmt.Errorf("truncated \\%c escape", e)
+			}
+			n, err := strconv.ParseUint(body[i+1:i+1+width], 16, 32)
+			if err != nil || n > utf8.MaxRune {
+				return "", fmt.Errorf("bad \\%c escape", e)
+			}
+			b.WriteRune(rune(n))
+			i += width
+		default:
+			b.WriteByte('\\')
+			b.WriteByte(e)
+		}
+	}
+	return b.String(), nil
 }

@@ -475,3 +475,24 @@ func FuzzParsePipeline(f *testing.F) {
 		}
 	})
 }
+
+func TestUnescapePython(t *testing.T) {
+	for body, want := range map[string]string{
+		`plain`:                   "plain",
+		`it\'s\t\x41\u00e9\101`:   "it's\tAéA",
+		`\N{DASH} \q \\`:          `\N{DASH} \q \`,
+		"a\\\nb":                  "ab",
+		"a\\\r\nb":                "ab",
+		`\U0001F600\0`:            "😀\x00",
+		`\"quoted\" and \a\b\f\v`: "\"quoted\" and \a\b\f\v",
+	} {
+		if got, err := UnescapePython(body); err != nil || got != want {
+			t.Errorf("UnescapePython(%q) = %q, %v; want %q", body, got, err, want)
+		}
+	}
+	for _, body := range []string{`\x4`, `\xzz`, `\u12`, `\U00110000`} {
+		if got, err := UnescapePython(body); err == nil {
+			t.Errorf("UnescapePython(%q) = %q, want an error (Python rejects it)", body, got)
+		}
+	}
+}
