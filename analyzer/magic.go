@@ -212,17 +212,21 @@ func (s *ipySource) origCol(line, col int) int {
 	return col
 }
 
+// firstNonBlank is the index of the cell's first line with code, or -1.
+func (rw *rewriter) firstNonBlank() int {
+	for i, l := range rw.lines {
+		if strings.TrimSpace(l) != "" {
+			return i
+		}
+	}
+	return -1
+}
+
 // stripCommonIndent does what IPython's leading_indent does: when the first
 // non-blank line is indented, that indentation is removed from every line
 // that starts with it.
 func (rw *rewriter) stripCommonIndent() {
-	first := -1
-	for i, l := range rw.lines {
-		if strings.TrimSpace(l) != "" {
-			first = i
-			break
-		}
-	}
+	first := rw.firstNonBlank()
 	if first < 0 {
 		return
 	}
@@ -243,13 +247,7 @@ func (rw *rewriter) stripCommonIndent() {
 // prompts, as IPython's classic_prompt and ipython_prompt do: only when
 // the first line (or, for continuation prompts, the second) carries one.
 func (rw *rewriter) stripPrompts() {
-	first := -1
-	for i, l := range rw.lines {
-		if strings.TrimSpace(l) != "" {
-			first = i
-			break
-		}
-	}
+	first := rw.firstNonBlank()
 	if first < 0 {
 		return
 	}

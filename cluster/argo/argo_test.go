@@ -32,7 +32,6 @@ import (
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/cluster/clustertest"
 	"github.com/datainsight/datainsight/internal/kubestack"
-	"github.com/datainsight/datainsight/internal/nbtest"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -109,23 +108,11 @@ const labelFailOnce = "datainsight.io/test-fail-once"
 
 var notebooks atomic.Int64
 
+// compile builds a pipeline from a percent-format notebook, at a path of
+// its own (its notebook label tells its runs apart).
 func compile(t *testing.T, src string) *pipelinegen.Pipeline {
 	t.Helper()
-	data, err := nbtest.Notebook(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nb, err := notebook.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
-	path := fmt.Sprintf("/home/jovyan/nb-%d.ipynb", notebooks.Add(1))
-	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return clustertest.Compile(t, src, fmt.Sprintf("/home/jovyan/nb-%d.ipynb", notebooks.Add(1)))
 }
 
 func kwokTags(s clustertest.StepSpec) []string {

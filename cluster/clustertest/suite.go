@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/nbtest"
+	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -457,6 +460,27 @@ func testReports(t *testing.T, f Fixture) {
 	if err := b.Report(ctx, r.ID, cluster.ReportOptions{Step: "nope"}, io.Discard); err == nil {
 		t.Error("Report of an unknown step must fail")
 	}
+}
+
+// Compile builds a pipeline from a percent-format notebook (see
+// internal/nbtest) through the real analyzer and generator, as if the
+// notebook were at path.
+func Compile(t *testing.T, src, path string) *pipelinegen.Pipeline {
+	t.Helper()
+	data, err := nbtest.Notebook(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := notebook.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
+	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path})
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return p
 }
 
 // Notebook writes a percent-format notebook whose steps behave as specs

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,12 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/cluster/clustertest"
-	"github.com/datainsight/datainsight/internal/nbtest"
 	"github.com/datainsight/datainsight/internal/testenv"
-	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -36,24 +32,10 @@ func python(t *testing.T) string {
 
 var pipelines atomic.Int64
 
-// compile builds a pipeline from a percent-format notebook through the
-// real analyzer and generator.
+// compile builds a pipeline from a percent-format notebook at path.
 func compile(t *testing.T, src, path string) *pipelinegen.Pipeline {
 	t.Helper()
-	data, err := nbtest.Notebook(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nb, err := notebook.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
-	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path})
-	if err != nil {
-		t.Fatalf("Compile: %v", err)
-	}
-	return p
+	return clustertest.Compile(t, src, path)
 }
 
 func fixture() clustertest.Fixture {

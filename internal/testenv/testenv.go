@@ -11,7 +11,6 @@
 package testenv
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +59,11 @@ func Unprivileged(t *testing.T) bool {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(dir, "test")
-	if err := copyFile(os.Args[0], bin); err != nil {
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	var run []string
@@ -78,21 +81,4 @@ func Unprivileged(t *testing.T) bool {
 		t.Fatalf("as user nobody (uid 65534), %s did not pass (%v):\n%s", t.Name(), err, out)
 	}
 	return false
-}
-
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
