@@ -84,13 +84,20 @@ func (l *Local) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 	if l.Python == "" {
 		return nil, errors.New("local backend: no Python interpreter configured")
 	}
-	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
-	if err != nil {
-		return nil, err
-	}
 	workDir := l.WorkDir
 	if workDir == "" {
 		workDir = filepath.Dir(p.Notebook)
+	}
+	return l.submit(ctx, p, opts, workDir)
+}
+
+// submit records and starts a run whose steps run in workDir. A relative
+// folder is made absolute here, against the current folder, because the
+// steps and a detached runner are started with other working directories.
+func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions, workDir string) (*cluster.Run, error) {
+	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
+	if err != nil {
+		return nil, err
 	}
 	if workDir, err = filepath.Abs(workDir); err != nil {
 		return nil, err
@@ -585,7 +592,9 @@ func (l *Local) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := l.Submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism})
+	// In the folder that run's steps ran in: the notebook's path as typed
+	// then may be relative to another folder than this command's.
+	r, err := l.submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism}, st.WorkDir)
 	if err != nil {
 		return nil, err
 	}

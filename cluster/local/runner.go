@@ -37,6 +37,12 @@ type runner struct {
 }
 
 func newRunner(l *Local, dir string) (*runner, error) {
+	// Absolute: the steps run in the notebook's folder, and every path
+	// handed to them (their script, the marshal root) must hold there.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
 	st, err := readState(dir)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -34,11 +33,15 @@ The exit code is 1 when the analysis found errors; the output is printed anyway.
 			if asJSON && asDot {
 				return usagef("analyze: --json and --dot cannot be used together")
 			}
-			nb, dir, err := loadNotebook(s, args[0])
+			ref, err := resolveNotebook(args[0])
 			if err != nil {
 				return err
 			}
-			an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: dir})
+			nb, err := loadNotebook(s, ref)
+			if err != nil {
+				return err
+			}
+			an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: ref.analysisDir()})
 			switch {
 			case asJSON:
 				err = writeJSON(s.out, an)
@@ -64,29 +67,20 @@ The exit code is 1 when the analysis found errors; the output is printed anyway.
 	return cmd
 }
 
-// loadNotebook reads a notebook from a path, or from stdin for "-". It
-// returns the notebook's folder ("" for stdin).
-func loadNotebook(s *streams, p string) (*notebook.Notebook, string, error) {
-	if p == "-" {
+// loadNotebook reads a notebook from its path, or from stdin for "-".
+func loadNotebook(s *streams, ref notebookRef) (*notebook.Notebook, error) {
+	if ref.stdin() {
 		data, err := io.ReadAll(s.in)
 		if err != nil {
-			return nil, "", fmt.Errorf("reading the notebook from stdin: %w", err)
+			return nil, fmt.Errorf("reading the notebook from stdin: %w", err)
 		}
 		nb, err := notebook.Parse(data)
 		if err != nil {
-			return nil, "", fmt.Errorf("<stdin>: %w", err)
+			return nil, fmt.Errorf("<stdin>: %w", err)
 		}
-		return nb, "", nil
+		return nb, nil
 	}
-	nb, err := notebook.ReadFile(p)
-	if err != nil {
-		return nil, "", err
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return nil, "", err
-	}
-	return nb, filepath.Dir(abs), nil
+	return notebook.ReadFile(ref.Arg)
 }
 
 func writeJSON(w io.Writer, v any) error {

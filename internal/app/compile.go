@@ -32,12 +32,16 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
   datainsight compile examples/iris.ipynb --scripts build/steps`,
 		Args: exactArgs(1, "one notebook path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, p, dir, err := compileNotebook(cmd, s, args[0])
+			ref, err := resolveNotebook(args[0])
+			if err != nil {
+				return err
+			}
+			_, p, err := compileNotebook(cmd, s, ref)
 			if err != nil {
 				return err
 			}
 			if notebookDir == "" {
-				notebookDir = dir
+				notebookDir = ref.analysisDir()
 			}
 			wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{NotebookDir: notebookDir, ArtifactRepository: artifacts})
 			if err != nil {
@@ -69,26 +73,22 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
 
 // compileNotebook reads, analyses and compiles a notebook, printing the
 // analysis' errors when there are any.
-func compileNotebook(cmd *cobra.Command, s *streams, path string) (*notebook.Notebook, *pipelinegen.Pipeline, string, error) {
-	nb, dir, err := loadNotebook(s, path)
+func compileNotebook(cmd *cobra.Command, s *streams, ref notebookRef) (*notebook.Notebook, *pipelinegen.Pipeline, error) {
+	nb, err := loadNotebook(s, ref)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, err
 	}
-	an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: dir})
+	an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: ref.analysisDir()})
 	for _, d := range an.Diagnostics {
 		if d.Severity != notebook.Info {
-			fmt.Fprintf(s.errOut, "%s: %s\n", path, d)
+			fmt.Fprintf(s.errOut, "%s: %s\n", ref.Arg, d)
 		}
 	}
-	id := ""
-	if dir != "" {
-		id = pipelinegen.ShortHash(filepath.Join(dir, filepath.Base(path)))
-	}
-	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: path, NotebookID: id})
+	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: ref.Arg, NotebookID: ref.ID()})
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("compile %s: %w", path, err)
+		return nil, nil, fmt.Errorf("compile %s: %w", ref.Arg, err)
 	}
-	return nb, p, dir, nil
+	return nb, p, nil
 }
 
 // writeScripts writes each step's script as STEP.py, plus the runtime.

@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,7 +31,7 @@ func (f *kubeFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.gpuTols, "gpu-toleration", nil, "toleration given to every GPU step, KEY[=VALUE]:EFFECT (repeatable; default $DATAINSIGHT_GPU_TOLERATIONS, comma-separated)")
 }
 
-func (f *kubeFlags) argo(notebookPath string) (*argo.Argo, error) {
+func (f *kubeFlags) argo(nb notebookRef) (*argo.Argo, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if f.kubeconfig != "" {
 		rules.ExplicitPath = f.kubeconfig
@@ -63,10 +62,6 @@ func (f *kubeFlags) argo(notebookPath string) (*argo.Argo, error) {
 		}
 		opts.GPUTolerations = append(opts.GPUTolerations, tol)
 	}
-	if notebookPath != "" && notebookPath != "-" {
-		if abs, err := filepath.Abs(notebookPath); err == nil {
-			opts.NotebookDir = filepath.Dir(abs)
-		}
-	}
+	opts.NotebookDir = nb.analysisDir()
 	return argo.New(cfg, ns, opts)
 }

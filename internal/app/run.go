@@ -41,31 +41,39 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	f.kube.add(cmd)
 }
 
-// open returns the backend the flags name. notebookPath ("" when the
-// command has none) places local runs next to the notebook.
-func (f *runFlags) open(notebookPath string) (cluster.Backend, error) {
+// open returns the backend the flags name. nb (the zero value when the
+// command names no notebook) places local runs next to the notebook and
+// runs its steps in its folder.
+func (f *runFlags) open(nb notebookRef) (cluster.Backend, error) {
 	switch f.backendName {
 	case "local", "":
-		return f.backend(notebookPath), nil
+		return f.backend(nb)
 	case "argo":
-		return f.kube.argo(notebookPath)
+		return f.kube.argo(nb)
 	}
 	return nil, usagef("unknown backend %q (local or argo)", f.backendName)
 }
 
 // backend returns the local backend for a runs directory: the flag, the
-// environment, or .datainsight/runs beside the notebook (or here).
-func (f *runFlags) backend(notebookPath string) *local.Local {
+// environment, or .datainsight/runs beside the notebook (or here), made
+// absolute, since steps run in the notebook's folder, not in this one.
+func (f *runFlags) backend(nb notebookRef) (*local.Local, error) {
+	if nb.Dir == "" {
+		var err error
+		if nb, err = resolveNotebook(""); err != nil {
+			return nil, err
+		}
+	}
 	dir := f.runsDir
 	if dir == "" {
 		dir = os.Getenv("DATAINSIGHT_RUNS_DIR")
 	}
 	if dir == "" {
-		base := "."
-		if notebookPath != "" && notebookPath != "-" {
-			base = filepath.Dir(notebookPath)
-		}
-		dir = filepath.Join(base, ".datainsight", "runs")
+		dir = nb.runsDir()
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("the runs folder %s: %w", dir, err)
 	}
 	py := f.python
 	if py == "" {
@@ -74,7 +82,7 @@ func (f *runFlags) backend(notebookPath string) *local.Local {
 	if py == "" {
 		py = "python3"
 	}
-	return &local.Local{Dir: dir, Python: py}
+	return &local.Local{Dir: dir, Python: py, WorkDir: nb.Dir}, nil
 }
 
 func newRunCmd(s *streams) *cobra.Command {
@@ -110,7 +118,11 @@ files, and every step before it is reused too.`,
 			if parallelism < 0 {
 				return usagef("run: --parallelism must be 0 (one per core) or more")
 			}
-			nb, p, _, err := compileNotebook(cmd, s, args[0])
+			ref, err := resolveNotebook(args[0])
+			if err != nil {
+				return err
+			}
+			nb, p, err := compileNotebook(cmd, s, ref)
 			if err != nil {
 				return err
 			}
@@ -118,7 +130,7 @@ files, and every step before it is reused too.`,
 			if err != nil {
 				return usageError{err}
 			}
-			b, err := rf.open(args[0])
+			b, err := rf.open(ref)
 			if err != nil {
 				return err
 			}
@@ -318,7 +330,7 @@ end with the same live view as run.`,
 				if len(args) != 1 {
 					return usagef("runs --watch: expected one run id")
 				}
-				b, err := rf.open("")
+				b, err := rf.open(notebookRef{})
 				if err != nil {
 					return err
 				}
@@ -332,16 +344,16 @@ end with the same live view as run.`,
 				}
 				return follow(cmd.Context(), s, b, r.ID, steps, asJSON, false)
 			}
-			nbPath, filter := "", cluster.ListOptions{}
+			var ref notebookRef
+			filter := cluster.ListOptions{}
 			if len(args) == 1 {
-				nbPath = args[0]
-				abs, err := filepath.Abs(nbPath)
-				if err != nil {
+				var err error
+				if ref, err = resolveNotebook(args[0]); err != nil {
 					return err
 				}
-				filter.NotebookID = pipelinegen.ShortHash(abs)
+				filter.NotebookID = ref.ID()
 			}
-			b, err := rf.open(nbPath)
+			b, err := rf.open(ref)
 			if err != nil {
 				return err
 			}
@@ -417,7 +429,7 @@ line prefixed "STEP | ". -f keeps following until the run ends.`,
 			if len(args) == 2 {
 				opts.Step = args[1]
 			}
-			b, err := rf.open("")
+			b, err := rf.open(notebookRef{})
 			if err != nil {
 				return err
 			}
@@ -445,7 +457,7 @@ pod is gone, until the run is deleted.`,
   datainsight report train-b4n9q train --html --backend argo -o train.html`,
 		Args: exactArgs(2, "a run id and a step"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open("")
+			b, err := rf.open(notebookRef{})
 			if err != nil {
 				return err
 			}
@@ -478,7 +490,7 @@ func newCancelCmd(s *streams) *cobra.Command {
 		Short: "Cancel a run: its running steps are stopped",
 		Args:  exactArgs(1, "a run id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open("")
+			b, err := rf.open(notebookRef{})
 			if err != nil {
 				return err
 			}
@@ -521,7 +533,7 @@ func rerunCmd(s *streams, cmd *cobra.Command, start func(cluster.Backend, contex
 	var detach, asJSON, verbose bool
 	cmd.Args = exactArgs(1, "a run id")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		b, err := rf.open("")
+		b, err := rf.open(notebookRef{})
 		if err != nil {
 			return err
 		}
@@ -556,7 +568,7 @@ func newDeleteCmd(s *streams) *cobra.Command {
 		Short: "Delete finished runs and their records",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open("")
+			b, err := rf.open(notebookRef{})
 			if err != nil {
 				return err
 			}
@@ -593,7 +605,7 @@ func newPruneCmd(s *streams) *cobra.Command {
 			if err != nil {
 				return usagef("prune: --older-than: %v", err)
 			}
-			b, err := rf.open("")
+			b, err := rf.open(notebookRef{})
 			if err != nil {
 				return err
 			}
