@@ -2,17 +2,21 @@ package analyzer
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
+	"github.com/datainsight/datainsight/internal/synth"
 	"github.com/datainsight/datainsight/notebook"
 )
 
 func benchNotebook(b *testing.B, name string) *notebook.Notebook {
 	b.Helper()
-	nb, err := notebook.ReadFile(filepath.Join("..", "..", "shared", "bench", name))
+	o, err := synth.ByName(name)
 	if err != nil {
-		b.Fatalf("bench notebook (../shared/bench beside the repository): %v", err)
+		b.Fatal(err)
+	}
+	nb, err := notebook.Parse(synth.Notebook(o))
+	if err != nil {
+		b.Fatal(err)
 	}
 	return nb
 }

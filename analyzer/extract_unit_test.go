@@ -2,7 +2,6 @@ package analyzer
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,39 +12,32 @@ import (
 
 	sitter "github.com/smacker/go-tree-sitter"
 	"github.com/smacker/go-tree-sitter/python"
+
+	"github.com/datainsight/datainsight/internal/nbtest"
 )
 
-// corpusCells returns the code cells of the shared corpus and of the
+// corpusCells returns the code cells of the flow fixtures and of the
 // extractor's fixtures: inputs for the cross-checks and the fuzzer.
 func corpusCells(tb testing.TB) []string {
 	tb.Helper()
 	var srcs []string
-	nbs, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "analysis", "*.ipynb"))
-	for _, p := range nbs {
-		raw, err := os.ReadFile(p)
+	flows, _ := filepath.Glob(filepath.Join("testdata", "flow", "*.py"))
+	if len(flows) == 0 {
+		tb.Fatal("no flow fixtures")
+	}
+	for _, f := range flows {
+		raw, err := os.ReadFile(f)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		var nb struct {
-			Cells []struct {
-				CellType string          `json:"cell_type"`
-				Source   json.RawMessage `json:"source"`
-			} `json:"cells"`
+		_, cells, err := nbtest.Parse(string(raw))
+		if err != nil {
+			tb.Fatalf("%s: %v", f, err)
 		}
-		if err := json.Unmarshal(raw, &nb); err != nil {
-			tb.Fatalf("%s: %v", p, err)
-		}
-		for _, c := range nb.Cells {
-			if c.CellType != "code" {
-				continue
+		for _, c := range cells {
+			if c.Type == "code" {
+				srcs = append(srcs, c.Source)
 			}
-			var s string
-			if json.Unmarshal(c.Source, &s) != nil {
-				var lines []string
-				_ = json.Unmarshal(c.Source, &lines)
-				s = strings.Join(lines, "")
-			}
-			srcs = append(srcs, s)
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "extract", "*.py"))

@@ -19,6 +19,7 @@ import (
 	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/cluster/local"
+	"github.com/datainsight/datainsight/internal/nbtest"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -53,7 +54,10 @@ func TestNotebooksMatchJupyter(t *testing.T) {
 		t.Fatalf("%s lacks nbclient/ipykernel (hack/install-deps.sh installs them): %v", python, err)
 	}
 	paths, _ := filepath.Glob("*.ipynb")
-	corpus, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "analysis", "*.ipynb"))
+	corpus, err := nbtest.WriteNotebooks(filepath.Join("..", "analyzer", "testdata", "flow", "*.py"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	paths = append(paths, corpus...)
 	ran := 0
 	for _, path := range paths {

@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCH_NB=../shared/bench
+# The synthetic notebooks are generated (internal/synth), not read from
+# outside the repository.
+BENCH_NB=$(mktemp -d)
+trap 'rm -rf "$BENCH_NB"' EXIT
+go run ./hack/synth -o "$BENCH_NB"
 COUNT=${COUNT:-5}
 echo "# machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3)"
 echo

@@ -16,10 +16,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/datainsight/datainsight/internal/nbtest"
+	"github.com/datainsight/datainsight/internal/synth"
 	"github.com/datainsight/datainsight/internal/testenv"
 )
 
-// sharedDir is the project's shared test material, outside the module.
+// sharedDir is the project's shared test material, which a checkout may
+// have beside the module: its notebooks add cases where it exists.
 var sharedDir = filepath.Join("..", "..", "shared")
 
 // seedNotebooks lists the style variants in testdata (see testdata/gen.py).
@@ -32,15 +35,25 @@ func seedNotebooks(t testing.TB) []string {
 	return files
 }
 
-// allNotebooks adds the shared analysis corpus and benchmark notebooks,
-// when this checkout has them.
+// allNotebooks adds the analyzer's flow fixtures and a synthetic notebook
+// (all in the repository), and the shared corpus and benchmark notebooks
+// when this checkout has them beside it.
 func allNotebooks(t testing.TB) []string {
 	files := seedNotebooks(t)
+	dir := t.TempDir()
+	flows, err := nbtest.WriteNotebooks(filepath.Join("..", "analyzer", "testdata", "flow", "*.py"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, flows...)
+	o := synth.Options{Steps: 10, Cells: 50}
+	path := filepath.Join(dir, o.Name())
+	if err := os.WriteFile(path, synth.Notebook(o), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, path)
 	for _, dir := range []string{filepath.Join(sharedDir, "corpus", "analysis"), filepath.Join(sharedDir, "bench")} {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.ipynb"))
-		if len(more) == 0 {
-			t.Logf("no notebooks in %s", dir)
-		}
 		files = append(files, more...)
 	}
 	return files
@@ -357,7 +370,11 @@ func checkConfined(t testing.TB, what string, old, new []byte, start, end int) {
 
 func TestSetTagsChangesOnlyThatCell(t *testing.T) {
 	files := seedNotebooks(t)
-	files = append(files, filepath.Join(sharedDir, "corpus", "analysis", "01-straight-chain.ipynb"))
+	flows, err := nbtest.WriteNotebooks(filepath.Join("..", "analyzer", "testdata", "flow", "c01-*.py"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, flows...)
 	for _, path := range files {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -885,11 +902,11 @@ func TestWriteFileAtomic(t *testing.T) {
 
 func BenchmarkParse(b *testing.B) {
 	for _, name := range []string{"synth_s100_c500.ipynb", "synth_s200_c1000.ipynb"} {
-		data, err := os.ReadFile(filepath.Join(sharedDir, "bench", name))
+		o, err := synth.ByName(name)
 		if err != nil {
-			b.Logf("skipping %s: %v", name, err)
-			continue
+			b.Fatal(err)
 		}
+		data := synth.Notebook(o)
 		b.Run(strings.TrimSuffix(name, ".ipynb"), func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
@@ -903,11 +920,7 @@ func BenchmarkParse(b *testing.B) {
 }
 
 func BenchmarkSetTags(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(sharedDir, "bench", "synth_s200_c1000.ipynb"))
-	if err != nil {
-		b.Skip(err)
-	}
-	nb := mustParse(b, data)
+	nb := mustParse(b, synth.Notebook(synth.Options{Steps: 200, Cells: 1000}))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

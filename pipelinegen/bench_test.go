@@ -2,10 +2,10 @@ package pipelinegen
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/datainsight/datainsight/analyzer"
+	"github.com/datainsight/datainsight/internal/synth"
 	"github.com/datainsight/datainsight/notebook"
 )
 
@@ -13,9 +13,13 @@ import (
 // generate the step scripts and the Workflow, and marshal it to YAML.
 func BenchmarkCompile(b *testing.B) {
 	for _, name := range []string{"synth_s100_c500.ipynb", "synth_s200_c1000.ipynb"} {
-		nb, err := notebook.ReadFile(filepath.Join("..", "..", "shared", "bench", name))
+		o, err := synth.ByName(name)
 		if err != nil {
-			b.Fatalf("bench notebook (../shared/bench beside the repository): %v", err)
+			b.Fatal(err)
+		}
+		nb, err := notebook.Parse(synth.Notebook(o))
+		if err != nil {
+			b.Fatal(err)
 		}
 		b.Run(name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/internal/nbtest"
+	"github.com/datainsight/datainsight/internal/synth"
 	"github.com/datainsight/datainsight/notebook"
 )
 
@@ -152,10 +153,9 @@ func lineDiff(want, got string) string {
 }
 
 func TestSynthWorkflowFitsInEtcd(t *testing.T) {
-	path := filepath.Join("..", "..", "shared", "bench", "synth_s200_c1000.ipynb")
-	nb, err := notebook.ReadFile(path)
+	nb, err := notebook.Parse(synth.Notebook(synth.Options{Steps: 200, Cells: 1000}))
 	if err != nil {
-		t.Fatalf("the shared bench notebooks must sit beside the repository: %v", err)
+		t.Fatal(err)
 	}
 	an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
 	p, err := Compile(nb, an, Options{NotebookPath: "synth.ipynb"})
@@ -233,11 +233,14 @@ func TestRuntimeConfigMapIsContentAddressed(t *testing.T) {
 }
 
 // TestCompileExamplesAndCorpus compiles every example notebook and every
-// corpus notebook whose analysis has no errors, and has Argo validate the
-// workflow.
+// analyzer flow fixture whose analysis has no errors, and has Argo validate
+// the workflow.
 func TestCompileExamplesAndCorpus(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join("..", "examples", "*.ipynb"))
-	corpus, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "analysis", "*.ipynb"))
+	corpus, err := nbtest.WriteNotebooks(filepath.Join("..", "analyzer", "testdata", "flow", "*.py"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(paths) < 2 || len(corpus) == 0 {
 		t.Fatalf("examples %d, corpus %d: both must be there", len(paths), len(corpus))
 	}

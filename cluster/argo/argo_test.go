@@ -32,6 +32,7 @@ import (
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/cluster/clustertest"
 	"github.com/datainsight/datainsight/internal/kubestack"
+	"github.com/datainsight/datainsight/internal/synth"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -376,7 +377,7 @@ func TestGoldenWorkflowsAccepted(t *testing.T) {
 		}
 	}
 	// The biggest one too: 1000 cells, 200 steps.
-	nb, err := notebook.ReadFile(filepath.Join("..", "..", "..", "shared", "bench", "synth_s200_c1000.ipynb"))
+	nb, err := notebook.Parse(synth.Notebook(synth.Options{Steps: 200, Cells: 1000}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ package nbtest
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -126,4 +128,37 @@ func lines(s string) []string {
 		s = s[i+1:]
 	}
 	return out
+}
+
+// WriteNotebooks converts every percent-format fixture matching pattern
+// (e.g. "../analyzer/testdata/flow/*.py") into an .ipynb file of the same
+// base name in dir and returns their paths, sorted. Tests that need
+// notebook files (compilers, runners, nbclient) use the repository's own
+// fixtures this way, so they need nothing from outside the repository.
+func WriteNotebooks(pattern, dir string) ([]string, error) {
+	srcs, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, err
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("no fixtures match %s", pattern)
+	}
+	var out []string
+	for _, src := range srcs {
+		text, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		data, err := Notebook(string(text))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(src), filepath.Ext(src)) + ".ipynb"
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return nil, err
+		}
+		out = append(out, path)
+	}
+	return out, nil
 }
