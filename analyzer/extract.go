@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/datainsight/datainsight/ipython"
 )
 
 // extractor turns the source of one code cell into its facts. It owns a
@@ -91,37 +93,34 @@ func (e *extractor) extractCell(src, nbLang string) *cellFacts {
 	if kernelLanguage(nbLang) != "Python" {
 		return cf
 	}
-	var magic *cellMagic
 	noBindAll := false
 	var capture *action
 	if cf.CellMagic != "" {
 		m, _ := findCellMagic(src)
-		magic = &m
 		switch {
-		case pythonCellMagics[m.name]:
-			noBindAll = m.name == "timeit"
-			if m.name == "capture" {
-				if name, off, ok := captureName(m.args); ok {
-					capture = &action{Kind: actWrite, Name: name, Line: m.line + 1, Col: m.argsCol + utf8.RuneCountInString(m.args[:off]) + 1}
+		case ipython.PythonBody(m.Name):
+			if m.Name == "capture" {
+				if name, off, ok := captureName(m.Args); ok {
+					capture = &action{Kind: actWrite, Name: name, Line: m.Line + 1, Col: m.ArgsCol + utf8.RuneCountInString(m.Args[:off]) + 1}
 				}
 			}
-		case shellCellMagics[m.name] && cf.Lang == "Shell":
+		case shellCellMagics[m.Name] && cf.Lang == "Shell":
 			return cf
 		default:
 			cf.Problems = append(cf.Problems, problem{
-				Severity: "warning", Code: "cell-magic", Line: m.line + 1, Col: m.col + 1,
-				Message: fmt.Sprintf("cell magic %%%%%s is not Python: the step script runs it through IPython's run_cell_magic, which needs IPython importable in the step's interpreter", m.name),
+				Severity: "warning", Code: "cell-magic", Line: m.Line + 1, Col: m.Col + 1,
+				Message: fmt.Sprintf("cell magic %%%%%s is not Python: the step script runs it through IPython's run_cell_magic, which needs IPython importable in the step's interpreter", m.Name),
 			})
-			if m.name == "writefile" || m.name == "file" {
-				if p, off, ok := writefilePath(m.args); ok {
-					cf.Actions = append(cf.Actions, action{Kind: actFileWrite, Path: p, Line: m.line + 1, Col: m.argsCol + utf8.RuneCountInString(m.args[:off]) + 1})
+			if m.Name == "writefile" || m.Name == "file" {
+				if p, off, ok := writefilePath(m.Args); ok {
+					cf.Actions = append(cf.Actions, action{Kind: actFileWrite, Path: p, Line: m.Line + 1, Col: m.ArgsCol + utf8.RuneCountInString(m.Args[:off]) + 1})
 				}
 			}
 			return cf
 		}
 	}
 
-	ipy := rewriteIPython(src, magic)
+	ipy := rewriteIPython(src)
 	nodes, ok := e.ts.parse(ipy.text, e.nodes[:0])
 	e.nodes = nodes[:0]
 	e.lines = lineStarts(ipy.text, e.lines[:0])
@@ -250,7 +249,7 @@ func (w *walker) pos(off uint32) (line, col int) {
 		l = 0
 	}
 	c := w.runeCol(l, o)
-	if len(w.ipy.shifts) > 0 || len(w.ipy.placeholders) > 0 {
+	if w.ipy.mapped() {
 		c = w.ipy.origCol(l, c)
 	}
 	return l + 1, c + 1

@@ -337,11 +337,7 @@ func TestRewriteKeepsLines(t *testing.T) {
 		{">>> x = 1\n... y", "x = 1\ny"},
 	}
 	for _, c := range cases {
-		var magic *cellMagic
-		if m, ok := findCellMagic(c.src); ok {
-			magic = &m
-		}
-		got := rewriteIPython(c.src, magic)
+		got := rewriteIPython(c.src)
 		if got.text != c.want {
 			t.Errorf("rewrite(%q) = %q, want %q", c.src, got.text, c.want)
 		}
@@ -349,7 +345,7 @@ func TestRewriteKeepsLines(t *testing.T) {
 			t.Errorf("rewrite(%q) changed the line count", c.src)
 		}
 	}
-	ipy := rewriteIPython("  %time x = 1", nil)
+	ipy := rewriteIPython("  %time x = 1")
 	if col := ipy.origCol(0, 0); col != 8 {
 		t.Errorf("origCol after indent and %%time: %d, want 8", col)
 	}

@@ -35,12 +35,8 @@ func FuzzExtract(f *testing.F) {
 		if again := e.extractCell(src, "python"); !reflect.DeepEqual(cf, again) {
 			t.Fatalf("extraction is not deterministic:\n%+v\n%+v", cf, again)
 		}
-		var magic *cellMagic
-		if m, ok := findCellMagic(src); ok {
-			magic = &m
-		}
-		if rw := rewriteIPython(src, magic); strings.Count(rw.text, "\n") != strings.Count(src, "\n") {
-			t.Fatalf("rewrite changed the line count: %q", rw.text)
+		if rw := rewriteIPython(src); strings.Count(rw.text, "\n") != strings.Count(src, "\n") || strings.Count(rw.t.Python, "\n") != strings.Count(src, "\n") {
+			t.Fatalf("translation changed the line count: %q / %q", rw.text, rw.t.Python)
 		}
 	})
 }

@@ -4,16 +4,9 @@ import (
 	"strings"
 
 	"github.com/go-enry/go-enry/v2"
-)
 
-// Cell magics whose body is Python run in the user's namespace.
-var pythonCellMagics = map[string]bool{
-	"capture": true, // binds its NAME argument to the captured output
-	"time":    true,
-	"timeit":  true, // runs in a namespace of its own: binds nothing
-	"prun":    true,
-	"debug":   true,
-}
+	"github.com/datainsight/datainsight/ipython"
+)
 
 // Cell magics that become shell steps rather than cell-magic warnings.
 var shellCellMagics = map[string]bool{"bash": true, "sh": true, "script": true}
@@ -45,7 +38,7 @@ func cellLanguage(src, nbLang string) (lang, magic, args string) {
 	if !ok {
 		return lang, "", ""
 	}
-	return magicLanguage(m.name, m.args, lang), m.name, m.args
+	return magicLanguage(m.Name, m.Args, lang), m.Name, m.Args
 }
 
 // kernelLanguage maps a kernelspec language ("python", "R", "") to
@@ -65,7 +58,7 @@ func kernelLanguage(nbLang string) string {
 }
 
 func magicLanguage(name, args, kernel string) string {
-	if pythonCellMagics[name] {
+	if ipython.PythonBody(name) {
 		return kernel
 	}
 	if name == "script" {

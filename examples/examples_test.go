@@ -198,12 +198,13 @@ func reportOutputs(t *testing.T, path string) map[int]string {
 }
 
 // normalize drops what differs between two runs of the same code for
-// reasons other than the data: %time's timings, and the carriage returns a
+// reasons other than the data: %time's and %timeit's timings, and the carriage returns a
 // kernel's pseudo-terminal adds to shell output.
 func normalize(s string) string {
 	var out []string
 	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
-		if strings.HasPrefix(l, "CPU times:") || strings.HasPrefix(l, "Wall time:") {
+		if strings.HasPrefix(l, "CPU times:") || strings.HasPrefix(l, "Wall time:") ||
+			strings.Contains(l, " per loop (mean ± std. dev. of ") || strings.HasPrefix(l, "The slowest run took ") {
 			continue
 		}
 		out = append(out, l)

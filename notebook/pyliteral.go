@@ -125,8 +125,12 @@ func PyQuote(s string) string {
 		case '\t':
 			b.WriteString(`\t`)
 		default:
-			if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			if r < 0x20 || r == 0x7f {
 				fmt.Fprintf(&b, `\x%02x`, r)
+			} else if r == utf8.RuneError {
+				// U+FFFD (also what invalid UTF-8 decodes to): \x takes
+				// two hex digits only.
+				b.WriteString(`\ufffd`)
 			} else {
 				b.WriteRune(r)
 			}

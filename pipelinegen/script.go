@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/datainsight/datainsight/analyzer"
+	"github.com/datainsight/datainsight/ipython"
 	"github.com/datainsight/datainsight/notebook"
 )
 
@@ -37,12 +38,12 @@ func stepScript(nb *notebook.Notebook, an *analyzer.Analysis, s *analyzer.Step, 
 	// rewritten, the report and tracebacks still show the cell as written.
 	runCell := func(c int, role string) {
 		src := nb.Cells[c].Source
-		code := cellCode(src)
+		code := ipython.Translate(src).Python
 		extra := ""
 		if role != "" {
 			extra += fmt.Sprintf(", role=%q", role)
 		}
-		if code != src && strings.Count(code, "\n") == strings.Count(src, "\n") {
+		if code != src {
 			extra += ", original=" + notebook.PyQuote(src)
 		}
 		w("_di_step.run_cell(%d, %s, globals()%s)\n", c, notebook.PyQuote(code), extra)
@@ -95,44 +96,4 @@ func stepScript(nb *notebook.Notebook, an *analyzer.Analysis, s *analyzer.Step, 
 	}
 	w("_di_step.finish()\n")
 	return b.String()
-}
-
-// cellCode is the Python the runtime executes for a cell: IPython syntax
-// rewritten, and a cell magic turned into one runtime call.
-func cellCode(src string) string {
-	if name, args, body, ok := cellMagic(src); ok {
-		switch name {
-		case "capture":
-			// The body runs as Python with its output captured into ARGS.
-			return fmt.Sprintf("with _di.capture(%s) as %s:\n%s", notebook.PyQuote(args), captureName(args), indent(toPython(body)))
-		case "time", "timeit", "prun":
-			return "\n" + toPython(body)
-		}
-		return fmt.Sprintf("_di.run_cell_magic(%s, %s, %s, globals())", notebook.PyQuote(name), notebook.PyQuote(args), notebook.PyQuote(body))
-	}
-	return toPython(src)
-}
-
-// captureName is the variable %%capture binds ("_" when it names none).
-func captureName(args string) string {
-	for _, f := range strings.Fields(args) {
-		if !strings.HasPrefix(f, "-") {
-			return f
-		}
-	}
-	return "_"
-}
-
-func indent(src string) string {
-	lines := strings.Split(src, "\n")
-	for i, l := range lines {
-		if strings.TrimSpace(l) != "" {
-			lines[i] = "    " + l
-		}
-	}
-	out := strings.Join(lines, "\n")
-	if strings.TrimSpace(out) == "" {
-		out = "    pass"
-	}
-	return out
 }

@@ -1258,22 +1258,77 @@ def line_magic(name, line, namespace):
     return _ipython_shell(namespace, "%" + name).run_line_magic(name, line)
 
 
+def timeit(line, namespace):
+    """`%timeit [options] STMT`: as IPython runs it, in a function of its own, so
+    nothing STMT binds reaches the step's namespace; the standard library's timeit
+    stands in where IPython is missing."""
+    try:
+        return line_magic("timeit", line, namespace)
+    except MagicError:
+        return _timeit(line, "", namespace)
+
+
+def timeit_cell(line, body, namespace):
+    """`%%timeit [options] [SETUP]` over a body: the body is timed, never bound."""
+    try:
+        return run_cell_magic("timeit", line, body, namespace)
+    except MagicError:
+        return _timeit(line, body, namespace)
+
+
+def _timeit(line, body, namespace):
+    import math
+    import timeit as _timeit_mod
+    words = line.split(None)
+    number, repeat, quiet, ret = 0, 7, False, False
+    while words and words[0].startswith("-"):
+        opt = words.pop(0)
+        if opt in ("-n", "-r", "-p") and words:
+            value = words.pop(0)
+            if opt == "-n":
+                number = int(value)
+            elif opt == "-r":
+                repeat = int(value)
+        elif opt == "-q":
+            quiet = True
+        elif opt == "-o":
+            ret = True
+    rest = " ".join(words)
+    stmt, setup = (body, rest) if body.strip() else (rest, "pass")
+    timer = _timeit_mod.Timer(stmt or "pass", setup or "pass", globals=namespace)
+    if number == 0:
+        number, _ = timer.autorange()
+    runs = [t / number for t in timer.repeat(repeat=repeat, number=number)]
+    mean = sum(runs) / len(runs)
+    std = math.sqrt(sum((r - mean) ** 2 for r in runs) / len(runs))
+
+    def fmt(t):
+        for unit, scale in (("s", 1.0), ("ms", 1e3), ("µs", 1e6), ("ns", 1e9)):
+            if t >= 1.0 / scale or unit == "ns":
+                return "%.3g %s" % (t * scale, unit)
+
+    if not quiet:
+        print("%s ± %s per loop (mean ± std. dev. of %d run%s, %d loop%s each)" % (
+            fmt(mean), fmt(std), repeat, "" if repeat == 1 else "s", number, "" if number == 1 else "s"))
+    return runs if ret else None
+
+
 run_line_magic = line_magic
 
 
 def setenv(arg):
-    """`%env`: `%env A=B` or `%env A B` sets, `%env A` prints A, `%env` prints all."""
+    """`%env`: `%env A=B` or `%env A B` sets it and says so; `%env A` returns A's
+    value and `%env` all of them, as IPython does (shown when the cell ends with it,
+    or bound by `x = %env A`)."""
     arg = _expand(arg.strip(), sys._getframe(1))
     if not arg:
-        print(json.dumps(dict(os.environ), indent=1, sort_keys=True))
-        return None
+        return dict(os.environ)
     if "=" in arg:
         var, _, value = arg.partition("=")
     else:
         var, _, value = arg.partition(" ")
         if not _:
-            print(os.environ.get(var.strip(), ""))
-            return None
+            return os.environ.get(var.strip(), "")
     var, value = var.strip(), value.strip()
     os.environ[var] = value
     print("env: %s=%s" % (var, value))

@@ -930,13 +930,14 @@ class LineMagicHelpersTest(TempRoot):
         os.makedirs(os.path.join(self.tmp, "x y"))
         out = io.StringIO()
         with contextlib.redirect_stdout(out), unittest.mock.patch.dict(os.environ):
-            exec("_di.setenv('DI_TEST_A=1')\n_di.setenv('DI_TEST_B two words')\n_di.setenv('DI_TEST_A')\n", ns)
+            exec("_di.setenv('DI_TEST_A=1')\n_di.setenv('DI_TEST_B two words')\nvalue = _di.setenv('DI_TEST_A')\n", ns)
             self.assertEqual((os.environ["DI_TEST_A"], os.environ["DI_TEST_B"]), ("1", "two words"))
+            self.assertEqual(ns["value"], "1")
             exec("_di.chdir(%r)\n_di.chdir('{sub}')\n" % self.tmp, ns)
             self.assertEqual(os.getcwd(), os.path.realpath(os.path.join(self.tmp, "x y")))
             exec("_di.chdir('-')\n", ns)
             self.assertEqual(os.getcwd(), os.path.realpath(self.tmp))
-        self.assertEqual(out.getvalue().splitlines()[:3], ["env: DI_TEST_A=1", "env: DI_TEST_B=two words", "1"])
+        self.assertEqual(out.getvalue().splitlines()[:2], ["env: DI_TEST_A=1", "env: DI_TEST_B=two words"])
         self.assertEqual(os.environ.get("DATAINSIGHT_PYTHON_EXE") is not None, True)
 
 
