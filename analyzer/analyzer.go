@@ -47,6 +47,10 @@ type Step struct {
 	OutKinds map[string]string `json:"-"`
 	// Langs lists the languages of the step's cells (go-enry names).
 	Langs []string `json:"langs"`
+	// FilesRead are the literal paths the step reads and did not write
+	// first, whoever wrote them: with no file edge (a data file of the
+	// user's) too. A local run's cache key hashes their contents.
+	FilesRead []string `json:"-"`
 }
 
 // FileEdge is an edge added because a step reads a file an earlier one wrote.

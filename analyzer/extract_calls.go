@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/datainsight/datainsight/notebook"
@@ -8,8 +9,10 @@ import (
 
 // call walks f(args) in Python's order: the callee expression, the
 // arguments, then the call's effect. Calling a name is an actCall (the
-// graph applies that function's summary); calling a method mutates the
-// name the method hangs from (x.append(…), a.b.c() mutates a).
+// graph applies that function's summary); calling a method of a name
+// mutates it (x.append(…), df.drop(…)); calling a method of a value
+// inside a name (x[k].m(…), x.a.m(…)) mutates the name only when the
+// method is known to change its object (see methodUse).
 func (w *walker) call(i int32) {
 	fn := w.child(i, fFunction)
 	args := w.child(i, fArguments)
@@ -35,19 +38,146 @@ func (w *walker) call(i int32) {
 	case callee != "":
 		w.callName(i, fn, callee, args)
 	case root >= 0:
-		w.use(w.name(root), uMutate, root, nil)
+		w.use(w.name(root), w.methodUse(fn, attr, args), root, nil)
 		w.fileCall(w.text(root), attr, args, -1)
 	case attr != "":
 		w.fileCall("", attr, args, w.child(fn, fObject))
 	}
 	recv := ""
-	if root >= 0 {
-		recv = w.text(root)
+	if attr != "" {
+		recv = w.dottedName(w.child(fn, fObject))
 	}
-	if p, ok := mutatedArg(callee, recv, attr); ok {
-		if r := w.rootName(w.argAt(args, p)); r >= 0 {
-			w.use(w.name(r), uMutate, r, nil)
+	if p, ok := mutatedArg(callee, recv, attr, w.positionalCount(args)); ok {
+		w.mutateRoots(w.argAt(args, p))
+	}
+	// NumPy ufuncs and many array functions (np.add(a, b, out=a),
+	// np.clip(x, 0, 1, out=x), torch.mul(x, 2, out=y)) write their result
+	// into out, or into each array of an out tuple.
+	w.mutateRoots(w.argAt(args, -1, "out"))
+}
+
+// methodUse says what calling method attr through the attribute fn does
+// to the name its chain starts from. A method of the name itself (x.m(…))
+// may change it (DESIGN §3: a call can mutate, and copying an unchanged
+// value costs less than running on stale data). A method of a value the
+// name holds (x[k].m(…), x.a.m(…), x.a[k].m(…)) changes that value, and so
+// x, only for an in-place API (inPlaceMethod) or an inplace=True call:
+// otherwise it reads x (names[0].split(".") leaves names as it was), so
+// that steps doing such calls on a shared value stay independent.
+func (w *walker) methodUse(fn int32, attr string, args int32) useKind {
+	if obj := w.unparen(w.child(fn, fObject)); obj >= 0 && w.kind(obj) == kIdentifier {
+		return uMutate
+	}
+	if inPlaceMethod(attr) || w.inplaceTrue(args) {
+		return uMutate
+	}
+	return uRead
+}
+
+// inplaceTrue reports an inplace=True keyword argument (pandas).
+func (w *walker) inplaceTrue(args int32) bool {
+	v := w.argAt(args, -1, "inplace")
+	return v >= 0 && w.kind(v) == kTrue
+}
+
+// inPlaceMethod reports a method known to change the object it is called
+// on: those of the built-in containers, deques, counters and arrays, the
+// fitting and state methods of models and optimisers, setters and adders
+// by their names' convention (set_title, set_weights, add_module,
+// update_layout: where a library breaks it, as pandas' set_index does,
+// the cost is a copy, not stale data), and PyTorch's trailing-underscore
+// convention (add_, zero_, requires_grad_).
+func inPlaceMethod(m string) bool {
+	switch m {
+	case "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", // list, bytearray
+		"update", "setdefault", "popitem", // dict
+		"add", "discard", "difference_update", "intersection_update", "symmetric_difference_update", // set
+		"appendleft", "extendleft", "popleft", "rotate", // deque
+		"subtract", "move_to_end", // Counter, OrderedDict
+		"fill", "resize", "put", "itemset", "byteswap", "setflags", "setfield", // ndarray
+		"fit", "partial_fit", "fit_transform", "fit_predict", "set_params", "set_output", // scikit-learn
+		"compile", "build", "train_on_batch", "load_weights", "set_weights", "reset_states", "reset_metrics", // Keras
+		"load_state_dict", "zero_grad", "step", "backward", "train", "eval", "register_buffer", "register_parameter", "add_module", // PyTorch
+		"shuffle", "seed", // random generators change their own state
+		"__setitem__", "__delitem__", "__setattr__", "__delattr__", "__iadd__", "__isub__", "__imul__", "__ior__", "__iand__":
+		return true
+	}
+	if strings.HasPrefix(m, "set_") || strings.HasPrefix(m, "add_") || strings.HasPrefix(m, "update_") {
+		return true
+	}
+	n := len(m)
+	return n > 1 && m[n-1] == '_' && m[n-2] != '_' && m[0] != '_'
+}
+
+// dottedName returns the source of a short chain of plain names (np,
+// np.random, np.add), "" for any other expression or a longer chain.
+func (w *walker) dottedName(i int32) string {
+	var parts []string // last name first
+	for len(parts) < 8 {
+		i = w.unparen(i)
+		if i < 0 {
+			return ""
 		}
+		switch w.kind(i) {
+		case kIdentifier:
+			parts = append(parts, w.text(i))
+			slices.Reverse(parts)
+			return strings.Join(parts, ".")
+		case kAttribute:
+			a := w.child(i, fAttribute)
+			if a < 0 {
+				return ""
+			}
+			parts = append(parts, w.text(a))
+			i = w.child(i, fObject)
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// positionalCount counts a call's positional arguments; a *args makes
+// the count unknown, taken as large.
+func (w *walker) positionalCount(args int32) int {
+	if args < 0 || w.kind(args) != kArgList {
+		return 0
+	}
+	n := 0
+	for c := w.first(args); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		switch w.kind(c) {
+		case kKeywordArg, kDictSplat:
+		case kListSplat:
+			return 1 << 20
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// mutateRoots marks as mutated the name expression e's chain starts from,
+// or, for a tuple (out=(q, r)), that of each element.
+func (w *walker) mutateRoots(e int32) {
+	e = w.unparen(e)
+	if e < 0 {
+		return
+	}
+	if w.kind(e) == kTuple || w.kind(e) == kList {
+		for c := w.first(e); c >= 0; c = w.next(c) {
+			if w.isCode(c) {
+				if r := w.rootName(w.unparen(c)); r >= 0 {
+					w.use(w.name(r), uMutate, r, nil)
+				}
+			}
+		}
+		return
+	}
+	if r := w.rootName(e); r >= 0 {
+		w.use(w.name(r), uMutate, r, nil)
 	}
 }
 
@@ -61,25 +191,63 @@ type callInfo struct {
 // mutatedArg recognises library calls known to change an argument in
 // place (DESIGN §3: an argument is only read unless a known-mutating API
 // says so) and returns its position. callee is a bare function's name;
-// otherwise recv is the name the method chain starts from and method the
-// method's name.
-func mutatedArg(callee, recv, method string) (int, bool) {
+// otherwise recv is the method's receiver when it is a chain of plain
+// names (np, np.random, np.add), else "", and method the method's name.
+// nargs is the number of positional arguments.
+func mutatedArg(callee, recv, method string, nargs int) (int, bool) {
 	switch callee {
 	case "setattr", "delattr", "shuffle", "heappush", "heappop", "heapify", "heappushpop", "heapreplace",
-		"insort", "insort_left", "insort_right":
+		"insort", "insort_left", "insort_right",
+		"copyto", "putmask", "fill_diagonal", "put_along_axis": // from numpy import …
 		return 0, true
 	}
-	switch method {
-	case "shuffle": // random.shuffle, np.random.shuffle, rng.shuffle
+	if method == "" {
+		return 0, false
+	}
+	root, _, _ := strings.Cut(recv, ".")
+	last := recv[strings.LastIndexByte(recv, '.')+1:]
+	switch {
+	case method == "shuffle": // random.shuffle, np.random.shuffle, rng.shuffle
 		return 0, true
-	case "heappush", "heappop", "heapify", "heappushpop", "heapreplace":
-		return 0, recv == "heapq"
-	case "insort", "insort_left", "insort_right":
-		return 0, recv == "bisect"
-	case "copyto", "put", "place", "putmask", "fill_diagonal":
-		return 0, recv == "np" || recv == "numpy"
-	case "setitem", "delitem":
-		return 0, recv == "operator"
+	case method == "at":
+		// A ufunc's unbuffered in-place form: np.add.at(a, idx, v),
+		// np.negative.at(a, idx), add.at(…) after from numpy import add.
+		return 0, recv != "" && nargs >= 2
+	case root == "np" || root == "numpy":
+		switch method {
+		case "copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis":
+			return 0, true
+		}
+	case root == "torch" || root == "nn" || root == "init":
+		// torch.nn.init.xavier_uniform_(w), nn.init.zeros_(b): PyTorch's
+		// functions ending in one underscore work in place.
+		n := len(method)
+		return 0, n > 1 && method[n-1] == '_' && method[n-2] != '_'
+	}
+	switch recv {
+	case "heapq":
+		switch method {
+		case "heappush", "heappop", "heapify", "heappushpop", "heapreplace":
+			return 0, true
+		}
+	case "bisect":
+		switch method {
+		case "insort", "insort_left", "insort_right":
+			return 0, true
+		}
+	case "operator":
+		switch method {
+		case "setitem", "delitem", "iadd", "iconcat", "isub", "imul", "ior", "iand", "ixor":
+			return 0, true
+		}
+	case "object":
+		return 0, method == "__setattr__" || method == "__delattr__"
+	}
+	switch last {
+	case "list", "dict", "set", "bytearray", "deque", "Counter", "OrderedDict", "defaultdict", "ndarray", "DataFrame", "Series":
+		// An unbound method called with its object: list.append(xs, 1),
+		// dict.update(d, e), np.ndarray.fill(a, 0).
+		return 0, inPlaceMethod(method)
 	}
 	return 0, false
 }
@@ -383,8 +551,39 @@ var moduleLocks = map[string]bool{
 // val is what an expression evaluates to, as far as a binding cares.
 type val struct {
 	kind valueKind
-	str  string // valString: the literal
-	from string // the name called to make the value, f in f(…)
+	str  string   // valString: the literal
+	from string   // the name called to make the value, f in f(…)
+	more []string // valString: further literals (a for target over a list of them)
+}
+
+// loopValue is what a for target over iterable it takes: for a literal
+// list, tuple or set of plain strings (for p in ["a.csv", "b.csv"]), each
+// of them in turn, so that a file opened through the target is known.
+func (w *walker) loopValue(it int32) val {
+	it = w.unparen(it)
+	if it < 0 {
+		return val{}
+	}
+	switch w.kind(it) {
+	case kList, kTuple, kSet:
+	default:
+		return val{}
+	}
+	var strs []string
+	for c := w.first(it); c >= 0; c = w.next(c) {
+		if !w.isCode(c) {
+			continue
+		}
+		s, ok := w.stringValue(c)
+		if !ok {
+			return val{}
+		}
+		strs = append(strs, s)
+	}
+	if len(strs) == 0 {
+		return val{}
+	}
+	return val{kind: valString, str: strs[0], more: strs[1:]}
 }
 
 // valueOf says what kind of value expression v evaluates to, where that
@@ -402,6 +601,11 @@ func (w *walker) valueOf(v int32) val {
 	case kString, kConcatString:
 		if s, ok := w.stringValue(v); ok {
 			return val{kind: valString, str: s}
+		}
+		return val{kind: valImmutable} // an f-string or bytes: still immutable
+	case kInteger, kFloat, kTrue, kFalse, kNone, kUnaryOp, kTuple:
+		if w.immutableLiteral(v, 0) {
+			return val{kind: valImmutable}
 		}
 	case kCall:
 		fn := w.child(v, fFunction)
@@ -438,6 +642,30 @@ func (w *walker) valueOf(v int32) val {
 		}
 	}
 	return val{}
+}
+
+// immutableLiteral reports a literal of an immutable type: a string,
+// bytes, number, bool or None, a signed number, or a tuple of such (not
+// too deeply nested to look into).
+func (w *walker) immutableLiteral(v int32, depth int) bool {
+	v = w.unparen(v)
+	if v < 0 || depth > 32 {
+		return false
+	}
+	switch w.kind(v) {
+	case kString, kConcatString, kInteger, kFloat, kTrue, kFalse, kNone:
+		return true
+	case kUnaryOp: // -1, +2.5, ~0
+		return w.immutableLiteral(w.child(v, fArgument), depth+1)
+	case kTuple:
+		for c := w.first(v); c >= 0; c = w.next(c) {
+			if w.isCode(c) && !w.immutableLiteral(c, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // unparen strips parentheses around a single expression.

@@ -229,6 +229,8 @@ var symbols = sync.OnceValue(func() *symbolTable {
 		t.named[i] = named
 		if named {
 			t.kinds[i] = namedKinds[name]
+		} else {
+			t.kinds[i] = anonKinds[name]
 		}
 	}
 	nf := int(C.ts_language_field_count(lang))
@@ -365,6 +367,19 @@ const (
 	kTypeParameter
 	kPair
 	kPass
+	kSet
+	kInteger
+	kFloat
+	kTrue
+	kFalse
+	kNone
+	kUnaryOp
+	kPrintStmt
+	kReturn
+	kRaise
+	kBreak
+	kContinue
+	kLtGt // the anonymous `<>` operator token (Python 2's !=)
 )
 
 var namedKinds = map[string]nodeKind{
@@ -456,6 +471,23 @@ var namedKinds = map[string]nodeKind{
 	"type_parameter":           kTypeParameter,
 	"pair":                     kPair,
 	"pass_statement":           kPass,
+	"set":                      kSet,
+	"integer":                  kInteger,
+	"float":                    kFloat,
+	"true":                     kTrue,
+	"false":                    kFalse,
+	"none":                     kNone,
+	"unary_operator":           kUnaryOp,
+	"print_statement":          kPrintStmt,
+	"return_statement":         kReturn,
+	"raise_statement":          kRaise,
+	"break_statement":          kBreak,
+	"continue_statement":       kContinue,
+}
+
+// anonKinds are the anonymous tokens the walker needs to tell apart.
+var anonKinds = map[string]nodeKind{
+	"<>": kLtGt,
 }
 
 type fieldKind uint8
@@ -464,6 +496,7 @@ const (
 	fNone fieldKind = iota
 	fAlias
 	fAlternative
+	fArgument
 	fArguments
 	fAttribute
 	fBody
@@ -492,6 +525,7 @@ const (
 var fieldKinds = map[string]fieldKind{
 	"alias":           fAlias,
 	"alternative":     fAlternative,
+	"argument":        fArgument,
 	"arguments":       fArguments,
 	"attribute":       fAttribute,
 	"body":            fBody,

@@ -22,9 +22,10 @@ type walker struct {
 	intern map[string]string
 
 	scope     *scope
-	cond      bool // the code being walked may not run
-	noBind    bool // a %timeit statement: its bindings vanish
-	noBindAll bool // a %%timeit cell
+	cond      bool  // the code being walked may not run
+	region    int32 // the conditional region being walked (cellFacts.Regions)
+	noBind    bool  // a %timeit statement: its bindings vanish
+	noBindAll bool  // a %%timeit cell
 	depth     int
 	tooDeep   bool
 	hasErrors bool
@@ -134,6 +135,7 @@ func (w *walker) leave() { w.depth-- }
 
 // module walks the whole cell.
 func (w *walker) module() {
+	w.py3Syntax()
 	w.scope = &scope{kind: scModule}
 	w.noBind = w.noBindAll
 	w.block(0)
@@ -164,16 +166,36 @@ func (w *walker) block(i int32) {
 	}
 }
 
-// condBlock walks i as code that may not run.
+// condBlock walks i as code that may not run, in a region of its own.
 func (w *walker) condBlock(i int32) {
 	if i < 0 {
 		return
 	}
-	saved := w.cond
-	w.cond = true
+	saved := w.beginRegion()
 	w.stmt(i)
-	w.cond = saved
+	w.endRegion(saved)
 }
+
+// regionState is what beginRegion saves for endRegion.
+type regionState struct {
+	cond   bool
+	region int32
+}
+
+// beginRegion starts code that may not run: a new region nested in the
+// current one (see action.Region).
+func (w *walker) beginRegion() regionState {
+	saved := regionState{w.cond, w.region}
+	if len(w.cf.Regions) == 0 {
+		w.cf.Regions = append(w.cf.Regions, -1) // region 0, the top level
+	}
+	w.cf.Regions = append(w.cf.Regions, w.region)
+	w.region = int32(len(w.cf.Regions) - 1)
+	w.cond = true
+	return saved
+}
+
+func (w *walker) endRegion(s regionState) { w.cond, w.region = s.cond, s.region }
 
 func (w *walker) stmt(i int32) {
 	if i < 0 {
@@ -248,8 +270,9 @@ func (w *walker) stmtKind(i int32) {
 	case kTypeAlias:
 		w.typeAlias(i)
 	case kExecStmt:
+		// Python 2's exec statement: a syntax error (py3Syntax), so the
+		// cell never runs and reads nothing dynamically.
 		w.exprChildren(i)
-		w.dynamic(i)
 	case kError, kComment, kPass:
 	default:
 		// return, raise, assert, print: their expressions are reads.
@@ -309,23 +332,24 @@ func (w *walker) expr(i int32) {
 			test = w.nextCode(body)
 		}
 		w.expr(test)
-		saved := w.cond
-		w.cond = true
+		saved := w.beginRegion()
 		w.expr(body)
+		w.endRegion(saved)
+		// The other branch runs only when this one does not.
+		saved = w.beginRegion()
 		for c := w.nextCode(test); c >= 0; c = w.nextCode(c) {
 			w.expr(c)
 		}
-		w.cond = saved
+		w.endRegion(saved)
 	case kBooleanOp:
 		// a and b: b may not run.
 		l := w.firstCode(i)
 		w.expr(l)
-		saved := w.cond
-		w.cond = true
+		saved := w.beginRegion()
 		for c := w.nextCode(l); c >= 0; c = w.nextCode(c) {
 			w.expr(c)
 		}
-		w.cond = saved
+		w.endRegion(saved)
 	case kYield:
 		if s := w.scope; s.kind == scFunc && s.top && s.fb != nil {
 			s.fb.generator = true
@@ -478,6 +502,7 @@ func (w *walker) emit(a action, at int32) {
 		}
 	}
 	a.Line, a.Col = w.pos(w.n[at].start)
+	a.Region = w.region
 	w.cf.Actions = append(w.cf.Actions, a)
 }
 
@@ -513,9 +538,9 @@ func (w *walker) bindModule(name string, k useKind, at int32, v val) {
 	a := action{Name: name, Cond: w.cond}
 	switch k {
 	case uWrite:
-		a.Kind, a.Value, a.Str, a.From = actWrite, v.kind, v.str, v.from
+		a.Kind, a.Value, a.Str, a.More, a.From = actWrite, v.kind, v.str, v.more, v.from
 	case uAugWrite:
-		a.Kind = actMutate
+		a.Kind, a.Aug = actMutate, true
 	case uDel:
 		a.Kind = actDel
 	case uUnbind:
@@ -731,15 +756,14 @@ func (w *walker) ifStmt(i int32) {
 		case fConsequence:
 			w.condBlock(c)
 		case fAlternative:
-			saved := w.cond
-			w.cond = true
+			saved := w.beginRegion()
 			if w.kind(c) == kElif {
 				w.expr(w.child(c, fCondition))
 				w.stmt(w.child(c, fConsequence))
 			} else {
 				w.stmt(c)
 			}
-			w.cond = saved
+			w.endRegion(saved)
 		default:
 			w.stmt(c)
 		}
@@ -752,35 +776,55 @@ func (w *walker) forStmt(i int32) {
 			w.expr(c)
 		}
 	}
-	saved := w.cond
-	w.cond = true
-	w.target(w.child(i, fLeft), val{})
+	// The target is bound before each run of the body: one region. The
+	// else clause runs after the loop, perhaps with no target bound.
+	saved := w.beginRegion()
+	w.target(w.child(i, fLeft), w.loopValue(w.child(i, fRight)))
 	for c := w.first(i); c >= 0; c = w.next(c) {
-		if !w.isCode(c) {
-			continue
-		}
-		if f := w.fieldOf(c); f == fBody || f == fAlternative {
+		if w.isCode(c) && w.fieldOf(c) == fBody {
 			w.stmt(c)
 		}
 	}
-	w.cond = saved
+	w.endRegion(saved)
+	for c := w.first(i); c >= 0; c = w.next(c) {
+		if w.isCode(c) && w.fieldOf(c) == fAlternative {
+			w.condBlock(c)
+		}
+	}
 }
 
+// tryStmt walks a try statement: its body, each handler and the finally
+// clause are regions of their own; the else clause runs only when the
+// body ran to its end, so its region is nested in the body's.
 func (w *walker) tryStmt(i int32) {
-	saved := w.cond
-	w.cond = true
+	body := int32(-1)
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if !w.isCode(c) {
 			continue
 		}
 		switch w.kind(c) {
 		case kExcept, kExceptGroup:
+			saved := w.beginRegion()
 			w.exceptClause(c)
-		default:
+			w.endRegion(saved)
+		case kElse:
+			if body < 0 {
+				w.condBlock(c)
+				continue
+			}
+			saved := regionState{w.cond, w.region}
+			w.cond, w.region = true, body
+			w.condBlock(c)
+			w.endRegion(saved)
+		case kBlock:
+			saved := w.beginRegion()
+			body = w.region
 			w.stmt(c)
+			w.endRegion(saved)
+		default:
+			w.condBlock(c)
 		}
 	}
-	w.cond = saved
 }
 
 // exceptClause binds `except E as name` for the handler and unbinds the
@@ -869,7 +913,6 @@ func (w *walker) withItem(i int32) {
 }
 
 func (w *walker) matchStmt(i int32) {
-	saved := w.cond
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if !w.isCode(c) {
 			continue
@@ -878,19 +921,20 @@ func (w *walker) matchStmt(i int32) {
 			w.expr(c)
 			continue
 		}
-		w.cond = true
 		if w.kind(c) == kCase {
+			saved := w.beginRegion()
 			w.caseClause(c)
+			w.endRegion(saved)
 		} else {
 			for d := w.first(c); d >= 0; d = w.next(d) {
 				if w.isCode(d) && w.kind(d) == kCase {
+					saved := w.beginRegion()
 					w.caseClause(d)
+					w.endRegion(saved)
 				}
 			}
 		}
-		w.cond = saved
 	}
-	w.cond = saved
 }
 
 func (w *walker) caseClause(i int32) {
@@ -1031,8 +1075,12 @@ func (w *walker) decorator(i int32) {
 			w.use(w.name(e), uCall, e, nil)
 		}
 	case kAttribute:
+		attr := ""
+		if a := w.child(e, fAttribute); a >= 0 {
+			attr = w.text(a)
+		}
 		if root := w.chain(e); root >= 0 {
-			w.use(w.name(root), uMutate, root, nil)
+			w.use(w.name(root), w.methodUse(e, attr, -1), root, nil)
 		}
 	default:
 		w.expr(e)
@@ -1215,9 +1263,9 @@ func (w *walker) comprehension(i int32) {
 	if firstFor >= 0 {
 		w.expr(w.child(firstFor, fRight))
 	}
-	outer, savedCond := w.scope, w.cond
+	outer := w.scope
 	w.scope = &scope{kind: scComp, parent: outer, fb: outer.fb}
-	w.cond = true
+	saved := w.beginRegion()
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if !w.isCode(c) {
 			continue
@@ -1235,7 +1283,8 @@ func (w *walker) comprehension(i int32) {
 		}
 	}
 	w.expr(w.child(i, fBody))
-	w.scope, w.cond = outer, savedCond
+	w.scope = outer
+	w.endRegion(saved)
 }
 
 func (w *walker) importStmt(i int32) {

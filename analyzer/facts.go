@@ -21,6 +21,11 @@ type cellFacts struct {
 	Funcs    map[string]*funcFacts // functions and classes defined at module level (last definition wins)
 	Imports  []importStmt          // module-level import statements, in order
 	Problems []problem             // syntax errors, shell lines, cell magics, ...
+
+	// Regions is the tree of the cell's conditional regions (see
+	// action.Region): Regions[r] is the region r is nested in, -1 for the
+	// cell's top level, region 0. Nil when the cell has no conditional code.
+	Regions []int32
 }
 
 type actionKind uint8
@@ -50,18 +55,39 @@ const (
 	valGenerator           // name = (… for …) or a call of a generator function defined in the cell
 	valLock                // name = threading.Lock()/RLock()/…
 	valString              // name = "string literal" (Str holds it; for file paths)
+	valImmutable           // name = another literal of an immutable type: number, bool, None, bytes, f-string, tuple of such
 )
 
 type action struct {
 	Kind  actionKind
-	Name  string    // the module-level name; for file actions, the name holding the path ("" when Path is set)
-	Path  string    // file actions: the literal path as written
-	Args  []string  // actCall: plain names passed as positional arguments, in order ("" for non-names)
-	Cond  bool      // may not happen: under if/for/while/try/with/match, or in a loop/comprehension body
 	Value valueKind // actWrite only
-	Str   string    // actWrite with valString: the literal's value
-	Line  int       // 1-based, in the cell's original source
-	Col   int       // 1-based, in characters
+	Cond  bool      // may not happen: under if/for/while/try/with/match, or in a loop/comprehension body
+	// Soft (actRead) marks a read IPython makes only if the name exists:
+	// $name in a shell line or magic is left as is when no variable has
+	// that name (it is usually a shell variable, $HOME), so nothing
+	// defining it is no error.
+	Soft bool
+	// Aug (actMutate) marks x += …: the name is read and rebound, not only
+	// changed in place, so a parameter or a shared name becomes the
+	// step's own value even when its type is immutable.
+	Aug bool
+	// Region is the innermost conditional region the action is in (0: the
+	// cell's top level). A region is one run of code that may not happen
+	// (an if branch, a loop's target and body, a try body, a handler, a
+	// with body, a case, a comprehension, ...); code in it runs only after
+	// the code before it in the same region ran. So a read in region r, or
+	// in a region nested in r, that follows a write in r sees that write:
+	// the graph needs the value from before the step only for reads no
+	// such write covers.
+	Region int32
+
+	Name string   // the module-level name; for file actions, the name holding the path ("" when Path is set)
+	Path string   // file actions: the literal path as written
+	Args []string // actCall: plain names passed as positional arguments, in order ("" for non-names)
+	Str  string   // actWrite with valString: the literal's value
+	More []string // actWrite with valString: more values, for a for target over a list of literals
+	Line int      // 1-based, in the cell's original source
+	Col  int      // 1-based, in characters
 
 	// Kwargs (actCall) maps keyword arguments passed as plain module-level
 	// names (f(bucket=items) → bucket: items), for matching MutatesParams
@@ -71,11 +97,6 @@ type action struct {
 	// inv = Invoice(…)), "" otherwise: a later method call on x runs the
 	// methods of that class.
 	From string
-	// Soft (actRead) marks a read IPython makes only if the name exists:
-	// $name in a shell line or magic is left as is when no variable has
-	// that name (it is usually a shell variable, $HOME), so nothing
-	// defining it is no error.
-	Soft bool
 }
 
 // funcFacts summarises a function or class body for call sites: what a call

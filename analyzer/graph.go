@@ -18,6 +18,8 @@ const (
 	CodeParamReassign  = "param-reassigned"
 	CodeUnmarshallable = "unmarshallable"
 	CodeRoleRebound    = "shared-name-rebound"
+	CodeNamesUnchecked = "names-unchecked"
+	CodeDupParameter   = "duplicate-parameter"
 )
 
 // bindingKind says where the current value of a module-level name comes from.
@@ -42,6 +44,23 @@ type binding struct {
 	imp   string     // bindModule: the import statement to replay
 	fn    *funcFacts // a function or class: what calling it does
 	class *funcFacts // an instance of a notebook class: what its methods do
+
+	// A binding made by a write that may not happen (action.Cond) is
+	// maybe until the step writes the name for sure: where the write did
+	// not happen, the value from before the step is still there. prev is
+	// that value's binding (nil if there was none), loaded is set once the
+	// step loads it, and cover lists the regions where the write is known
+	// to have happened (see loadPrev).
+	maybe  bool
+	loaded bool
+	prev   *binding
+	cover  []regionRef
+}
+
+// regionRef is a conditional region of one cell (action.Region).
+type regionRef struct {
+	cell   int
+	region int32
 }
 
 // graph replays the facts of every cell in notebook order.
@@ -50,14 +69,15 @@ type graph struct {
 	spec     *notebook.Pipeline
 	facts    []*cellFacts
 	last     map[string]*binding
-	strVal   map[string]string // module-level names bound to string literals (for file paths)
-	fileLast map[string]int    // path -> step that last wrote it
-	dynamic  bool              // a star import in a shared cell: any name may exist
+	strVal   map[string][]string // module-level names bound to string literals (for file paths)
+	fileLast map[string]int      // path -> step that last wrote it
+	dynamic  bool                // a star import in a shared cell: any name may exist
 	steps    []*Step
 	stepIdx  map[string]int
 	slab     []binding               // bindings are many and small: allocated in chunks
 	writes   map[int]map[string]bool // per step: names any of its cells binds (cycle check; computed when needed)
 	final    []map[string]*binding   // per step: its bindings when it ended
+	runs     []*stepRun              // per step: its state, kept so that a later step can make it load a value (loadPrev)
 	diags    []notebook.Diagnostic
 	edges    []FileEdge
 }
@@ -72,6 +92,7 @@ type stepRun struct {
 	dynamic   bool
 	reported  map[string]bool
 	fileWrite map[string]bool
+	fileRead  map[string]bool // files read that the step did not write first
 	after     map[string]bool
 	cell      int // the cell being replayed
 }
@@ -80,14 +101,18 @@ func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *
 	g := &graph{
 		nb: nb, spec: spec, facts: facts,
 		last:     make(map[string]*binding, len(facts)),
-		strVal:   map[string]string{},
+		strVal:   map[string][]string{},
 		fileLast: map[string]int{},
 		stepIdx:  map[string]int{},
 	}
 	g.problems()
 	g.shared()
 	for _, p := range spec.Parameters {
-		g.last[p.Name] = &binding{kind: bindParam, cell: p.Cell, line: p.Line}
+		b := &binding{kind: bindParam, cell: p.Cell, line: p.Line}
+		if immutableParam(p.Default) {
+			b.value = valImmutable
+		}
+		g.last[p.Name] = b
 	}
 	for i, s := range spec.Steps {
 		g.stepIdx[s.Name] = i
@@ -145,9 +170,27 @@ func (g *graph) shared() {
 				delete(g.last, a.Name)
 			case actDynamic:
 				g.dynamic = true
+				g.uncheckedNames(c, f, a)
 			}
 		}
 	}
+}
+
+// uncheckedNames says, at a star import (or exec, eval, globals()) in an
+// imports or functions cell, that it silences undefined-name everywhere:
+// such a cell runs before every step and may define any name, so a name
+// no cell defines may still exist. Not a warning: the notebook may be
+// right, and a star import there is replayed in every step (DESIGN §3).
+func (g *graph) uncheckedNames(cell int, f *cellFacts, a action) {
+	what := "exec, eval or globals() here"
+	for _, imp := range f.Imports {
+		if imp.Star && imp.Line == a.Line {
+			what = "`" + imp.Text + "`"
+			break
+		}
+	}
+	g.diags = append(g.diags, notebook.CellDiag(notebook.Info, cell, a.Line, a.Col, CodeNamesUnchecked,
+		"%s may define any name in every step, so names the steps use cannot be checked: no undefined-name is reported in this notebook", what))
 }
 
 func (g *graph) setStr(a action) {
@@ -155,7 +198,7 @@ func (g *graph) setStr(a action) {
 		return
 	}
 	if a.Value == valString {
-		g.strVal[a.Name] = a.Str
+		g.strVal[a.Name] = append([]string{a.Str}, a.More...)
 	} else {
 		delete(g.strVal, a.Name)
 	}
@@ -171,7 +214,7 @@ func (g *graph) runStep(i int) {
 	}
 	st := &stepRun{
 		idx: i, local: make(map[string]*binding, n/2), ins: map[string]int{}, params: map[string]bool{},
-		reported: map[string]bool{}, fileWrite: map[string]bool{}, after: map[string]bool{},
+		reported: map[string]bool{}, fileWrite: map[string]bool{}, fileRead: map[string]bool{}, after: map[string]bool{},
 	}
 	for _, c := range s.Cells {
 		f := g.facts[c]
@@ -193,6 +236,14 @@ func (g *graph) runStep(i int) {
 	for p := range st.fileWrite {
 		g.fileLast[p] = i
 	}
+	g.runs = append(g.runs, st)
+}
+
+// stepOut fills in step i's inputs, edges and parameters. It runs after
+// every step was replayed: a later step, or a metric, may still make an
+// earlier one load the value from before its maybe-write (loadPrev).
+func (g *graph) stepOut(i int) {
+	s, st := g.spec.Steps[i], g.runs[i]
 	out := g.steps[i]
 	for name, producer := range st.ins {
 		out.Ins[name] = g.steps[producer].Name
@@ -204,6 +255,7 @@ func (g *graph) runStep(i int) {
 	delete(st.after, s.Name)
 	out.After = sortedKeys(st.after)
 	out.Params = sortedKeys(st.params)
+	out.FilesRead = sortedKeys(st.fileRead)
 	out.Imports = st.imports
 }
 
@@ -217,8 +269,12 @@ func (g *graph) apply(st *stepRun, f *cellFacts, a action) {
 		g.mutate(st, a.Name, a)
 	case actDel:
 		g.read(st, a.Name, a, true)
-		st.local[a.Name] = g.bind(binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col})
 		delete(g.strVal, a.Name)
+		if a.Cond {
+			g.maybeDel(st, a)
+			return
+		}
+		st.local[a.Name] = g.bind(binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col})
 	case actUnbind:
 		st.local[a.Name] = g.bind(binding{kind: bindDeleted, cell: st.cell, line: a.Line, col: a.Col})
 	case actCall:
@@ -230,35 +286,47 @@ func (g *graph) apply(st *stepRun, f *cellFacts, a action) {
 				"the names this code reads cannot be known before it runs (star import, globals(), exec or eval): step %q loads every value earlier steps wrote", g.steps[st.idx].Name))
 		}
 		st.dynamic = true
-		for name, b := range g.last {
-			if b.kind == bindValue && st.local[name] == nil {
+		// In name order, so that the imports a loadPrev adds come in a
+		// stable order.
+		for _, name := range sortedBindings(g.last) {
+			if b := g.last[name]; b.kind == bindValue && st.local[name] == nil {
 				st.ins[name] = b.step
+				g.loadedFrom(name, b)
 			}
+		}
+		for _, name := range sortedBindings(st.local) {
+			g.loadPrev(st, name, st.local[name])
 		}
 	case actFileRead, actFileWrite:
-		p := a.Path
-		if p == "" {
-			v, ok := g.strVal[a.Name]
-			if !ok {
-				return
-			}
-			p = v
-		}
-		p = path.Clean(p)
-		if a.Kind == actFileWrite {
-			st.fileWrite[p] = true
+		if a.Path != "" {
+			g.file(st, a, a.Path)
 			return
 		}
-		if st.fileWrite[p] {
-			return // the step reads what it wrote itself
+		// A name holding a path: each literal it may hold (one, or those
+		// of the list a for loop walks).
+		for _, p := range g.strVal[a.Name] {
+			g.file(st, a, p)
 		}
-		if w, ok := g.fileLast[p]; ok && w != st.idx {
-			from := g.steps[w].Name
-			if !st.after[from] || !g.hasEdge(from, g.steps[st.idx].Name, p) {
-				g.edges = append(g.edges, FileEdge{From: from, To: g.steps[st.idx].Name, Path: p})
-			}
-			st.after[from] = true
+	}
+}
+
+// file records that the step reads or writes the file at path p.
+func (g *graph) file(st *stepRun, a action, p string) {
+	p = path.Clean(p)
+	if a.Kind == actFileWrite {
+		st.fileWrite[p] = true
+		return
+	}
+	if st.fileWrite[p] {
+		return // the step reads what it wrote itself
+	}
+	st.fileRead[p] = true
+	if w, ok := g.fileLast[p]; ok && w != st.idx {
+		from := g.steps[w].Name
+		if !st.after[from] || !g.hasEdge(from, g.steps[st.idx].Name, p) {
+			g.edges = append(g.edges, FileEdge{From: from, To: g.steps[st.idx].Name, Path: p})
 		}
+		st.after[from] = true
 	}
 }
 
@@ -277,6 +345,12 @@ func (g *graph) read(st *stepRun, name string, a action, strict bool) {
 	if b, ok := st.local[name]; ok {
 		if b.kind == bindDeleted && strict {
 			g.undefined(st, name, a, fmt.Sprintf("%q is used after it was deleted in cell %d", name, b.cell))
+		}
+		if b.maybe && !b.loaded && !g.covered(b, st.cell, a.Region) {
+			// The write before this read may not have happened: the
+			// read may see the value from before the step.
+			g.cycleCheck(st, name, a)
+			g.loadPrev(st, name, b)
 		}
 		return
 	}
@@ -299,7 +373,107 @@ func (g *graph) read(st *stepRun, name string, a action, strict bool) {
 		}
 	case b.kind == bindValue:
 		st.ins[name] = b.step
+		g.loadedFrom(name, b)
 	}
+}
+
+// The loading rule (DESIGN §3 "Maybe-writes", refined): a step loads a
+// name only if the value from before the step can be observed, that is
+//
+//   - the step reads the name (or mutates, deletes or calls it) where no
+//     write of it in the step has surely happened: before its first write,
+//     or after writes that may not happen (under if/for/while/try/with/
+//     match, in a comprehension) when the read is outside the regions
+//     those writes happened in (covered); or
+//   - the step ends with a value that may still be the one from before
+//     it (it wrote the name only conditionally) and that value is loaded
+//     from the step by a later step or reported as a metric: the step must
+//     save what it ends with, so it must start from the earlier value.
+//
+// So `for f in files: print(open(f).read())` loads no f from an earlier
+// step (every read of f follows the loop's own binding), unless a later
+// step reads f; then the step loads the earlier f, which stands if the
+// loop did not run. The second case is found only when the later step is
+// replayed, so loading is lazy: loadPrev adds the input to the step's
+// run, and stepOut turns the runs into steps at the end. The rule applies
+// in chains: a step loading from a maybe-writer makes that writer load
+// from the one before it (loadedFrom).
+
+// covered reports whether b's conditional write surely happened before
+// code at region r of cell: r is one of the regions the write is in, or
+// nested in one.
+func (g *graph) covered(b *binding, cell int, r int32) bool {
+	if len(b.cover) == 0 || cell < 0 || cell >= len(g.facts) || g.facts[cell] == nil {
+		return false
+	}
+	parents := g.facts[cell].Regions
+	for _, c := range b.cover {
+		if c.cell != cell {
+			continue
+		}
+		for x := r; x > 0 && int(x) < len(parents); x = parents[x] {
+			if x == c.region {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// loadPrev makes st, whose binding b of name may not have been written,
+// load the value from before the step.
+func (g *graph) loadPrev(st *stepRun, name string, b *binding) {
+	if !b.maybe || b.loaded {
+		return
+	}
+	b.loaded = true
+	p := b.prev
+	if p == nil {
+		return
+	}
+	// The earlier value stands at the write, which for a repeated step
+	// may come after a step placed between its cells: that is a cycle.
+	cell := st.cell
+	st.cell = b.cell
+	g.cycleCheck(st, name, action{Line: b.line, Col: b.col})
+	st.cell = cell
+	switch p.kind {
+	case bindValue:
+		st.ins[name] = p.step
+		g.loadedFrom(name, p)
+	case bindParam:
+		st.params[name] = true
+	case bindModule:
+		if !contains(st.imports, p.imp) {
+			st.imports = append(st.imports, p.imp)
+		}
+	}
+}
+
+// loadedFrom notes that a later step loads name from binding b of an
+// earlier step: if b may not have been written, that step must load the
+// value from before it, so that what it saves is right.
+func (g *graph) loadedFrom(name string, b *binding) {
+	if b.maybe && !b.loaded && b.step < len(g.runs) {
+		g.loadPrev(g.runs[b.step], name, b)
+	}
+}
+
+// maybeDel handles a del that may not happen (if c: del x): the name may
+// still be bound after it, so a later read is no error, and a later step
+// loads whatever this step ends with (the step loaded it for the del).
+func (g *graph) maybeDel(st *stepRun, a action) {
+	if _, ok := st.local[a.Name]; ok {
+		return
+	}
+	prev := g.last[a.Name]
+	if prev == nil || prev.kind != bindValue {
+		return // a parameter or shared name stays what every step has
+	}
+	nb := g.bind(*prev)
+	nb.cell, nb.line, nb.col = st.cell, a.Line, a.Col
+	nb.maybe, nb.loaded, nb.prev, nb.cover = false, false, nil, nil
+	st.local[a.Name] = nb
 }
 
 func (g *graph) undefined(st *stepRun, name string, a action, msg string) {
@@ -371,15 +545,25 @@ func (g *graph) cycleCheck(st *stepRun, name string, a action) {
 
 func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 	name := a.Name
-	if a.Cond {
-		if _, ok := st.local[name]; !ok || st.local[name].kind == bindDeleted {
-			// The write may not happen: the step must start from the
-			// previous value, and saves whatever it ends with.
-			g.read(st, name, a, false)
-		}
-	}
-	g.rebindChecks(st, name, a)
+	g.rebindChecks(st, name, a, "reassigned")
+	old, had := st.local[name]
 	b := g.bind(binding{kind: bindValue, cell: st.cell, line: a.Line, col: a.Col, value: a.Value})
+	if a.Cond {
+		// The write may not happen. Whether the step needs the value
+		// from before it is decided later (see loadPrev).
+		here := regionRef{st.cell, a.Region}
+		switch {
+		case !had:
+			b.maybe, b.prev, b.cover = true, g.last[name], []regionRef{here}
+		case old.kind == bindDeleted:
+			b.maybe, b.cover = true, []regionRef{here} // unbound if the write does not happen
+		case old.maybe:
+			b.maybe, b.prev, b.loaded = true, old.prev, old.loaded
+			b.cover = append(old.cover[:len(old.cover):len(old.cover)], here)
+		}
+		// Otherwise the step's own earlier value stands if the write
+		// does not happen: nothing from before the step is needed.
+	}
 	switch a.Value {
 	case valModule:
 		b.kind = bindModule
@@ -396,8 +580,9 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 	g.setStr(a)
 }
 
-// rebindChecks warns when a step rebinds a parameter or a shared name.
-func (g *graph) rebindChecks(st *stepRun, name string, a action) {
+// rebindChecks warns when a step rebinds (how: "reassigned") or changes
+// ("changed in place") a parameter, or rebinds a shared name.
+func (g *graph) rebindChecks(st *stepRun, name string, a action, how string) {
 	if _, ok := st.local[name]; ok {
 		return
 	}
@@ -408,7 +593,7 @@ func (g *graph) rebindChecks(st *stepRun, name string, a action) {
 	switch prev.kind {
 	case bindParam:
 		g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, st.cell, a.Line, a.Col, CodeParamReassign,
-			"pipeline parameter %q is reassigned in step %q; later steps use this step's value, not the parameter", name, g.steps[st.idx].Name))
+			"pipeline parameter %q is %s in step %q; later steps use this step's value, not the parameter", name, how, g.steps[st.idx].Name))
 	case bindShared:
 		g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, st.cell, a.Line, a.Col, CodeRoleRebound,
 			"%q from the imports/functions cells (cell %d) is rebound in step %q; from here on it is an ordinary variable passed between steps", name, prev.cell, g.steps[st.idx].Name))
@@ -416,33 +601,84 @@ func (g *graph) rebindChecks(st *stepRun, name string, a action) {
 }
 
 // mutate handles an in-place change: the step reads the value and, unless
-// it is a module or a shared name, writes it back.
+// it is a module or a shared name, writes it back. x += … (a.Aug) rebinds
+// x, so it makes even a shared name or an immutable value the step's own;
+// a method call or item or attribute store cannot change a value of an
+// immutable type (a str parameter's SIZES.split(",")), so on one it is a
+// read only.
 func (g *graph) mutate(st *stepRun, name string, a action) {
+	if !a.Aug && g.immutable(st, name) {
+		g.read(st, name, a, true)
+		return
+	}
 	g.methods(st, name, a)
 	if b, ok := st.local[name]; ok {
+		g.read(st, name, a, true)
 		if b.kind == bindDeleted {
-			g.read(st, name, a, true)
 			return
 		}
 		if b.kind != bindModule {
 			b.cell, b.line, b.col = st.cell, a.Line, a.Col
+			if a.Aug {
+				b.value = valOther
+				delete(g.strVal, name)
+			}
 		}
 		return
 	}
 	g.read(st, name, a, true)
 	prev, ok := g.last[name]
-	if !ok || prev.kind == bindModule || prev.kind == bindShared || prev.kind == bindDeleted {
+	if !ok || prev.kind == bindModule || prev.kind == bindDeleted || (prev.kind == bindShared && !a.Aug) {
 		return
 	}
-	if prev.kind == bindParam {
-		g.rebindChecks(st, name, a)
+	switch {
+	case prev.kind == bindParam && !a.Aug:
+		g.rebindChecks(st, name, a, "changed in place")
+	case prev.kind == bindParam || prev.kind == bindShared:
+		g.rebindChecks(st, name, a, "reassigned")
 	}
 	nb := g.bind(*prev)
 	nb.kind, nb.cell, nb.line, nb.col = bindValue, st.cell, a.Line, a.Col
-	if prev.kind == bindParam {
+	// The step loaded the value it changed: it surely holds it now.
+	nb.maybe, nb.loaded, nb.prev, nb.cover = false, false, nil, nil
+	if prev.kind == bindParam || a.Aug {
 		nb.value = valOther
+		delete(g.strVal, name)
 	}
 	st.local[name] = nb
+}
+
+// immutable reports whether name's current value is surely of an
+// immutable type: a literal string, number, bool, None or tuple of such,
+// or a parameter whose default is one (immutableParam).
+func (g *graph) immutable(st *stepRun, name string) bool {
+	b, ok := st.local[name]
+	if !ok {
+		b = g.last[name]
+	}
+	if b == nil || b.maybe || (b.kind != bindValue && b.kind != bindParam) {
+		return false
+	}
+	return b.value == valString || b.value == valImmutable
+}
+
+// immutableParam reports a parameter default of an immutable type: str,
+// int, float, bool, or a tuple of such. A None default is not one: a run
+// may pass any type for it (pipelinegen's compatible), a list included.
+func immutableParam(l notebook.Literal) bool {
+	switch l.Type {
+	case "str", "int", "float", "bool":
+		return true
+	case "tuple":
+		items, _ := l.Value.([]notebook.Literal)
+		for _, it := range items {
+			if it.Type != "NoneType" && !immutableParam(it) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // methods applies, for a method call on an instance of a notebook class,
@@ -476,12 +712,13 @@ func (g *graph) call(st *stepRun, a action) {
 		for _, r := range fn.Reads {
 			g.read(st, r, a, !fn.Class)
 		}
+		// The call's writes happen only if the call does.
 		for _, w := range fn.ReadWrites {
 			g.read(st, w, a, true)
-			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col})
+			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region})
 		}
 		for _, w := range fn.Writes {
-			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col})
+			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region})
 		}
 		for _, m := range fn.Mutates {
 			g.mutate(st, m, a)
@@ -539,7 +776,11 @@ func importFor(f *cellFacts, name string, line int) string {
 
 // finish computes outputs (what later steps load), metrics and warnings.
 func (g *graph) finish() *Analysis {
-	final := g.last
+	params := g.parameters()
+	g.metrics()
+	for i := range g.steps {
+		g.stepOut(i)
+	}
 	for _, s := range g.steps {
 		for name, producer := range s.Ins {
 			p := g.steps[g.stepIdx[producer]]
@@ -558,18 +799,6 @@ func (g *graph) finish() *Analysis {
 		}
 	}
 	g.outInfo()
-	for _, m := range g.spec.Metrics {
-		b, ok := final[m.Name]
-		if !ok || (b.kind != bindValue) {
-			g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, m.Cell, m.Line, 1, "bad-metric",
-				"metric %q is not a value any step computes", m.Name))
-			continue
-		}
-		s := g.steps[b.step]
-		if !contains(s.Metrics, m.Name) {
-			s.Metrics = append(s.Metrics, m.Name)
-		}
-	}
 	an := &Analysis{
 		Steps:        g.steps,
 		FileEdges:    g.edges,
@@ -577,7 +806,7 @@ func (g *graph) finish() *Analysis {
 		Pipeline:     g.spec,
 		Language:     g.nb.Language,
 		LocalModules: []LocalModule{},
-		Parameters:   []Parameter{},
+		Parameters:   params,
 	}
 	for _, s := range an.Steps {
 		sort.Strings(s.Metrics)
@@ -595,10 +824,71 @@ func (g *graph) finish() *Analysis {
 	if an.Diagnostics == nil {
 		an.Diagnostics = []notebook.Diagnostic{}
 	}
-	for _, p := range g.spec.Parameters {
-		an.Parameters = append(an.Parameters, Parameter{Name: p.Name, Type: p.Default.Type, Default: p.Default.Python()})
-	}
 	return an
+}
+
+// parameters lists the pipeline parameters, one per name. A name declared
+// twice would give the Workflow two arguments of that name, which Argo
+// rejects; running the cell, the later line wins, so the later default is
+// kept, at the first declaration's place, with a warning at the later one.
+func (g *graph) parameters() []Parameter {
+	out := []Parameter{}
+	at := map[string]int{}
+	for i, p := range g.spec.Parameters {
+		prm := Parameter{Name: p.Name, Type: p.Default.Type, Default: p.Default.Python()}
+		j, dup := at[p.Name]
+		if !dup {
+			at[p.Name] = len(out)
+			out = append(out, prm)
+			continue
+		}
+		first := g.spec.Parameters[firstDecl(g.spec.Parameters[:i], p.Name)]
+		g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, p.Cell, p.Line, 1, CodeDupParameter,
+			"pipeline parameter %q is declared again (first in cell %d, line %d): as when the cell runs, the later default %s is the one used",
+			p.Name, first.Cell, first.Line, prm.Default))
+		out[j] = prm
+	}
+	return out
+}
+
+func firstDecl(ps []notebook.Parameter, name string) int {
+	for i, p := range ps {
+		if p.Name == name {
+			return i
+		}
+	}
+	return 0
+}
+
+// metrics gives each pipeline-metrics name to the step that reports it:
+// the step that last wrote the value; for a pipeline parameter no step
+// rebinds, or a value from the imports/functions cells, which every step
+// has, the pipeline's last step (where Kale reports metrics too), which
+// then lists the parameter among its params. A metric is no output.
+func (g *graph) metrics() {
+	for _, m := range g.spec.Metrics {
+		b, ok := g.last[m.Name]
+		at := -1
+		switch {
+		case !ok:
+		case b.kind == bindValue:
+			at = b.step
+			g.loadedFrom(m.Name, b) // what the step ends with must be right
+		case b.kind == bindParam && len(g.steps) > 0:
+			at = len(g.steps) - 1
+			g.runs[at].params[m.Name] = true
+		case b.kind == bindShared && len(g.steps) > 0 && b.value != valModule && b.value != valFunction && b.value != valClass:
+			at = len(g.steps) - 1
+		}
+		if at < 0 {
+			g.diags = append(g.diags, notebook.CellDiag(notebook.Warning, m.Cell, m.Line, 1, "bad-metric",
+				"metric %q is not a value any step computes", m.Name))
+			continue
+		}
+		if s := g.steps[at]; !contains(s.Metrics, m.Name) {
+			s.Metrics = append(s.Metrics, m.Name)
+		}
+	}
 }
 
 // outInfo records, for each output, the cell that last bound it in its
@@ -654,6 +944,15 @@ func (g *graph) langs(s *Step) []string {
 	if out == nil {
 		out = []string{}
 	}
+	return out
+}
+
+func sortedBindings(m map[string]*binding) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }
 

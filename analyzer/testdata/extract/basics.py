@@ -31,8 +31,8 @@ del a, b.c, (d, e)  # want: del a, mutate b, del d, del e
 # %% method calls mutate the name they hang from, after their arguments
 x.append(1)  # want: mutate x
 df.drop(c, inplace=True)  # want: read c, mutate df
-a.b.c()  # want: mutate a
-a[i].m(v)  # want: read i, read v, mutate a
+a.b.c()  # want: read a
+a[i].m(v)  # want: read i, read v, read a
 np.save(path, arr)  # want: read path, read arr, mutate np, filewrite path
 obj.method  # want: read obj
 f(x).append(1)  # want: read x, call f(x)
