@@ -46,6 +46,11 @@ echo "## local backend"
 hack/bench-local.sh
 
 echo
+echo "## logs of a 200 MB step log, beside cat of the same file"
+go test ./cluster/local/ -run '^$' -bench 'LogTail' -count "$COUNT" | medians
+hack/bench-logs.sh
+
+echo
 echo "## Argo backend against the real stack (submit and status latency, 200 tracked runs)"
 go test -tags bench -c -o /tmp/datainsight-argo.test ./cluster/argo/
 (cd cluster/argo && DATAINSIGHT_BIN="$PWD/../../bin/datainsight" \

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -173,6 +175,62 @@ func FuzzSetTags(f *testing.F) {
 		_ = json.Unmarshal(raw, &want)
 		if err := json.Unmarshal(re.Metadata[a], &got); err != nil || got != want {
 			t.Fatalf("metadata[%q] = %s (%v), want %q", a, re.Metadata[a], err, b)
+		}
+	})
+}
+
+// FuzzParseDuration: any input is parsed or refused without a panic; a
+// parsed duration is never negative, reads back from its own printing, and
+// agrees with time.ParseDuration where that reads the input.
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"90s", "1h30m", "2d", "1d12h", "1.5d", "200000d", "106752d", "NaNd", "-1d", "1d-5h",
+		"2562047h47m16.854775807s", "0", "+3m", "1e300", "infd", ".5d", "1µs", "9223372036854775807ns"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "negative") && !strings.HasPrefix(s, "-") {
+				t.Fatalf("ParseDuration(%q) says negative: %v", s, err)
+			}
+			return
+		}
+		if d < 0 {
+			t.Fatalf("ParseDuration(%q) = %d, negative", s, int64(d))
+		}
+		back, err := ParseDuration(time.Duration(d).String())
+		if err != nil || back != d {
+			t.Fatalf("ParseDuration(%q) = %v, which reads back as %v, %v", s, time.Duration(d), time.Duration(back), err)
+		}
+		if !strings.Contains(s, "d") {
+			if want, err := time.ParseDuration(s); err == nil && want != time.Duration(d) {
+				t.Fatalf("ParseDuration(%q) = %v, time.ParseDuration says %v", s, time.Duration(d), want)
+			}
+		}
+	})
+}
+
+// FuzzParseLiteral: any input is parsed or refused without a panic, and a
+// parsed literal printed back (what a step script and DATAINSIGHT_PARAM_
+// carry) parses to the same type and the same printing.
+func FuzzParseLiteral(f *testing.F) {
+	for _, s := range []string{"1_000", "-2.5e3", "'single'", `"a" 'b'`, `r"C:\path"`, `"tab\there\u00e9"`, "(1,)", "(1)", "[]",
+		"{1: [True, None]}", "\"\"\"multi\nline\"\"\"", "0x1F", ".5", "123456789012345678901234567890", "-9223372036854775808",
+		"{(1, 2): 'x'}", "\"\xff\ufffd\"", "[[[[", "1e999", "0755", "- 5", "None", "0o17", "0b101", "1__0", "{(1, [2]): 3}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseLiteral(s)
+		if err != nil {
+			return
+		}
+		py := l.Python()
+		again, err := ParseLiteral(py)
+		if err != nil {
+			t.Fatalf("ParseLiteral(%q) prints as %q, which does not parse: %v", s, py, err)
+		}
+		if again.Type != l.Type || again.Python() != py {
+			t.Fatalf("ParseLiteral(%q) = %s %s, which reads back as %s %s", s, l.Type, py, again.Type, again.Python())
 		}
 	})
 }

@@ -2,10 +2,10 @@ package notebook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -22,17 +22,10 @@ type document struct {
 	style style // the file's own layout, for text an edit inserts
 }
 
-// ReadFile reads and parses the notebook at path.
+// ReadFile reads and parses the notebook at path, refusing one larger than
+// DefaultMaxBytes (Load takes a limit and a context).
 func ReadFile(path string) (*Notebook, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read notebook: %w", err)
-	}
-	nb, err := parseOwned(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return nb, nil
+	return Load(context.Background(), path, DefaultMaxBytes)
 }
 
 // Parse parses an nbformat 4 notebook. It keeps its own copy of data, which

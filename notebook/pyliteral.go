@@ -1,8 +1,10 @@
 package notebook
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -10,9 +12,8 @@ import (
 
 // ParseLiteral parses a Python literal as pipeline parameters and --param
 // overrides allow: int, float, str, bool, None, negative numbers, and lists,
-// tuples and dicts of those. It returns the Go value (int64, float64, string,
-// bool, nil, []any, map[string]any with keys kept in source order in
-// Literal.Keys) and the Python type name.
+// tuples and dicts of those. It returns the Go value and the Python type
+// name (see Literal).
 //
 // Only literals are accepted on purpose: a parameter's default must be known
 // without running the notebook, as Kale requires.
@@ -33,7 +34,7 @@ func ParseLiteral(src string) (Literal, error) {
 // Literal is a parsed Python literal.
 type Literal struct {
 	Type  string // Python type name: int, float, str, bool, NoneType, list, tuple, dict
-	Value any    // int64, float64, string, bool, nil, []Literal, or []DictItem
+	Value any    // int64 (*big.Int beyond int64), float64, string, bool, nil, []Literal, or []DictItem
 }
 
 // DictItem is one key: value pair of a dict literal, in source order.
@@ -61,6 +62,18 @@ func (l Literal) writePython(b *strings.Builder) {
 		}
 	case int64:
 		b.WriteString(strconv.FormatInt(v, 10))
+	case *big.Int:
+		// Python refuses a decimal int literal past maxIntDigits but reads
+		// hex of any length, which a literal given in hex may need.
+		if d := v.String(); len(strings.TrimPrefix(d, "-")) <= maxIntDigits {
+			b.WriteString(d)
+		} else {
+			if v.Sign() < 0 {
+				b.WriteByte('-')
+			}
+			b.WriteString("0x")
+			b.WriteString(new(big.Int).Abs(v).Text(16))
+		}
 	case float64:
 		switch {
 		case math.IsInf(v, 1):
@@ -299,8 +312,8 @@ func (p *litParser) dict(depth int) (Literal, error) {
 		if err != nil {
 			return Literal{}, err
 		}
-		if k.Type == "list" || k.Type == "dict" {
-			return Literal{}, fmt.Errorf("a %s cannot be a dict key", k.Type)
+		if t := unhashable(k); t != "" {
+			return Literal{}, fmt.Errorf("a %s cannot be a dict key", t)
 		}
 		p.space()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
@@ -326,6 +339,22 @@ func (p *litParser) dict(depth int) (Literal, error) {
 		return Literal{}, fmt.Errorf("expected ',' or '}' in dict, found %q", p.rest())
 	}
 	return Literal{Type: "dict", Value: items}, nil
+}
+
+// unhashable names the list or dict that makes k unusable as a dict key,
+// inside a tuple too (Python raises TypeError); "" when k is hashable.
+func unhashable(k Literal) string {
+	switch k.Type {
+	case "list", "dict":
+		return k.Type
+	case "tuple":
+		for _, e := range k.Value.([]Literal) {
+			if t := unhashable(e); t != "" {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 func (p *litParser) number() (Literal, error) {
@@ -363,9 +392,17 @@ func (p *litParser) number() (Literal, error) {
 	if isOctalLike(clean) && !strings.ContainsAny(clean, ".eE") && strings.Trim(clean, "0") != "" {
 		return Literal{}, fmt.Errorf("%q: leading zeros are not allowed in Python 3 integers", tok)
 	}
-	if n, err := strconv.ParseInt(clean, 0, 64); err == nil && (!isOctalLike(clean) || strings.Trim(clean, "0") == "") {
+	// Python ints have no bound: an integer literal is an int however
+	// long, never a float that has lost its digits.
+	if len(clean) > maxIntDigits && strings.Trim(clean, "0123456789") == "" {
+		return Literal{}, fmt.Errorf("%q has more than %d digits, the most Python reads in a decimal int", tok[:20]+"…", maxIntDigits)
+	}
+	if n, ok := new(big.Int).SetString(clean, 0); ok {
 		if neg {
-			n = -n
+			n.Neg(n)
+		}
+		if n.IsInt64() {
+			return Literal{Type: "int", Value: n.Int64()}, nil
 		}
 		return Literal{Type: "int", Value: n}, nil
 	}
@@ -374,6 +411,10 @@ func (p *litParser) number() (Literal, error) {
 		return Literal{}, fmt.Errorf("%q is not a supported number literal", tok)
 	}
 	f, err := strconv.ParseFloat(clean, 64)
+	if errors.Is(err, strconv.ErrRange) && math.IsInf(f, 0) {
+		// Python would read inf, which no literal can carry back.
+		return Literal{}, fmt.Errorf("%q is beyond a float's range", tok)
+	}
 	if err != nil {
 		return Literal{}, fmt.Errorf("%q is not a valid number", tok)
 	}
@@ -383,12 +424,40 @@ func (p *litParser) number() (Literal, error) {
 	return Literal{Type: "float", Value: f}, nil
 }
 
+// maxIntDigits is Python's default bound (sys.get_int_max_str_digits) on
+// the digits of a decimal int it converts, literal_eval included: a longer
+// literal would be accepted here and refused by every step.
+const maxIntDigits = 4300
+
 // isOctalLike rejects Python 2 octals like 0755, which Python 3 refuses.
 func isOctalLike(s string) bool {
 	return len(s) > 1 && s[0] == '0' && s[1] >= '0' && s[1] <= '9'
 }
 
+// str reads a string literal and those adjacent to it, which concatenate
+// as in Python. It loops rather than recursing: each piece once recursed
+// and copied the rest, so many adjacent pieces cost quadratic time and
+// unbounded stack.
 func (p *litParser) str() (Literal, error) {
+	var b strings.Builder
+	for {
+		piece, err := p.strPiece()
+		if err != nil {
+			return Literal{}, err
+		}
+		b.WriteString(piece)
+		save := p.i
+		p.space()
+		if p.i >= len(p.s) || !(p.s[p.i] == '"' || p.s[p.i] == '\'' || p.strPrefix()) {
+			p.i = save
+			return Literal{Type: "str", Value: b.String()}, nil
+		}
+	}
+}
+
+// strPiece reads one string literal, prefix and quotes included, and
+// returns its value.
+func (p *litParser) strPiece() (string, error) {
 	raw, bytesLit := false, false
 	for p.i < len(p.s) && p.s[p.i] != '"' && p.s[p.i] != '\'' {
 		switch p.s[p.i] {
@@ -397,12 +466,12 @@ func (p *litParser) str() (Literal, error) {
 		case 'b', 'B':
 			bytesLit = true
 		case 'f', 'F':
-			return Literal{}, fmt.Errorf("an f-string is not a literal")
+			return "", fmt.Errorf("an f-string is not a literal")
 		}
 		p.i++
 	}
 	if bytesLit {
-		return Literal{}, fmt.Errorf("bytes literals are not supported")
+		return "", fmt.Errorf("bytes literals are not supported")
 	}
 	q := p.s[p.i]
 	triple := strings.HasPrefix(p.s[p.i:], strings.Repeat(string(q), 3))
@@ -415,7 +484,7 @@ func (p *litParser) str() (Literal, error) {
 	var body string
 	for {
 		if p.i >= len(p.s) {
-			return Literal{}, fmt.Errorf("unterminated string")
+			return "", fmt.Errorf("unterminated string")
 		}
 		c := p.s[p.i]
 		if triple && strings.HasPrefix(p.s[p.i:], strings.Repeat(string(q), 3)) {
@@ -429,7 +498,7 @@ func (p *litParser) str() (Literal, error) {
 			break
 		}
 		if !triple && c == '\n' {
-			return Literal{}, fmt.Errorf("unterminated string")
+			return "", fmt.Errorf("unterminated string")
 		}
 		if c == '\\' && p.i+1 < len(p.s) {
 			p.i += 2 // an escaped quote does not end the string, raw or not
@@ -441,23 +510,10 @@ func (p *litParser) str() (Literal, error) {
 	if !raw {
 		var err error
 		if value, err = UnescapePython(body); err != nil {
-			return Literal{}, err
+			return "", err
 		}
 	}
-	lit := Literal{Type: "str", Value: value}
-	// Adjacent string literals concatenate, as in Python.
-	save := p.i
-	p.space()
-	if p.i < len(p.s) && (p.s[p.i] == '"' || p.s[p.i] == '\'' || p.strPrefix()) {
-		next, err := p.str()
-		if err != nil {
-			return Literal{}, err
-		}
-		lit.Value = lit.Value.(string) + next.Value.(string)
-		return lit, nil
-	}
-	p.i = save
-	return lit, nil
+	return value, nil
 }
 
 // UnescapePython decodes the backslash escapes in the body of a Python str

@@ -325,8 +325,13 @@ func applySetting(s *StepSettings, tag string) error {
 			setMap(&s.Requests, res, qty)
 		}
 	case "image":
-		if val == "" || strings.ContainsAny(val, " \t\n") {
+		if val == "" {
 			return fmt.Errorf("expected image:REFERENCE, e.g. image:python:3.11-slim")
+		}
+		// The reference's own grammar, not a list of bad characters: \r,
+		// NUL and U+2028 got through one.
+		if err := ValidImage(val); err != nil {
+			return err
 		}
 		s.Image = val
 	case "env":
@@ -371,7 +376,10 @@ func applySetting(s *StepSettings, tag string) error {
 		s.Retry = n
 	case "timeout":
 		d, err := ParseDuration(val)
-		if err != nil || d <= 0 {
+		if err != nil {
+			return err // it says what is wrong: too long, NaN, negative, no unit
+		}
+		if d <= 0 {
 			return fmt.Errorf("expected timeout:DURATION, e.g. timeout:30m")
 		}
 		s.Timeout = d

@@ -371,16 +371,16 @@ func TestSettingsDatainsightStrict(t *testing.T) {
 
 func TestSettingsErrors(t *testing.T) {
 	cases := map[string]string{
-		`{"datainsight": {"nmae": "x"}}`:                                          `unknown key "nmae"`,
-		`{"datainsight": {"parallelism": "four"}}`:                                `parallelism: expected an integer`,
-		`{"datainsight": {"timeout": "soon"}}`:                                    `invalid duration "soon"`,
-		`{"datainsight": {"marshal": {"mode": "s3"}}}`:                            `marshal.mode "s3"`,
-		`{"datainsight": {"volumes": [{"name": "v", "mount_path": "rel"}]}}`:      `mount_path "rel" must be an absolute path`,
-		`{"datainsight": {"marshal": {"size": "lots"}}}`:                          `marshal.size "lots"`,
-		`{"datainsight": {"workspace": {"mode": "pvc"}}}`:                         `workspace: mode "pvc" needs pvc`,
-		`{"datainsight": 3}`:                                                      `must be an object`,
-		`{"datainsight": {"step_defaults": ["limit:cpu:x"]}}`:                     `step_defaults: tag "limit:cpu:x"`,
-		`{"kubeflow_notebook": {"volumes": [{"type": "snapshot", "name": "x"}]}}`: `volumes[0].type "snapshot"`,
+		`{"datainsight": {"nmae": "x"}}`:                                          `metadata.datainsight: unknown key "nmae" (did you mean "name"?)`,
+		`{"datainsight": {"parallelism": "four"}}`:                                `metadata.datainsight.parallelism: expected an integer, got a string ("four")`,
+		`{"datainsight": {"timeout": "soon"}}`:                                    `metadata.datainsight.timeout: invalid duration "soon"`,
+		`{"datainsight": {"marshal": {"mode": "s3"}}}`:                            `metadata.datainsight.marshal.mode: "s3" must be`,
+		`{"datainsight": {"volumes": [{"name": "v", "mount_path": "rel"}]}}`:      `metadata.datainsight.volumes[0].mount_path: "rel" must be an absolute path`,
+		`{"datainsight": {"marshal": {"size": "lots"}}}`:                          `metadata.datainsight.marshal.size: "lots" is not a Kubernetes quantity`,
+		`{"datainsight": {"workspace": {"mode": "pvc"}}}`:                         `metadata.datainsight.workspace.pvc: is required with mode "pvc"`,
+		`{"datainsight": 3}`:                                                      `metadata.datainsight: expected an object, got a number (3)`,
+		`{"datainsight": {"step_defaults": ["limit:cpu:x"]}}`:                     `metadata.datainsight.step_defaults[0]: tag "limit:cpu:x"`,
+		`{"kubeflow_notebook": {"volumes": [{"type": "snapshot", "name": "x"}]}}`: `metadata.kubeflow_notebook.volumes[0].type: "snapshot" must be`,
 	}
 	for meta, want := range cases {
 		nb := nbOf(t, meta, code("x = 1", "block:a"))

@@ -6,12 +6,15 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	apiv1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/datainsight/datainsight/notebook"
@@ -19,11 +22,18 @@ import (
 
 // Labels and annotations that link every run to its notebook.
 const (
-	LabelNotebook      = "datainsight.io/notebook"
-	LabelRun           = "datainsight.io/run"
+	LabelNotebook = "datainsight.io/notebook"
+	LabelRun      = "datainsight.io/run"
+	// LabelStep is the step's name, as LabelValue makes it fit a label
+	// value; AnnotationStep is the name itself, however long (StepName
+	// reads the two).
 	LabelStep          = "datainsight.io/step"
+	AnnotationStep     = "datainsight.io/step-name"
 	AnnotationNotebook = "datainsight.io/notebook-path"
 	AnnotationPipeline = "datainsight.io/pipeline"
+	// AnnotationVolume names, on a claim made for a run, the notebook's
+	// volume it stands for.
+	AnnotationVolume = "datainsight.io/volume"
 )
 
 // Paths inside step pods.
@@ -34,6 +44,9 @@ const (
 	MarshalVolume = "datainsight-marshal"
 	runtimeVol    = "datainsight-runtime"
 	entrypoint    = "pipeline"
+	// braceEnv holds "{" for env values that must reach the step with a
+	// "{{" in them (see envValue).
+	braceEnv = "DATAINSIGHT_BRACE"
 )
 
 // What a step leaves in its folder of the marshal volume,
@@ -113,11 +126,16 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 			Annotations: map[string]string{AnnotationNotebook: p.Notebook, AnnotationPipeline: p.Name},
 		},
 	}
+	// The name Argo gives a run made from the compiled file: its
+	// generateName and five characters. Labels that will hold it are
+	// checked with one of that length.
+	runLike := RunNamePrefix(p.Name) + "-xxxxx"
 	if opts.RunName != "" {
 		wf.Name = opts.RunName
 		wf.Labels[LabelRun] = opts.RunName
+		runLike = opts.RunName
 	} else {
-		wf.GenerateName = dnsLabel(p.Name, 40) + "-"
+		wf.GenerateName = RunNamePrefix(p.Name) + "-"
 	}
 	if p.Description != "" {
 		wf.Annotations["workflows.argoproj.io/description"] = p.Description
@@ -127,6 +145,9 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 	spec.ServiceAccountName = s.ServiceAccount
 	for _, sec := range s.ImagePullSecrets {
 		spec.ImagePullSecrets = append(spec.ImagePullSecrets, apiv1.LocalObjectReference{Name: sec})
+	}
+	if err := CheckMetadata("the workflow", wf.Labels, wf.Annotations); err != nil {
+		return nil, err
 	}
 	if s.Parallelism > 0 {
 		n := int64(s.Parallelism)
@@ -147,11 +168,18 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 		run = opts.RunName
 	}
 	spec.PodMetadata = &wfv1.Metadata{Labels: map[string]string{LabelNotebook: p.NotebookID, LabelRun: run}}
+	if err := CheckMetadata("the run's pods", map[string]string{LabelNotebook: p.NotebookID, LabelRun: runLike}, nil); err != nil {
+		return nil, err
+	}
 	for _, prm := range p.Parameters {
 		if errs := validParamName(prm.Name); errs != "" {
 			return nil, fmt.Errorf("parameter %q: %s", prm.Name, errs)
 		}
-		spec.Arguments.Parameters = append(spec.Arguments.Parameters, wfv1.Parameter{Name: prm.Name, Value: wfv1.AnyStringPtr(prm.Default)})
+		v, err := ArgoParameterValue(prm.Default)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %q: %w", prm.Name, err)
+		}
+		spec.Arguments.Parameters = append(spec.Arguments.Parameters, wfv1.Parameter{Name: prm.Name, Value: wfv1.AnyStringPtr(v)})
 	}
 
 	cm := opts.RuntimeConfigMap
@@ -163,6 +191,9 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 		return nil, err
 	}
 	workDir := workingDir(s, opts.NotebookDir)
+	if strings.Contains(workDir, "{{") {
+		return nil, fmt.Errorf("the notebook's folder %q has \"{{\" in its path, which Argo would read as its own template syntax in the steps' working directory; rename the folder", workDir)
+	}
 
 	dag := &wfv1.DAGTemplate{}
 	for _, st := range p.Steps {
@@ -173,12 +204,28 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 		sort.Strings(task.Dependencies)
 		dag.Tasks = append(dag.Tasks, task)
 		tmpl, err := stepTemplate(p, st, names[st.Name], mounts, workDir, run, opts)
+		if err == nil {
+			err = CheckMetadata("its pod", tmpl.Metadata.Labels, tmpl.Metadata.Annotations)
+		}
+		if err == nil {
+			err = CheckMetadata("its node selector", tmpl.NodeSelector, nil)
+		}
+		if err == nil {
+			err = onlyOurTemplateTags(tmpl, p.Parameters)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("step %q: %w", st.Name, err)
 		}
 		spec.Templates = append(spec.Templates, tmpl)
 	}
 	spec.Templates = append([]wfv1.Template{{Name: entrypoint, DAG: dag}}, spec.Templates...)
+	// Argo substitutes global parameters in the rest of the spec too
+	// (arguments, volumes, claim templates) before any step runs.
+	rest := *spec
+	rest.Templates = nil
+	if err := onlyOurTemplateTags(rest, p.Parameters); err != nil {
+		return nil, fmt.Errorf("the workflow's spec: %w", err)
+	}
 	return wf, nil
 }
 
@@ -250,21 +297,50 @@ func volumes(p *Pipeline, spec *wfv1.WorkflowSpec, runtimeConfigMap, marshalClai
 	}})
 	for i, v := range s.Volumes {
 		name := fmt.Sprintf("volume-%d", i)
-		if v.Type == "new_pvc" {
+		switch v.Type {
+		case notebook.VolumeNewPVC, notebook.VolumeClone:
 			pvc, err := claim(name, v.Size, v.StorageClass, orDefault(v.AccessMode, "ReadWriteOnce"))
 			if err != nil {
 				return nil, fmt.Errorf("volume %q: %w", v.Name, err)
 			}
-			pvc.Annotations = map[string]string{"datainsight.io/volume": v.Name}
+			pvc.Annotations = map[string]string{AnnotationVolume: v.Name}
+			if v.Type == notebook.VolumeClone {
+				// Kubernetes volume cloning: the claim starts as a copy of
+				// the named one, so each run has its own (Kale's "clone").
+				pvc.Spec.DataSource = &apiv1.TypedLocalObjectReference{Kind: "PersistentVolumeClaim", Name: v.Name}
+			}
+			if err := CheckMetadata(fmt.Sprintf("volume %q", v.Name), pvc.Labels, pvc.Annotations); err != nil {
+				return nil, err
+			}
 			spec.VolumeClaimTemplates = append(spec.VolumeClaimTemplates, pvc)
-		} else {
+		case notebook.VolumePVC, "":
 			spec.Volumes = append(spec.Volumes, pvcVolume(name, v.Name))
+		default:
+			return nil, fmt.Errorf("volume %q: unknown type %q", v.Name, v.Type)
 		}
-		mounts = append(mounts, apiv1.VolumeMount{Name: name, MountPath: v.MountPath})
+		mounts = append(mounts, apiv1.VolumeMount{Name: name, MountPath: path.Clean(v.MountPath)})
 	}
 	if w := s.Workspace; w != nil && w.Mode == "pvc" {
 		spec.Volumes = append(spec.Volumes, pvcVolume("workspace", w.PVC))
-		mounts = append(mounts, apiv1.VolumeMount{Name: "workspace", MountPath: w.MountPath})
+		mounts = append(mounts, apiv1.VolumeMount{Name: "workspace", MountPath: path.Clean(w.MountPath)})
+	}
+	// The notebook's settings refuse these already; a Pipeline made
+	// another way must not make a container Kubernetes rejects, or one
+	// whose volume hides Datainsight's own.
+	seen := map[string]string{}
+	for i, m := range mounts {
+		if i >= 2 {
+			if err := notebook.ValidMountPath(m.MountPath); err != nil {
+				return nil, fmt.Errorf("volume %s: mount path %w", m.Name, err)
+			}
+		}
+		if strings.Contains(m.MountPath, "{{") {
+			return nil, fmt.Errorf("volume %s: mount path %q has \"{{\", which Argo would read as its own template syntax", m.Name, m.MountPath)
+		}
+		if other, dup := seen[m.MountPath]; dup {
+			return nil, fmt.Errorf("volumes %s and %s are both mounted at %s", other, m.Name, m.MountPath)
+		}
+		seen[m.MountPath] = m.Name
 	}
 	return mounts, nil
 }
@@ -322,10 +398,23 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 	for _, prm := range p.Parameters {
 		env = append(env, apiv1.EnvVar{Name: "DATAINSIGHT_PARAM_" + prm.Name, Value: "{{workflow.parameters." + prm.Name + "}}"})
 	}
+	var tagEnv []apiv1.EnvVar
+	braces := false
 	for _, e := range set.Env {
-		env = append(env, apiv1.EnvVar{Name: e.Name, Value: e.Value})
+		v, brace := envValue(e.Value)
+		braces = braces || brace
+		tagEnv = append(tagEnv, apiv1.EnvVar{Name: e.Name, Value: v})
 	}
+	if braces {
+		// Before the values that refer to it: Kubernetes expands $(NAME)
+		// only from variables defined earlier in the list.
+		env = append(env, apiv1.EnvVar{Name: braceEnv, Value: "{"})
+	}
+	env = append(env, tagEnv...)
 	for _, sec := range set.Secrets {
+		if msgs := validation.IsConfigMapKey(sec.Key); len(msgs) > 0 {
+			return wfv1.Template{}, fmt.Errorf("secret %s: key %q: %s", sec.Secret, sec.Key, msgs[0])
+		}
 		env = append(env, apiv1.EnvVar{Name: sec.Env, ValueFrom: &apiv1.EnvVarSource{SecretKeyRef: &apiv1.SecretKeySelector{
 			LocalObjectReference: apiv1.LocalObjectReference{Name: sec.Secret}, Key: sec.Key,
 		}}})
@@ -334,11 +423,18 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 	if err != nil {
 		return wfv1.Template{}, err
 	}
+	for _, k := range sortedKeys(set.Annotations) {
+		// Argo substitutes {{...}} in a template's metadata too, and an
+		// annotation has no way to say "{" that Argo leaves alone.
+		if v := set.Annotations[k]; strings.Contains(v, "{{") {
+			return wfv1.Template{}, fmt.Errorf("annotation %s: the value %q has \"{{\", which Argo would read as its own template syntax and replace; Datainsight cannot pass it to the pod unchanged", k, v)
+		}
+	}
 	t := wfv1.Template{
 		Name: name,
 		Metadata: wfv1.Metadata{
-			Labels:      merge(set.Labels, map[string]string{LabelStep: st.Name}),
-			Annotations: set.Annotations,
+			Labels:      merge(set.Labels, map[string]string{LabelStep: LabelValue(st.Name)}),
+			Annotations: merge(set.Annotations, map[string]string{AnnotationStep: st.Name}),
 		},
 		NodeSelector: set.NodeSelector,
 		Script: &wfv1.ScriptTemplate{
@@ -350,7 +446,7 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 				VolumeMounts: mounts,
 				WorkingDir:   workDir,
 			},
-			Source: st.Script,
+			Source: argoScript(st.Name, st.Script),
 		},
 	}
 	tols := set.Tolerations
@@ -362,6 +458,11 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 		}
 	}
 	for _, tol := range tols {
+		// Kubernetes holds a toleration's value to a label value's rules;
+		// the tag's parser checks only its key.
+		if msgs := validation.IsValidLabelValue(tol.Value); len(msgs) > 0 {
+			return wfv1.Template{}, fmt.Errorf("toleration %s: value %q: %s", tol.Key, tol.Value, msgs[0])
+		}
 		op := apiv1.TolerationOpEqual
 		if tol.Value == "" {
 			op = apiv1.TolerationOpExists
@@ -454,8 +555,14 @@ func argoNames(steps []*Step) (map[string]string, error) {
 	used := map[string]string{}
 	for _, st := range steps {
 		n := dnsLabel(st.Name, 40)
-		if n != strings.ReplaceAll(st.Name, "_", "-") || used[n] != "" || n == entrypoint {
-			n = dnsLabel(st.Name, 33) + "-" + ShortHash(st.Name)[:6]
+		if n != strings.ReplaceAll(st.Name, "_", "-") || used[n] != "" || n == entrypoint || startsWithDigit(n) {
+			prefix := dnsLabel(st.Name, 33)
+			if startsWithDigit(prefix) {
+				// Argo refuses a task whose name starts with a digit once
+				// it has dependencies ("_1st" would become "1st").
+				prefix = "step-" + dnsLabel(st.Name, 28)
+			}
+			n = prefix + "-" + ShortHash(st.Name)[:6]
 		}
 		if prev := used[n]; prev != "" {
 			return nil, fmt.Errorf("steps %q and %q map to the same Argo name %q; rename one", prev, st.Name, n)
@@ -465,6 +572,13 @@ func argoNames(steps []*Step) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// RunNamePrefix is what a pipeline's name becomes at the start of its
+// runs' names: the generateName of a compiled file, and the name a backend
+// gives a run it submits, so that both name runs alike. Pipeline names are
+// free text ("Nightly Churn"); workflow names and the labels that hold
+// them are not.
+func RunNamePrefix(pipeline string) string { return dnsLabel(pipeline, 40) }
 
 // dnsLabel makes a lower-case DNS-label-like name of at most max characters.
 func dnsLabel(s string, max int) string {
@@ -513,4 +627,220 @@ func orDefault(v, d string) string {
 		return d
 	}
 	return v
+}
+
+func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+// LabelValue returns s when it is a valid Kubernetes label value, else a
+// valid one made from it, always the same for the same s: as much of s as
+// fits and a hash of all of it, so two names that differ only past the
+// cut get two values.
+func LabelValue(s string) string {
+	if len(validation.IsValidLabelValue(s)) == 0 {
+		return s
+	}
+	hash := ShortHash(s)
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case alnum(c), c == '-', c == '_', c == '.':
+			b = append(b, c)
+		case len(b) > 0 && b[len(b)-1] != '-':
+			b = append(b, '-')
+		}
+	}
+	b = b[:min(len(b), validation.LabelValueMaxLength-len(hash)-1)]
+	// A label value starts and ends with a letter or digit.
+	prefix := strings.TrimRight(strings.TrimLeft(string(b), "-_."), "-_.")
+	if prefix == "" {
+		return hash
+	}
+	return prefix + "-" + hash
+}
+
+// StepName returns the step a pod or template belongs to, from its
+// metadata: the annotation has the whole name; a run made before there was
+// one has only the label.
+func StepName(labels, annotations map[string]string) string {
+	if s := annotations[AnnotationStep]; s != "" {
+		return s
+	}
+	return labels[LabelStep]
+}
+
+// CheckMetadata returns what Kubernetes would refuse in the labels and
+// annotations of an object (what names it), or nil: every label and
+// annotation the project writes goes through it, so a bad one is an error
+// that says which, not an API server's refusal or a pod that never starts.
+func CheckMetadata(what string, labels, annotations map[string]string) error {
+	var msgs []string
+	for _, k := range sortedKeys(labels) {
+		for _, m := range validation.IsQualifiedName(k) {
+			msgs = append(msgs, fmt.Sprintf("label key %q: %s", k, m))
+		}
+		for _, m := range validation.IsValidLabelValue(labels[k]) {
+			msgs = append(msgs, fmt.Sprintf("label %s: value %q: %s", k, labels[k], m))
+		}
+	}
+	size := 0
+	for _, k := range sortedKeys(annotations) {
+		// As Kubernetes checks them: annotation keys may have capitals.
+		for _, m := range validation.IsQualifiedName(strings.ToLower(k)) {
+			msgs = append(msgs, fmt.Sprintf("annotation key %q: %s", k, m))
+		}
+		size += len(k) + len(annotations[k])
+	}
+	if size > apivalidation.TotalAnnotationSizeLimitB {
+		msgs = append(msgs, fmt.Sprintf("annotations: %d bytes in all, over Kubernetes' limit of %d", size, apivalidation.TotalAnnotationSizeLimitB))
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("%s: %s", what, strings.Join(msgs, "; "))
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Argo substitutes "{{...}}" everywhere in a template (script source,
+// env values, metadata), more than once (global parameters first, then
+// inputs, so what one pass inserts the next reads again), and evaluates
+// "{{=...}}" as an expression; an unclosed "{{" makes it refuse the
+// workflow. It has no escape for a literal "{{". So notebook text reaches
+// a step unchanged only if the template holds no "{{" of its own: each
+// place writes it in a form that has none, and onlyOurTemplateTags checks
+// the result.
+
+// argoScript returns a step's script as Argo may carry it: unchanged when
+// it has no "{{", else kept in one Python string in which a "{" followed
+// by another is written \x7b, and run from there.
+func argoScript(step, script string) string {
+	if !strings.Contains(script, "{{") {
+		return script
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Step %q, generated by datainsight: edit the notebook, not this file.\n", step)
+	b.WriteString("# Its code has a \"{\" right after another, which Argo would take for its own template syntax:\n")
+	b.WriteString("# the script is kept in a string that writes such a \"{\" as \\x7b, and run from there.\n")
+	b.WriteString(`exec(compile("""`)
+	for i := 0; i < len(script); {
+		r, size := utf8.DecodeRuneInString(script[i:])
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '{' && i+1 < len(script) && script[i+1] == '{':
+			b.WriteString(`\x7b`)
+		case r == '\n', r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r == utf8.RuneError && size == 1:
+			b.WriteString(`\ufffd`)
+		default:
+			b.WriteString(script[i : i+size])
+		}
+		i += size
+	}
+	fmt.Fprintf(&b, `""", %s, "exec"))`+"\n", notebook.PyQuote("<step "+step+">"))
+	return b.String()
+}
+
+// envValue writes an env value so that the container gets it as the
+// notebook has it. Kubernetes expands $(NAME) in env values ("$$" is a
+// "$"); and a "{" followed by another becomes $(DATAINSIGHT_BRACE), which
+// Kubernetes expands to "{" after Argo has passed over it. It reports
+// whether the value needs DATAINSIGHT_BRACE.
+func envValue(v string) (string, bool) {
+	if !strings.ContainsAny(v, "${") {
+		return v, false
+	}
+	var b strings.Builder
+	brace := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '$':
+			b.WriteString("$$")
+		case c == '{' && i+1 < len(v) && v[i+1] == '{':
+			b.WriteString("$(" + braceEnv + ")")
+			brace = true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), brace
+}
+
+// ArgoParameterValue returns a parameter's value (a Python literal, as
+// Compile and ParseParameterFlags make them) as a Workflow's argument
+// holds it: the same value, with the "{" of a "{{" and every "$" in its
+// strings written as \x7b and \x24. Argo substitutes the argument into
+// the step's environment and then reads the result again for its own
+// template syntax; Kubernetes then expands $(NAME) in it.
+func ArgoParameterValue(literal string) (string, error) {
+	if !strings.ContainsAny(literal, "${") {
+		return literal, nil
+	}
+	// Written afresh, so that the strings are in the form escaped below
+	// whatever quoting the value came with.
+	lit, err := notebook.ParseLiteral(literal)
+	if err != nil {
+		return "", fmt.Errorf("value %s: %w", literal, err)
+	}
+	py := lit.Python()
+	// Only a string can hold "$" or "{{" (a dict's own "{" is followed by a
+	// key or "}"), and in Python() a backslash always starts a pair that
+	// neither character ends: the escapes can go in place.
+	var b strings.Builder
+	for i := 0; i < len(py); i++ {
+		switch c := py[i]; {
+		case c == '\\' && i+1 < len(py):
+			b.WriteString(py[i : i+2])
+			i++
+		case c == '$':
+			b.WriteString(`\x24`)
+		case c == '{' && i+1 < len(py) && py[i+1] == '{':
+			b.WriteString(`\x7b`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), nil
+}
+
+// onlyOurTemplateTags refuses a step template (or the rest of a spec) in
+// which Argo would find template syntax that Datainsight did not put there
+// on purpose.
+func onlyOurTemplateTags(v any, params []Parameter) error {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	ours := map[string]bool{"workflow.name": true}
+	for _, p := range params {
+		ours["workflow.parameters."+p.Name] = true
+	}
+	s := string(js)
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			return nil
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			return fmt.Errorf("the template has an unclosed \"{{\" (%.40q), which Argo refuses", s[i:])
+		}
+		if tag := s[i+2 : i+j]; !ours[tag] {
+			return fmt.Errorf("the template has %q, which Argo would read as its own template syntax", s[i:i+j+2])
+		}
+		s = s[i+j+2:]
+	}
 }

@@ -2,6 +2,8 @@ package pipelinegen
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -9,9 +11,13 @@ import (
 )
 
 // ParseParameterFlags turns --param name=value flags into Python literals,
-// checked against the declared parameters: the value is a Python literal
-// (None, 3, 0.5, "x", [1, 2], {"a": 1}); a bare word is taken as a string
-// when the default is a string. An error names the parameter.
+// checked against the declared parameters with the rule the steps apply
+// (Accepts), so that a value accepted here is never refused by every step
+// at run time. The value is a Python literal (3, 0.5, "x", [1, 2],
+// {"a": 1}); for a str parameter a value that is not a str literal is
+// taken as the text itself (mode=fast, tag=42), and for a list or tuple
+// parameter the other kind of sequence becomes the declared one. An error
+// names the parameter.
 func ParseParameterFlags(p *Pipeline, flags []string) (map[string]string, error) {
 	decl := map[string]Parameter{}
 	for _, prm := range p.Parameters {
@@ -29,38 +35,53 @@ func ParseParameterFlags(p *Pipeline, flags []string) (map[string]string, error)
 			return nil, fmt.Errorf("--param %s: the notebook has no parameter %q (it has: %s)", name, name, declared(p))
 		}
 		lit, err := notebook.ParseLiteral(raw)
-		if err != nil {
-			if prm.Type != "str" {
-				return nil, fmt.Errorf("--param %s=%s: %v (the default %s is a %s)", name, raw, err, prm.Default, prm.Type)
-			}
+		switch {
+		case prm.Type == "str" && (err != nil || lit.Type != "str" && lit.Type != "NoneType"):
 			lit = notebook.Literal{Type: "str", Value: raw}
+		case err != nil:
+			return nil, fmt.Errorf("--param %s=%s: %v (the parameter is %s, default %s)", name, raw, err, typeName(prm.Type), prm.Default)
+		case (prm.Type == "list" || prm.Type == "tuple") && (lit.Type == "list" || lit.Type == "tuple"):
+			lit.Type = prm.Type
 		}
-		if !compatible(prm.Type, lit.Type) {
-			if prm.Type == "str" && lit.Type != "NoneType" {
-				// --param name=42 for a string parameter means "42".
-				lit = notebook.Literal{Type: "str", Value: raw}
-			} else {
-				return nil, fmt.Errorf("--param %s=%s: expected a %s like the default %s, got a %s", name, raw, prm.Type, prm.Default, lit.Type)
-			}
+		if !Accepts(prm.Type, lit.Type) {
+			return nil, fmt.Errorf("--param %s=%s: %s", name, raw, refusal(prm, lit.Type))
 		}
 		out[name] = lit.Python()
 	}
 	return out, nil
 }
 
-// compatible says whether a value of type got may replace a default of
-// type want (an int for a float, anything for a None default, None for
-// anything: Python code often checks `if X is None`).
-func compatible(want, got string) bool {
+// Accepts says whether a value of Python type got may override a parameter
+// whose default is of type want. It is the rule the step runtime applies to
+// DATAINSIGHT_PARAM_<name> (_param_type_ok in runtime/datainsight_runtime.py),
+// and TestAcceptsIsTheRuntimeRule holds the two together: the same type,
+// an int for a float (the runtime converts it), anything for a None default
+// (it declares no type). None does not replace a typed default: the steps
+// refuse it.
+func Accepts(want, got string) bool {
 	switch {
-	case want == got, want == "NoneType", got == "NoneType":
+	case want == "NoneType", want == got:
 		return true
 	case want == "float" && got == "int":
 		return true
-	case want == "list" && got == "tuple", want == "tuple" && got == "list":
-		return true
 	}
 	return false
+}
+
+// refusal says why a value of type got cannot override prm.
+func refusal(prm Parameter, got string) string {
+	return fmt.Sprintf("the steps would refuse %s for %s, %s parameter (default %s)", typeName(got), prm.Name, typeName(prm.Type), prm.Default)
+}
+
+// typeName names a Python type for a message: "an int", "None", ...
+func typeName(t string) string {
+	switch t {
+	case "NoneType":
+		return "None"
+	case "int":
+		return "an int"
+	}
+	return "a " + t
 }
 
 func declared(p *Pipeline) string {
@@ -83,11 +104,33 @@ func ParameterValues(p *Pipeline, overrides map[string]string) (map[string]strin
 	for _, prm := range p.Parameters {
 		vals[prm.Name] = prm.Default
 	}
-	for name, v := range overrides {
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
+		v := overrides[name]
 		if _, ok := vals[name]; !ok {
 			return nil, fmt.Errorf("parameter %q: the pipeline has no such parameter (it has: %s)", name, declared(p))
+		}
+		// Checked here too, for callers other than ParseParameterFlags: a
+		// value the steps would refuse fails the submission, not every step.
+		prm := p.parameter(name)
+		lit, err := notebook.ParseLiteral(v)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s=%s: %v", name, v, err)
+		}
+		if !Accepts(prm.Type, lit.Type) {
+			return nil, fmt.Errorf("parameter %s=%s: %s", name, v, refusal(prm, lit.Type))
 		}
 		vals[name] = v
 	}
 	return vals, nil
+}
+
+// parameter returns the declared parameter name; the zero Parameter when
+// there is none.
+func (p *Pipeline) parameter(name string) Parameter {
+	for _, prm := range p.Parameters {
+		if prm.Name == name {
+			return prm
+		}
+	}
+	return Parameter{}
 }

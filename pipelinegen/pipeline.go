@@ -57,12 +57,20 @@ type Step struct {
 	// edges that touch this step (part of its cache key).
 	FileReads  []string
 	FileWrites []string
+	// InputFiles are all the literal paths the analysis sees the step read
+	// (file edges or not): a local run's cache key hashes their contents.
+	InputFiles []string `json:",omitempty"`
 }
 
 // ErrNotebookHasErrors is returned by Compile for a notebook whose analysis
 // found errors: a pipeline built from it would not compute what the
 // notebook does.
 var ErrNotebookHasErrors = errors.New("the notebook has errors")
+
+// ErrNoSteps is returned by Compile for a notebook none of whose code is in
+// a step: its pipeline would run nothing and report success. analyze says
+// the same, so that every command agrees on what is not a pipeline.
+var ErrNoSteps = errors.New("no steps: the notebook has no code cells in a step")
 
 // Options tune compilation.
 type Options struct {
@@ -85,6 +93,9 @@ func Compile(nb *notebook.Notebook, an *analyzer.Analysis, opts Options) (*Pipel
 		}
 		return nil, fmt.Errorf("%w:\n  %s", ErrNotebookHasErrors, strings.Join(msgs, "\n  "))
 	}
+	if len(an.Steps) == 0 {
+		return nil, ErrNoSteps
+	}
 	spec := an.Pipeline
 	p := &Pipeline{
 		Name:        spec.Settings.Name,
@@ -105,7 +116,7 @@ func Compile(nb *notebook.Notebook, an *analyzer.Analysis, opts Options) (*Pipel
 	for _, s := range an.Steps {
 		st := &Step{
 			Name: s.Name, After: s.After, Ins: s.Ins, Outs: s.Outs, Params: s.Params, Metrics: s.Metrics,
-			Settings: s.Settings,
+			Settings: s.Settings, InputFiles: s.FilesRead,
 		}
 		for _, e := range an.FileEdges {
 			if e.To == s.Name {

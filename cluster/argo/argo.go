@@ -169,7 +169,14 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	wf.Namespace = a.namespace
 	for i := range wf.Spec.Arguments.Parameters {
 		prm := &wf.Spec.Arguments.Parameters[i]
-		prm.Value = wfv1.AnyStringPtr(params[prm.Name])
+		// As pipelinegen writes the defaults: Argo reads an argument again
+		// for its own template syntax once it is in the step's environment,
+		// and Kubernetes expands $(NAME) there.
+		v, err := pipelinegen.ArgoParameterValue(params[prm.Name])
+		if err != nil {
+			return nil, fmt.Errorf("submit %s: parameter %q: %w", p.Name, prm.Name, err)
+		}
+		prm.Value = wfv1.AnyStringPtr(v)
 	}
 	if opts.Parallelism > 0 {
 		n := int64(opts.Parallelism)
@@ -177,13 +184,17 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	}
 	var pairs [][2]string
 	for _, t := range wf.Spec.Templates {
-		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" {
+		// The label holds a shortened name when the step's is too long.
+		if s := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations); s != "" {
 			pairs = append(pairs, [2]string{s, t.Name})
 		}
 	}
 	js, _ := json.Marshal(pairs)
 	wf.Annotations[annotationSteps] = string(js)
 	wf.Annotations[annotationCreated] = time.Now().UTC().Format(time.RFC3339Nano)
+	if err := a.checkClones(ctx, wf); err != nil {
+		return nil, fmt.Errorf("submit %s: %w", p.Name, err)
+	}
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		return nil, a.explain("submit "+p.Name, err)
@@ -227,14 +238,9 @@ func runID(name string) string {
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
-	base := strings.Trim(strings.ToLower(name), "-")
-	if len(base) > 40 {
-		base = strings.Trim(base[:40], "-")
-	}
-	if base == "" {
-		base = "run"
-	}
-	return base + "-" + string(b)
+	// Named as Argo names a run of the compiled file (its generateName):
+	// a pipeline's name is free text, a workflow's is not.
+	return pipelinegen.RunNamePrefix(name) + "-" + string(b)
 }
 
 // Get returns a run's state from its Workflow.
@@ -512,6 +518,10 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 			v.PersistentVolumeClaim.ClaimName = claim.Name
 		}
 	}
+	// The claim a clone copies may have gone since the earlier run.
+	if err := a.checkClones(ctx, wf); err != nil {
+		return nil, fmt.Errorf("resubmit %s: %w", id, err)
+	}
 	created, err := a.workflows().Create(ctx, wf, metav1.CreateOptions{})
 	if err != nil {
 		return nil, a.explain("resubmit "+id, err)
@@ -569,7 +579,7 @@ func toRun(wf *wfv1.Workflow) *cluster.Run {
 	}
 	for _, prm := range wf.Spec.Arguments.Parameters {
 		if prm.Value != nil {
-			r.Parameters[prm.Name] = prm.Value.String()
+			r.Parameters[prm.Name] = givenValue(prm.Value.String())
 		}
 	}
 	cancelled := wf.Spec.Shutdown != ""
@@ -606,6 +616,20 @@ func toRun(wf *wfv1.Workflow) *cluster.Run {
 		r.Message = "failed: " + strings.Join(failed, ", ")
 	}
 	return r
+}
+
+// givenValue is a run's argument shown without the escapes that
+// ArgoParameterValue put in it for Argo: the value given, written as
+// Python writes it ("$HOME", not "\x24HOME").
+func givenValue(arg string) string {
+	if !strings.Contains(arg, `\x`) {
+		return arg
+	}
+	lit, err := notebook.ParseLiteral(arg)
+	if err != nil {
+		return arg
+	}
+	return lit.Python()
 }
 
 func runPhase(p wfv1.WorkflowPhase, cancelled bool) cluster.Phase {

@@ -603,7 +603,7 @@ print(y)
 			t.Errorf("resumed run's volume = %q, want the earlier run's %q", got, claim)
 		}
 		for _, tmpl := range wf.Spec.Templates {
-			step := tmpl.Metadata.Labels[pipelinegen.LabelStep]
+			step := pipelinegen.StepName(tmpl.Metadata.Labels, tmpl.Metadata.Annotations)
 			if step == "" {
 				continue
 			}

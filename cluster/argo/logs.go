@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"sync"
 	"time"
 
@@ -39,10 +40,39 @@ func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w i
 	}
 	var mu sync.Mutex
 	if opts.Follow && !wf.Status.Phase.Completed() {
-		return a.followLogs(ctx, id, steps, opts.Step != "", &mu, w)
+		return a.followLogs(ctx, id, steps, reusedSteps(wf), opts.Step != "", &mu, w)
 	}
 	return a.logsNow(ctx, wf, steps, opts.Step != "", &mu, w)
 }
+
+// A reused step's pod only links the earlier run's outputs into this run
+// (resume.go): its own log says no more than that. The output the step had
+// when it was computed is the log kept with those outputs, which the link
+// brings along: that is the step's log, after a line naming the run it
+// came from.
+
+// linkedFromRE finds the run a reused step links from in its script (see
+// linkScript).
+var linkedFromRE = regexp.MustCompile(`reuses its outputs from run (\S+) \(`)
+
+// linkedFrom names the run whose outputs a reused step of wf links.
+func linkedFrom(wf *wfv1.Workflow, step string) string {
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		if t.Metadata.Labels[pipelinegen.LabelStep] == step && t.Script != nil {
+			if m := linkedFromRE.FindStringSubmatch(t.Script.Source); m != nil {
+				return m[1]
+			}
+		}
+	}
+	if from := wf.Annotations[annotationResumedFrom]; from != "" {
+		return from
+	}
+	return "an earlier run"
+}
+
+// cachedBanner starts the log of a reused step, as the local backend's does.
+func cachedBanner(origin string) string { return "# cached: output of run " + origin + "\n" }
 
 // logsNow writes the steps' logs as they are: from each step's latest pod,
 // or from the volume for a step that ended and whose pods are gone.
@@ -57,10 +87,13 @@ func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, s
 	for _, s := range stepPairs(wf) {
 		tasks[s[0]] = s[1]
 	}
+	reused := reusedSteps(wf)
 	var fromPods, fromVolume []string
 	for _, s := range steps {
 		node := nodeFor(wf, tasks[s])
 		switch {
+		case reused[s] && node != nil && node.Phase == wfv1.NodeSucceeded:
+			fromVolume = append(fromVolume, s) // the output it had when computed, not the link's
 		case latest[s] != "":
 			fromPods = append(fromPods, s)
 		case node != nil && (node.Phase == wfv1.NodeSucceeded || node.Phase == wfv1.NodeFailed || node.Phase == wfv1.NodeError):
@@ -77,6 +110,10 @@ func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, s
 		err := a.readVolume(ctx, wf, files, func(_ string, content io.Reader) error {
 			step := fromVolume[i]
 			i++
+			if content == nil && reused[step] && latest[step] != "" {
+				fromPods = append(fromPods, step) // no log came with the outputs: the link's own
+				return nil
+			}
 			if content == nil {
 				if single {
 					return fmt.Errorf("logs %s %s: its pod is gone and it kept no log on the run's volume", id, step)
@@ -84,6 +121,11 @@ func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, s
 				return nil
 			}
 			lw := newLineWriter(w, mu, prefix(single, step))
+			if reused[step] {
+				if _, err := io.WriteString(lw, cachedBanner(linkedFrom(wf, step))); err != nil {
+					return err
+				}
+			}
 			if _, err := io.Copy(lw, content); err != nil {
 				return err
 			}
@@ -116,8 +158,9 @@ func prefix(single bool, step string) string {
 // followLogs streams the logs of the steps' pods from the moment each
 // runs, side by side, whole lines at a time, until the run ends. A step
 // none of whose pods could be followed (it ended, and its pods went,
-// between two looks) is then read as it is.
-func (a *Argo) followLogs(ctx context.Context, id string, steps []string, single bool, mu *sync.Mutex, w io.Writer) error {
+// between two looks), or one reused from an earlier run, is then read as
+// it is.
+func (a *Argo) followLogs(ctx context.Context, id string, steps []string, reused map[string]bool, single bool, mu *sync.Mutex, w io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	events, err := a.Watch(ctx, id)
@@ -139,8 +182,9 @@ func (a *Argo) followLogs(ctx context.Context, id string, steps []string, single
 	for done := false; !done; {
 		select {
 		case p := <-pods:
-			step := p.Labels[pipelinegen.LabelStep]
-			if !want[step] || streamed[p.Name] || !mainStarted(p) {
+			step := pipelinegen.StepName(p.Labels, p.Annotations)
+			// A reused step's output is read from the volume at the end.
+			if !want[step] || reused[step] || streamed[p.Name] || !mainStarted(p) {
 				continue
 			}
 			streamed[p.Name], followed[step] = true, true
@@ -247,7 +291,7 @@ func latestPods(pods []corev1.Pod) map[string]string {
 	newest := map[string]*corev1.Pod{}
 	for i := range pods {
 		p := &pods[i]
-		s := p.Labels[pipelinegen.LabelStep]
+		s := pipelinegen.StepName(p.Labels, p.Annotations)
 		if s == "" {
 			continue
 		}

@@ -148,7 +148,7 @@ func planFrom(p *pipelinegen.Pipeline, old *wfv1.Workflow, params map[string]str
 		ok := node != nil && node.Phase == wfv1.NodeSucceeded && len(s.FileReads) == 0 &&
 			(resume || !s.Settings.CacheOff) && same
 		for _, prm := range s.Params {
-			ok = ok && oldParams[prm] == params[prm]
+			ok = ok && sameParameterValue(oldParams[prm], params[prm])
 		}
 		for _, up := range s.After {
 			ok = ok && plan.reused[up]
@@ -158,6 +158,25 @@ func planFrom(p *pipelinegen.Pipeline, old *wfv1.Workflow, params map[string]str
 		}
 	}
 	return plan
+}
+
+// sameParameterValue reports whether two parameter values are the same
+// Python value. The earlier run's arguments hold them as
+// pipelinegen.ArgoParameterValue wrote them ("$" as \x24, the "{" of "{{"
+// as \x7b), the new run's values are as given: the same value is spelled
+// differently. Values are compared as parsed, rendered one canonical way
+// (a NaN is then the same as itself; 1 and 1.0, or a list and a tuple,
+// stay different, as the step would see them).
+func sameParameterValue(old, cur string) bool {
+	if old == cur {
+		return true
+	}
+	a, err := notebook.ParseLiteral(old)
+	if err != nil {
+		return false
+	}
+	b, err := notebook.ParseLiteral(cur)
+	return err == nil && a.Type == b.Type && a.Python() == b.Python()
 }
 
 // stepHashes hashes each step's compiled container and script, as
@@ -176,7 +195,7 @@ func stepScripts(wf *wfv1.Workflow) map[string]*wfv1.ScriptTemplate {
 	m := map[string]*wfv1.ScriptTemplate{}
 	for i := range wf.Spec.Templates {
 		t := &wf.Spec.Templates[i]
-		if s := t.Metadata.Labels[pipelinegen.LabelStep]; s != "" && t.Script != nil {
+		if s := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations); s != "" && t.Script != nil {
 			m[s] = t.Script
 		}
 	}
@@ -189,7 +208,7 @@ func (plan *resumePlan) apply(wf *wfv1.Workflow) {
 	var reused []string
 	for i := range wf.Spec.Templates {
 		t := &wf.Spec.Templates[i]
-		step := t.Metadata.Labels[pipelinegen.LabelStep]
+		step := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations)
 		if !plan.reused[step] || t.Script == nil {
 			continue
 		}

@@ -77,8 +77,40 @@ func (a *Argo) createClaim(ctx context.Context, pvc *corev1.PersistentVolumeClai
 	pvc.Namespace = a.namespace
 	pvc.Labels = claimLabels(notebookID, wf.Name)
 	pvc.OwnerReferences = []metav1.OwnerReference{workflowOwner(wf)}
+	if err := pipelinegen.CheckMetadata("claim "+pvc.Name, pvc.Labels, pvc.Annotations); err != nil {
+		return err
+	}
 	_, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Create(ctx, pvc, metav1.CreateOptions{})
 	return err
+}
+
+// checkClones checks the claims a run's volumes are cloned from (Kale's
+// "clone" volumes) before the run is created: a missing one, or a clone
+// smaller than its source, leaves the clone pending and the run waiting
+// for ever, with nothing in the run to say why.
+func (a *Argo) checkClones(ctx context.Context, wf *wfv1.Workflow) error {
+	for _, t := range wf.Spec.VolumeClaimTemplates {
+		ds := t.Spec.DataSource
+		if ds == nil || ds.Kind != "PersistentVolumeClaim" || ds.APIGroup != nil && *ds.APIGroup != "" {
+			continue
+		}
+		what := fmt.Sprintf("volume %q (a clone of claim %s)", t.Annotations[pipelinegen.AnnotationVolume], ds.Name)
+		src, err := a.kube.CoreV1().PersistentVolumeClaims(a.namespace).Get(ctx, ds.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("%s: there is no claim %s in namespace %s to clone", what, ds.Name, a.namespace)
+		}
+		if err != nil {
+			return a.explain(what, err)
+		}
+		have := src.Status.Capacity.Storage()
+		if have.IsZero() {
+			have = src.Spec.Resources.Requests.Storage()
+		}
+		if want := t.Spec.Resources.Requests.Storage(); want.Cmp(*have) < 0 {
+			return fmt.Errorf("%s: its size %s is smaller than the %s of the claim it copies; a clone must be at least as large", what, want, have)
+		}
+	}
+	return nil
 }
 
 func claimLabels(notebookID, run string) map[string]string {
@@ -170,7 +202,11 @@ func (a *Argo) readVolume(ctx context.Context, wf *wfv1.Workflow, files []string
 		// A reader would wait for the running step, or hold up the next.
 		return fmt.Errorf("run %s: its volume %s is ReadWriteOncePod: it can be read once the run has ended", wf.Name, claim)
 	}
-	pod, err := a.kube.CoreV1().Pods(a.namespace).Create(ctx, readerPod(wf, claim), metav1.CreateOptions{})
+	reader := readerPod(wf, claim)
+	if err := pipelinegen.CheckMetadata("run "+wf.Name+": the pod reading its volume", reader.Labels, reader.Annotations); err != nil {
+		return err
+	}
+	pod, err := a.kube.CoreV1().Pods(a.namespace).Create(ctx, reader, metav1.CreateOptions{})
 	if err != nil {
 		return a.explain("run "+wf.Name+": starting a pod to read its volume", err)
 	}

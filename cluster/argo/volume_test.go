@@ -2,6 +2,7 @@ package argo
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -13,8 +14,11 @@ import (
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -189,5 +193,51 @@ func TestLineWriter(t *testing.T) {
 	raw.Close()
 	if b.String() != "50%\r100%\n" {
 		t.Errorf("got %q", b.String())
+	}
+}
+
+func TestCheckClonesBeforeTheRunWaitsForEver(t *testing.T) {
+	src := func(name, size string) *corev1.PersistentVolumeClaim {
+		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}}
+		pvc.Status.Capacity = corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)}
+		return pvc
+	}
+	a := &Argo{namespace: "ns", kube: fake.NewClientset(src("workspace", "5Gi"), src("big", "10Gi"))}
+	p := compile(t, "# %% tags=[\"block:a\"]\nx = 1\n")
+	for _, c := range []struct {
+		from, size, want string
+	}{
+		{"workspace", "5Gi", ""},
+		{"workspace", "6Gi", ""},
+		{"big", "5Gi", `volume "big" (a clone of claim big): its size 5Gi is smaller than the 10Gi of the claim it copies`},
+		{"gone", "5Gi", `volume "gone" (a clone of claim gone): there is no claim gone in namespace ns to clone`},
+	} {
+		p.Settings.Volumes = []notebook.Volume{{Name: c.from, MountPath: "/home/jovyan", Type: notebook.VolumeClone, Size: c.size}}
+		wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{RunName: "nb-abcde"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = a.checkClones(context.Background(), wf)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)) {
+			t.Errorf("clone of %s at %s: err = %v, want %q", c.from, c.size, err, c.want)
+		}
+	}
+}
+
+// Every label the backend writes on the objects it makes is checked before
+// the API server sees it.
+func TestClaimAndReaderLabelsAreChecked(t *testing.T) {
+	a := &Argo{namespace: "ns", kube: fake.NewClientset()}
+	long := &wfv1.Workflow{ObjectMeta: metav1.ObjectMeta{Name: strings.Repeat("r", 70), UID: "u"}}
+	err := a.createClaim(context.Background(), &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "c"}}, long, "nb")
+	if err == nil || !strings.Contains(err.Error(), "label datainsight.io/run") {
+		t.Errorf("createClaim with a run name no label can hold: err = %v", err)
+	}
+	if list, _ := a.kube.CoreV1().PersistentVolumeClaims("ns").List(context.Background(), metav1.ListOptions{}); len(list.Items) != 0 {
+		t.Errorf("the claim was made anyway: %+v", list.Items)
+	}
+	ok := &wfv1.Workflow{ObjectMeta: metav1.ObjectMeta{Name: "nb-abcde", UID: "u", Labels: map[string]string{pipelinegen.LabelNotebook: "e3c333d184"}}}
+	if err := pipelinegen.CheckMetadata("reader", readerPod(ok, "c").Labels, nil); err != nil {
+		t.Error(err)
 	}
 }

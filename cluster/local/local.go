@@ -7,6 +7,7 @@ package local
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,17 @@ type Local struct {
 
 	mu   sync.Mutex
 	live map[string]*liveRun // runs carried out by this process
+
+	// faults, set by tests, makes the runner's writes of its records fail
+	// ("state", "event", "log"): a disk that fills, without filling one.
+	faults func(op string) error
+}
+
+func (l *Local) inject(op string) error {
+	if l.faults == nil {
+		return nil
+	}
+	return l.faults(op)
 }
 
 type liveRun struct {
@@ -73,7 +85,7 @@ func (l *Local) runDir(id string) (string, error) {
 		return "", fmt.Errorf("%w: %q is not a run id", cluster.ErrNotFound, id)
 	}
 	dir := filepath.Join(l.Dir, id)
-	if _, err := os.Stat(filepath.Join(dir, stateFile)); err != nil {
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("%w: %s (looked in %s)", cluster.ErrNotFound, id, l.Dir)
 	}
 	return dir, nil
@@ -88,13 +100,13 @@ func (l *Local) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 	if workDir == "" {
 		workDir = filepath.Dir(p.Notebook)
 	}
-	return l.submit(ctx, p, opts, workDir)
+	return l.submit(ctx, p, opts, workDir, l.Snapshot)
 }
 
 // submit records and starts a run whose steps run in workDir. A relative
 // folder is made absolute here, against the current folder, because the
 // steps and a detached runner are started with other working directories.
-func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions, workDir string) (*cluster.Run, error) {
+func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions, workDir string, snapshot []byte) (*cluster.Run, error) {
 	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
 	if err != nil {
 		return nil, err
@@ -115,16 +127,20 @@ func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 		par = runtime.NumCPU()
 	}
 	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("recording a new run in %s: %w", l.Dir, err)
 	}
-	var id, dir string
+	var id, dir, staging string
 	for {
 		id = newRunID(runName(p.Name))
 		dir = filepath.Join(l.Dir, id)
-		if err := os.Mkdir(dir, 0o755); err == nil {
+		staging = filepath.Join(l.Dir, stagingPrefix+id)
+		if _, err := os.Lstat(dir); err == nil {
+			continue
+		}
+		if err := os.Mkdir(staging, 0o755); err == nil {
 			break
 		} else if !os.IsExist(err) {
-			return nil, err
+			return nil, fmt.Errorf("recording a new run in %s: %w", l.Dir, err)
 		}
 	}
 	st := &state{
@@ -137,18 +153,37 @@ func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 	for _, s := range p.Steps {
 		st.Steps = append(st.Steps, cluster.StepStatus{Name: s.Name, Phase: cluster.Pending})
 	}
-	if err := l.writeRun(dir, p, st); err != nil {
-		os.RemoveAll(dir)
+	// Until a runner takes the run over, it is this process's: it is not
+	// taken for a run whose runner died.
+	st.RunnerPID = os.Getpid()
+	st.RunnerStart, _ = processStart(st.RunnerPID)
+	if err := l.writeRun(staging, p, st, snapshot); err != nil {
+		os.RemoveAll(staging)
+		return nil, fmt.Errorf("recording run %s in %s: %w", id, l.Dir, err)
+	}
+	if err := os.Rename(staging, dir); err != nil {
+		os.RemoveAll(staging)
+		return nil, fmt.Errorf("recording run %s in %s: %w", id, l.Dir, err)
+	}
+	unlock, err := lockRun(dir)
+	if err != nil {
 		return nil, err
 	}
-	if err := l.start(dir); err != nil {
+	err = l.start(dir, st)
+	unlock()
+	if err != nil {
 		return nil, err
+	}
+	if l.Spawn != nil {
+		if err := l.awaitRunner(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	return st.view(), nil
 }
 
 // writeRun writes everything a runner needs into a new run directory.
-func (l *Local) writeRun(dir string, p *pipelinegen.Pipeline, st *state) error {
+func (l *Local) writeRun(dir string, p *pipelinegen.Pipeline, st *state, snapshot []byte) error {
 	for _, d := range []string{scriptsDir, logsDir} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			return err
@@ -165,10 +200,13 @@ func (l *Local) writeRun(dir string, p *pipelinegen.Pipeline, st *state) error {
 			return err
 		}
 	}
-	if l.Snapshot != nil {
-		if err := writeFile(filepath.Join(dir, snapshotFile), l.Snapshot); err != nil {
+	if snapshot != nil {
+		if err := writeFile(filepath.Join(dir, snapshotFile), snapshot); err != nil {
 			return err
 		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, lockFile), nil, 0o644); err != nil {
+		return err
 	}
 	if err := writeJSON(filepath.Join(dir, pipelineFile), p); err != nil {
 		return err
@@ -183,20 +221,22 @@ func (l *Local) writeRun(dir string, p *pipelinegen.Pipeline, st *state) error {
 }
 
 // start hands a recorded run to a runner: a detached process, or
-// goroutines of this one.
-func (l *Local) start(dir string) error {
+// goroutines of this one. Callers hold the run's lock, and have recorded
+// this process as the run's (st), so that nothing takes the run for one
+// whose runner died before its runner has taken it over.
+func (l *Local) start(dir string, st *state) error {
+	if st.RunnerPID != os.Getpid() {
+		st.RunnerPID = os.Getpid()
+		st.RunnerStart, _ = processStart(st.RunnerPID)
+		if err := writeJSON(filepath.Join(dir, stateFile), st); err != nil {
+			return err
+		}
+	}
 	if l.Spawn != nil {
 		return l.Spawn(dir)
 	}
 	r, err := newRunner(l, dir)
 	if err != nil {
-		return err
-	}
-	// Recorded as ours before it starts, so that a quick Get never takes
-	// it for a run whose runner died.
-	r.st.RunnerPID = os.Getpid()
-	r.st.RunnerStart, _ = processStart(os.Getpid())
-	if err := writeJSON(filepath.Join(dir, stateFile), r.st); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -213,6 +253,27 @@ func (l *Local) start(dir string) error {
 		r.execute(ctx)
 	}()
 	return nil
+}
+
+// awaitRunner waits until the detached runner of a run has taken it over
+// (or ended it), so that the run never looks abandoned after this process
+// returns.
+func (l *Local) awaitRunner(ctx context.Context, dir string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, err := readState(dir)
+		if err == nil && (st.RunnerPID != os.Getpid() || st.Phase.Done()) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the detached runner of run %s did not start (see %s)", filepath.Base(dir), filepath.Join(dir, "runner.log"))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Execute carries out a recorded run in this process until it ends or ctx
@@ -237,7 +298,8 @@ func (l *Local) Wait(id string) {
 	}
 }
 
-// load finds a run and reads its state.
+// load finds a run and reads its state. A damaged one's folder is
+// returned with the error.
 func (l *Local) load(id string) (string, *state, error) {
 	dir, err := l.runDir(id)
 	if err != nil {
@@ -245,14 +307,18 @@ func (l *Local) load(id string) (string, *state, error) {
 	}
 	st, err := readState(dir)
 	if err != nil {
-		return "", nil, err
+		return dir, nil, fmt.Errorf("run %s: %w", id, err)
 	}
 	return dir, st, nil
 }
 
-// Get returns a run's state.
+// Get returns a run's state; a run whose record is damaged is an Error
+// saying so.
 func (l *Local) Get(ctx context.Context, id string) (*cluster.Run, error) {
-	_, st, err := l.load(id)
+	dir, st, err := l.load(id)
+	if errors.Is(err, ErrDamaged) {
+		return damagedView(dir, err), nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +349,7 @@ func (l *Local) Watch(ctx context.Context, id string) (<-chan cluster.Event, err
 		defer f.Close()
 		rd := bufio.NewReader(f)
 		var partial []byte
+		drained := false
 		for {
 			line, err := rd.ReadBytes('\n')
 			if err == nil {
@@ -303,10 +370,25 @@ func (l *Local) Watch(ctx context.Context, id string) (<-chan cluster.Event, err
 			}
 			partial = append(partial, line...)
 			// At the end of the log: stop if the run can make no more
-			// events (its runner is gone), else wait for the next one.
-			if st, err := readState(dir); err == nil && !st.Phase.Done() && !st.alive() {
+			// events, else wait for the next one. run.json is written
+			// before each event, so once it says the run ended (or its
+			// runner is gone) the log holds all there is — bar the
+			// final event itself when the disk refused it — and run.json
+			// has the last word.
+			if st, err := readState(dir); err == nil && (st.Phase.Done() || !st.alive()) {
+				if !drained {
+					drained = true // one more look: events written meanwhile
+					continue
+				}
 				v := st.view()
-				ch <- cluster.Event{Time: time.Now().UTC(), Run: id, Type: cluster.EventRun, Phase: v.Phase, Message: v.Message}
+				end := v.Finished
+				if end.IsZero() {
+					end = time.Now().UTC()
+				}
+				select {
+				case ch <- cluster.Event{Time: end, Run: id, Type: cluster.EventRun, Phase: v.Phase, Message: v.Message}:
+				case <-ctx.Done():
+				}
 				return
 			}
 			if !l.waitEvent(ctx, id) {
@@ -372,7 +454,7 @@ func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w 
 	}
 	for {
 		for _, t := range tails {
-			if err := t.drain(out, false); err != nil {
+			if err := t.drain(ctx, out, false); err != nil {
 				return err
 			}
 		}
@@ -385,7 +467,7 @@ func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w 
 		}
 		if v := st.view(); v.Phase.Done() {
 			for _, t := range tails {
-				if err := t.drain(out, true); err != nil {
+				if err := t.drain(ctx, out, true); err != nil {
 					return err
 				}
 			}
@@ -396,7 +478,7 @@ func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w 
 		}
 	}
 	for _, t := range tails {
-		if err := t.drain(out, true); err != nil {
+		if err := t.drain(ctx, out, true); err != nil {
 			return err
 		}
 	}
@@ -434,19 +516,56 @@ func (l *Local) Report(ctx context.Context, id string, opts cluster.ReportOption
 		return err
 	}
 	defer f.Close()
+	// A step reused from an earlier run has that run's report: it says
+	// so, as its log does.
+	if origin := cachedFrom(filepath.Join(dir, opts.Step)); origin != "" {
+		data, err := io.ReadAll(f)
+		if err != nil {
+			return err
+		}
+		if opts.HTML {
+			data = markHTMLReport(data, origin)
+		} else {
+			data = markNotebookReport(data, origin)
+		}
+		_, err = w.Write(data)
+		return err
+	}
 	_, err = io.Copy(w, f)
 	return err
 }
 
-// logTail reads a growing log file, whole lines at a time.
+// logTail reads a growing log file. With a prefix it writes whole lines,
+// each prefixed, so that the lines of steps followed side by side do not
+// mix; without one it writes the bytes as they are.
+//
+// It streams: the file is read a chunk at a time into a buffer kept across
+// calls, so a log of any size is written in time linear in its size and in
+// memory bounded by the buffer (a 200 MB log was once read whole and
+// rescanned per line: quadratic time and the log's size in memory).
 type logTail struct {
 	path    string
 	prefix  string
 	off     int64
-	partial []byte
+	buf     []byte // a read chunk; reused
+	batch   []byte // what one chunk writes; reused
+	partial []byte // with a prefix: the start of a line not yet ended
+	open    bool   // part of a line is written and its rest is not
 }
 
-func (t *logTail) drain(out func([]byte) error, final bool) error {
+// logChunk is how much of a log one read takes: large enough that the
+// per-write cost vanishes, small enough to be a fixed cost in memory.
+const logChunk = 256 << 10
+
+// maxPartial bounds how much of an unended line is held back to keep a
+// prefixed line whole; a longer line is written in pieces (its rest
+// unprefixed), so that memory stays bounded on a log without newlines.
+const maxPartial = 64 << 10
+
+// drain writes what the log gained since the last call; final writes a
+// last unended line too, ending it with a newline. It stops, with ctx's
+// error, between two chunks when ctx is done.
+func (t *logTail) drain(ctx context.Context, out func([]byte) error, final bool) error {
 	f, err := os.Open(t.path)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -458,28 +577,67 @@ func (t *logTail) drain(out func([]byte) error, final bool) error {
 	if _, err := f.Seek(t.off, io.SeekStart); err != nil {
 		return err
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return err
+	if t.buf == nil {
+		t.buf = make([]byte, logChunk)
 	}
-	t.off += int64(len(data))
-	data = append(t.partial, data...)
-	t.partial = nil
-	var b []byte
-	for len(data) > 0 {
-		i := strings.IndexByte(string(data), '\n')
-		if i < 0 {
-			if !final {
-				t.partial = data
-				break
-			}
-			i = len(data) - 1
-			data = append(data, '\n')
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
 		}
-		b = append(b, t.prefix...)
-		b = append(b, data[:i+1]...)
-		data = data[i+1:]
+		n, rerr := f.Read(t.buf)
+		t.off += int64(n)
+		if n > 0 {
+			if err := t.write(t.buf[:n], out); err != nil {
+				return err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return rerr
+		}
 	}
+	if !final || (!t.open && len(t.partial) == 0) {
+		return nil
+	}
+	b := t.batch[:0]
+	if !t.open {
+		b = append(b, t.prefix...)
+	}
+	b = append(append(b, t.partial...), '\n')
+	t.batch, t.partial, t.open = b[:0], t.partial[:0], false
+	return out(b)
+}
+
+// write passes one chunk on: as it is without a prefix, else line by line.
+func (t *logTail) write(chunk []byte, out func([]byte) error) error {
+	if t.prefix == "" {
+		t.open = chunk[len(chunk)-1] != '\n'
+		return out(chunk)
+	}
+	b := t.batch[:0]
+	for {
+		i := bytes.IndexByte(chunk, '\n')
+		if i < 0 {
+			break
+		}
+		if !t.open {
+			b = append(b, t.prefix...)
+		}
+		b = append(append(b, t.partial...), chunk[:i+1]...)
+		t.partial, t.open, chunk = t.partial[:0], false, chunk[i+1:]
+	}
+	if len(t.partial)+len(chunk) > maxPartial {
+		if !t.open {
+			b = append(b, t.prefix...)
+		}
+		b = append(append(b, t.partial...), chunk...)
+		t.partial, t.open = t.partial[:0], true
+	} else {
+		t.partial = append(t.partial, chunk...)
+	}
+	t.batch = b[:0]
 	if len(b) == 0 {
 		return nil
 	}
@@ -487,7 +645,8 @@ func (t *logTail) drain(out func([]byte) error, final bool) error {
 }
 
 // Cancel stops a run: in this process directly, else by signalling the
-// process carrying it out. A run whose runner is gone is marked cancelled.
+// process carrying it out. A run whose runner is gone is marked
+// cancelled, and whatever its steps left running is stopped.
 func (l *Local) Cancel(ctx context.Context, id string) error {
 	dir, err := l.runDir(id)
 	if err != nil {
@@ -502,6 +661,10 @@ func (l *Local) Cancel(ctx context.Context, id string) error {
 		return nil
 	}
 	st, err := readState(dir)
+	if errors.Is(err, ErrDamaged) {
+		killTree(0, id, "")
+		return fmt.Errorf("cancel %s: %w; its processes are stopped, and `datainsight delete %s` removes it", id, err, id)
+	}
 	if err != nil {
 		return err
 	}
@@ -514,7 +677,7 @@ func (l *Local) Cancel(ctx context.Context, id string) error {
 		}
 		// The runner stops its steps (grace period included) and records
 		// the outcome; wait for it so the caller sees the final state.
-		deadline := time.Now().Add(l.grace() + 10*time.Second)
+		deadline := time.Now().Add(l.grace() + drainAfterExit + 10*time.Second)
 		for time.Now().Before(deadline) {
 			if st, err := readState(dir); err == nil && (st.Phase.Done() || !st.alive()) {
 				return nil
@@ -527,24 +690,56 @@ func (l *Local) Cancel(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("cancel %s: its runner (pid %d) did not stop in time", id, st.RunnerPID)
 	}
-	// The runner died: record the run as cancelled.
-	st.Phase, st.Message, st.Finished = cluster.Cancelled, "cancelled (its runner had died)", time.Now().UTC()
+	unlock, err := lockRun(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if st, err = readState(dir); err != nil {
+		return err
+	}
+	if st.Phase.Done() || st.alive() {
+		return nil // another command got there first, or a retry started it
+	}
+	// The runner died; what its steps started may not have.
+	killTree(0, id, "")
+	end := st.lastSeen()
+	st.Phase, st.Message, st.Finished = cluster.Cancelled, "cancelled (its runner had died)", end
 	for i := range st.Steps {
 		if !st.Steps[i].Phase.Done() {
 			st.Steps[i].Phase, st.Steps[i].Message = cluster.Cancelled, "cancelled"
+			if !st.Steps[i].Started.IsZero() {
+				st.Steps[i].Finished = end
+			}
 		}
 	}
-	return writeJSON(filepath.Join(dir, stateFile), st)
+	if err := writeJSON(filepath.Join(dir, stateFile), st); err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
+	}
+	return nil
 }
 
 // Retry reruns the unsucceeded steps of a finished run in place.
 func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
-	dir, st, err := l.load(id)
+	dir, err := l.runDir(id)
 	if err != nil {
+		return nil, err
+	}
+	unlock, err := lockRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readState(dir)
+	if err != nil {
+		unlock()
+		if errors.Is(err, ErrDamaged) {
+			return nil, fmt.Errorf("retry %s: %w: it cannot be retried; `datainsight delete %s` removes it", id, err, id)
+		}
 		return nil, err
 	}
 	v := st.view()
 	if !v.Phase.Done() {
+		unlock()
 		return nil, fmt.Errorf("retry %s: %w", id, cluster.ErrRunning)
 	}
 	n := 0
@@ -555,25 +750,41 @@ func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 		}
 	}
 	if n == 0 {
+		unlock()
 		return nil, fmt.Errorf("retry %s: %w", id, cluster.ErrNothingToDo)
 	}
-	st.Phase, st.Message, st.Finished = cluster.Pending, "", time.Time{}
-	st.RunnerPID, st.RunnerStart = 0, 0
+	// Processes the steps of a runner that died left running must not
+	// write into the new attempt.
+	killTree(0, id, "")
+	// The retry is a new attempt: its time is its own, not the time since
+	// the run first started (which would count the time it lay dead or
+	// failed), as its events are.
+	st.Phase, st.Message, st.Started, st.Finished = cluster.Pending, "", time.Time{}, time.Time{}
+	st.RunnerPID = os.Getpid()
+	st.RunnerStart, _ = processStart(st.RunnerPID)
 	// A watcher of the retried run starts from here, not from the events
 	// of the attempt that failed.
 	if fi, err := os.Stat(filepath.Join(dir, eventsFile)); err == nil {
 		st.EventsFrom = fi.Size()
 	}
 	if err := writeJSON(filepath.Join(dir, stateFile), st); err != nil {
-		return nil, err
+		unlock()
+		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
 	ev, _ := json.Marshal(cluster.Event{Time: time.Now().UTC(), Run: id, Type: cluster.EventRun, Phase: cluster.Pending, Message: fmt.Sprintf("retrying %d steps", n)})
 	if f, err := os.OpenFile(filepath.Join(dir, eventsFile), os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
 		f.Write(append(ev, '\n'))
 		f.Close()
 	}
-	if err := l.start(dir); err != nil {
+	err = l.start(dir, st)
+	unlock()
+	if err != nil {
 		return nil, err
+	}
+	if l.Spawn != nil {
+		if err := l.awaitRunner(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	return st.view(), nil
 }
@@ -592,20 +803,16 @@ func (l *Local) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The new run is of the same notebook as it was then.
+	snap, _ := os.ReadFile(filepath.Join(dir, snapshotFile))
 	// In the folder that run's steps ran in: the notebook's path as typed
 	// then may be relative to another folder than this command's.
-	r, err := l.submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism}, st.WorkDir)
-	if err != nil {
-		return nil, err
-	}
-	// The new run is of the same notebook as it was then.
-	if snap, err := os.ReadFile(filepath.Join(dir, snapshotFile)); err == nil {
-		writeFile(filepath.Join(l.Dir, r.ID, snapshotFile), snap)
-	}
-	return r, nil
+	return l.submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism}, st.WorkDir, snap)
 }
 
-// List returns the runs under Dir, newest first.
+// List returns the runs under Dir, newest first. A run whose record is
+// damaged is listed as such (an Error saying why), never left out: it
+// still holds space, and delete removes it.
 func (l *Local) List(ctx context.Context, opts cluster.ListOptions) ([]*cluster.Run, error) {
 	entries, err := os.ReadDir(l.Dir)
 	if err != nil {
@@ -619,35 +826,65 @@ func (l *Local) List(ctx context.Context, opts cluster.ListOptions) ([]*cluster.
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		st, err := readState(filepath.Join(l.Dir, e.Name()))
-		if err != nil {
-			continue // not a run, or one being created
+		dir := filepath.Join(l.Dir, e.Name())
+		var r *cluster.Run
+		st, err := readState(dir)
+		switch {
+		case errors.Is(err, ErrDamaged):
+			r = damagedView(dir, err)
+		case os.IsNotExist(err):
+			continue // deleted meanwhile
+		case err != nil:
+			r = damagedView(dir, fmt.Errorf("%w: %v", ErrDamaged, err))
+		default:
+			r = st.view()
 		}
-		if opts.NotebookID != "" && st.NotebookID != opts.NotebookID {
+		// A damaged run whose notebook is unknown is listed only when all
+		// runs are.
+		if opts.NotebookID != "" && r.NotebookID != opts.NotebookID {
 			continue
 		}
-		runs = append(runs, st.view())
+		runs = append(runs, r)
 	}
 	sort.Slice(runs, func(i, j int) bool { return runs[i].Created.After(runs[j].Created) })
 	return runs, nil
 }
 
-// Delete removes a finished run's records. The cache keeps its own links
-// to the outputs, so cached steps of other runs are unaffected.
+// Delete removes a finished run's records, or a damaged run's. The cache
+// keeps its own links to the outputs, so cached steps of other runs are
+// unaffected.
 func (l *Local) Delete(ctx context.Context, id string) error {
-	dir, st, err := l.load(id)
+	dir, err := l.runDir(id)
 	if err != nil {
 		return err
 	}
-	if v := st.view(); !v.Phase.Done() {
-		return fmt.Errorf("delete %s: %w (cancel it first)", id, cluster.ErrRunning)
-	}
-	// Rename first, so a half-deleted run is never listed.
-	trash := filepath.Join(l.Dir, ".deleting-"+id)
-	if err := os.Rename(dir, trash); err != nil {
+	unlock, err := lockRun(dir)
+	if err != nil {
 		return err
 	}
-	return os.RemoveAll(trash)
+	defer unlock()
+	st, err := readState(dir)
+	switch {
+	case errors.Is(err, ErrDamaged):
+	case err != nil:
+		return fmt.Errorf("delete %s: %w", id, err)
+	default:
+		if v := st.view(); !v.Phase.Done() {
+			return fmt.Errorf("delete %s: %w (cancel it first)", id, cluster.ErrRunning)
+		}
+	}
+	// Nothing the run started may go on writing into it.
+	killTree(0, id, "")
+	// Rename first, so a half-deleted run is never listed.
+	trash := filepath.Join(l.Dir, trashPrefix+id)
+	os.RemoveAll(trash) // an earlier delete of a run with this id that was interrupted
+	if err := os.Rename(dir, trash); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	if err := os.RemoveAll(trash); err != nil {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	return nil
 }
 
 func runName(name string) string {

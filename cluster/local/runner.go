@@ -18,8 +18,24 @@ import (
 	"time"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/atomicfile"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
+
+const (
+	// drainAfterExit is how long a step's output is still read after its
+	// process has exited, for what the processes it left behind hold open
+	// (a server started with `!cmd &`): then the step ends, and they are
+	// killed, as the pod's end kills them on a cluster. The runtime's log
+	// copier waits as long.
+	drainAfterExit = 2 * time.Second
+	// heartbeat is how often a runner touches run.json: the mtime of a
+	// dead runner's run.json says, this closely, when it died.
+	heartbeat = 2 * time.Second
+)
+
+// errDiskFull is the cause of a run stopped because the disk is full.
+var errDiskFull = errors.New("the disk is full")
 
 // runner carries out one run: it schedules the steps in DAG order, runs
 // each as a python3 process, and records every change in run.json and
@@ -34,6 +50,13 @@ type runner struct {
 	st     *state
 	events *os.File
 	wake   chan struct{} // closed and replaced on every event (in-process watchers)
+	sums   *fileSums
+	// spare is room set aside for the last run.json when the disk fills.
+	spare *atomicfile.Spare
+	stop  context.CancelCauseFunc
+
+	fullMu sync.Mutex
+	full   error // the first write the disk refused: the run stops, and says so
 }
 
 func newRunner(l *Local, dir string) (*runner, error) {
@@ -55,7 +78,8 @@ func newRunner(l *Local, dir string) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{l: l, dir: dir, p: p, st: st, events: ev, grace: l.grace(), steps: map[string]*pipelinegen.Step{}, wake: make(chan struct{})}
+	r := &runner{l: l, dir: dir, p: p, st: st, events: ev, grace: l.grace(), steps: map[string]*pipelinegen.Step{}, wake: make(chan struct{}),
+		sums: loadSums(filepath.Join(l.cacheDir(), sumsFile)), stop: func(error) {}}
 	for _, s := range p.Steps {
 		r.steps[s.Name] = s
 	}
@@ -67,16 +91,56 @@ func (r *runner) emit(ev cluster.Event) {
 	ev.Time = time.Now().UTC()
 	ev.Run = r.st.ID
 	line, _ := json.Marshal(ev)
-	r.events.Write(append(line, '\n'))
+	if err := r.l.inject("event"); err != nil {
+		r.noteNoSpace(err)
+	} else if end, err := r.events.Seek(0, io.SeekEnd); err == nil {
+		if _, err := r.events.Write(append(line, '\n')); err != nil {
+			// Half a line would spoil the next one too: cut it off
+			// (which needs no space).
+			r.events.Truncate(end)
+			r.noteNoSpace(err)
+		}
+	}
 	close(r.wake)
 	r.wake = make(chan struct{})
 }
 
-// save writes run.json. Callers hold r.mu.
-func (r *runner) save() {
-	if err := writeJSON(filepath.Join(r.dir, stateFile), r.st); err != nil {
-		fmt.Fprintf(os.Stderr, "datainsight: run %s: %v\n", r.st.ID, err)
+// save writes run.json. Callers hold r.mu. A save the disk refuses stops
+// the run: it can no longer be followed.
+func (r *runner) save() bool {
+	err := r.l.inject("state")
+	if err == nil {
+		err = writeJSON(filepath.Join(r.dir, stateFile), r.st)
 	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "datainsight: run %s: %v\n", r.st.ID, err)
+		r.noteNoSpace(err)
+		return false
+	}
+	return true
+}
+
+// noteNoSpace stops the run, the first time a write is refused for want of
+// space; other errors are the caller's to report.
+func (r *runner) noteNoSpace(err error) {
+	if err == nil || !noSpace(err) {
+		return
+	}
+	r.fullMu.Lock()
+	first := r.full == nil
+	if first {
+		r.full = err
+	}
+	r.fullMu.Unlock()
+	if first {
+		r.stop(errDiskFull)
+	}
+}
+
+func (r *runner) diskFull() error {
+	r.fullMu.Lock()
+	defer r.fullMu.Unlock()
+	return r.full
 }
 
 func (r *runner) setStep(name string, f func(s *cluster.StepStatus)) {
@@ -85,8 +149,7 @@ func (r *runner) setStep(name string, f func(s *cluster.StepStatus)) {
 	s := r.st.Step(name)
 	before := s.Phase
 	f(s)
-	r.save()
-	if s.Phase != before {
+	if r.save() && s.Phase != before {
 		r.emit(cluster.Event{Type: cluster.EventStep, Step: name, Phase: s.Phase, Message: s.Message, Cached: s.Cached})
 	}
 }
@@ -102,20 +165,87 @@ func (r *runner) setRun(phase cluster.Phase, msg string) {
 	if phase.Done() {
 		r.st.Finished = now
 	}
-	r.save()
+	if phase.Done() {
+		// The last word: when the disk is full, in the space set aside
+		// for it. An event says no more than run.json does: without
+		// this record there is no final event either, and readers see
+		// what run.json says.
+		if !r.save() && !r.saveSpare() {
+			return
+		}
+	} else if !r.save() {
+		return
+	}
 	r.emit(cluster.Event{Type: cluster.EventRun, Phase: phase, Message: msg})
 }
 
-// execute runs every step that is not Succeeded yet. ctx cancellation
-// cancels the run: running steps get SIGTERM, then SIGKILL after the grace
-// period, and are marked Cancelled.
-func (r *runner) execute(ctx context.Context) {
-	defer r.events.Close()
+// saveSpare writes run.json into the space set aside for it. Callers hold
+// r.mu.
+func (r *runner) saveSpare() bool {
+	data, err := json.MarshalIndent(r.st, "", "  ")
+	if err == nil {
+		err = r.spare.Write(append(data, '\n'), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "datainsight: run %s: its final state could not be recorded: %v\n", r.st.ID, err)
+		return false
+	}
+	return true
+}
+
+// takeOver records this process as the run's runner, under the run's
+// lock: after the process that started it (which recorded itself until
+// then), never before.
+func (r *runner) takeOver() {
+	unlock, err := lockRun(r.dir)
+	if err == nil {
+		defer unlock()
+	}
 	r.mu.Lock()
 	r.st.RunnerPID = os.Getpid()
 	r.st.RunnerStart, _ = processStart(os.Getpid())
 	r.mu.Unlock()
 	r.setRun(cluster.Running, "")
+}
+
+// execute runs every step that is not Succeeded yet. ctx cancellation
+// cancels the run: running steps get SIGTERM, then SIGKILL after the grace
+// period, and are marked Cancelled. A disk that fills stops the run the
+// same way, and the run ends as an Error saying so.
+func (r *runner) execute(ctx context.Context) {
+	defer r.events.Close()
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	r.stop = stop
+	// What the steps of an earlier runner of this run left running (its
+	// runner was killed) must not write into this attempt.
+	killTree(0, r.st.ID, "")
+	statePath := filepath.Join(r.dir, stateFile)
+	spareSize := 64 << 10
+	if fi, err := os.Stat(statePath); err == nil {
+		spareSize += 4 * int(fi.Size())
+	}
+	var err error
+	if r.spare, err = atomicfile.NewSpare(statePath, spareSize); err != nil {
+		r.noteNoSpace(err)
+	}
+	defer r.spare.Release()
+	r.takeOver()
+	beat := make(chan struct{})
+	defer close(beat)
+	go func() {
+		t := time.NewTicker(heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-beat:
+				return
+			case <-t.C:
+				now := time.Now()
+				os.Chtimes(statePath, now, now)
+			}
+		}
+	}()
 
 	par := r.st.Parallelism
 	if par <= 0 {
@@ -125,9 +255,12 @@ func (r *runner) execute(ctx context.Context) {
 	running := 0
 	for {
 		r.mu.Lock()
-		launch, changed := r.schedule(ctx.Err() != nil, par-running)
-		if changed {
-			r.save()
+		launch, events := r.schedule(context.Cause(ctx), par-running)
+		// Recorded, then told: an event never says more than run.json.
+		if len(events) > 0 && r.save() {
+			for _, ev := range events {
+				r.emit(ev)
+			}
 		}
 		r.mu.Unlock()
 		for _, s := range launch {
@@ -143,13 +276,21 @@ func (r *runner) execute(ctx context.Context) {
 		<-done
 		running--
 	}
+	// Before the run's end, which is the last thing it writes: whoever
+	// waits for it may remove the folders at once.
+	r.sums.save()
+	r.l.sweep()
 	phase, msg := r.outcome()
 	r.setRun(phase, msg)
 }
 
 // schedule marks steps that can no longer run and returns up to n steps
-// whose dependencies all succeeded. Callers hold r.mu.
-func (r *runner) schedule(cancelled bool, n int) (launch []*pipelinegen.Step, changed bool) {
+// whose dependencies all succeeded. stopped is why the run stops (nil while
+// it goes on). Callers hold r.mu.
+func (r *runner) schedule(stopped error, n int) (launch []*pipelinegen.Step, events []cluster.Event) {
+	changed := func(s *cluster.StepStatus) {
+		events = append(events, cluster.Event{Type: cluster.EventStep, Step: s.Name, Phase: s.Phase, Message: s.Message})
+	}
 	for progress := true; progress; {
 		progress = false
 		for i := range r.st.Steps {
@@ -157,10 +298,13 @@ func (r *runner) schedule(cancelled bool, n int) (launch []*pipelinegen.Step, ch
 			if s.Phase != cluster.Pending {
 				continue
 			}
-			if cancelled {
+			if stopped != nil {
 				s.Phase, s.Message = cluster.Cancelled, "the run was cancelled before it started"
-				r.emit(cluster.Event{Type: cluster.EventStep, Step: s.Name, Phase: s.Phase, Message: s.Message})
-				progress, changed = true, true
+				if errors.Is(stopped, errDiskFull) {
+					s.Phase, s.Message = cluster.Error, "not started: the disk is full"
+				}
+				changed(s)
+				progress = true
 				continue
 			}
 			ready := true
@@ -169,8 +313,8 @@ func (r *runner) schedule(cancelled bool, n int) (launch []*pipelinegen.Step, ch
 				case cluster.Succeeded:
 				case cluster.Failed, cluster.Cancelled, cluster.Skipped, cluster.Error:
 					s.Phase, s.Message = cluster.Skipped, fmt.Sprintf("step %s did not succeed", dep)
-					r.emit(cluster.Event{Type: cluster.EventStep, Step: s.Name, Phase: s.Phase, Message: s.Message})
-					progress, changed, ready = true, true, false
+					changed(s)
+					progress, ready = true, false
 				default:
 					ready = false
 				}
@@ -183,16 +327,18 @@ func (r *runner) schedule(cancelled bool, n int) (launch []*pipelinegen.Step, ch
 				// schedule pass does not launch it again.
 				s.Phase = cluster.Running
 				s.Started = time.Now().UTC()
-				r.emit(cluster.Event{Type: cluster.EventStep, Step: s.Name, Phase: s.Phase})
-				changed = true
+				changed(s)
 				launch = append(launch, r.steps[s.Name])
 			}
 		}
 	}
-	return launch, changed
+	return launch, events
 }
 
 func (r *runner) outcome() (cluster.Phase, string) {
+	if err := r.diskFull(); err != nil {
+		return cluster.Error, fmt.Sprintf("disk full: %v; free some space, then `datainsight retry %s`", err, r.st.ID)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var failed, cancelled []string
@@ -232,19 +378,27 @@ func (r *runner) runStep(ctx context.Context, s *pipelinegen.Step) {
 			return
 		}
 	}
-	var code int
-	var msg string
+	var res execResult
 	attempts := s.Settings.Retry + 1
 	for attempt := 1; attempt <= attempts; attempt++ {
 		r.setStep(s.Name, func(ss *cluster.StepStatus) { ss.Attempt = attempt })
-		code, msg = r.exec(ctx, s, attempt)
-		if code == 0 || ctx.Err() != nil {
+		res = r.exec(ctx, s, attempt)
+		if res.code != 0 && res.noSpace {
+			// Another attempt would meet the same full disk.
+			r.noteNoSpace(stepFull{step: s.Name, msg: res.msg})
+		}
+		if res.code == 0 || ctx.Err() != nil {
 			break
 		}
 	}
+	code, msg := res.code, res.msg
 	now := time.Now().UTC()
 	switch {
-	case ctx.Err() != nil && code != 0:
+	case ctx.Err() != nil && code != 0 && errors.Is(context.Cause(ctx), errDiskFull) && !res.noSpace:
+		r.setStep(s.Name, func(ss *cluster.StepStatus) {
+			ss.Phase, ss.Message, ss.Finished = cluster.Error, "stopped: the disk is full", now
+		})
+	case ctx.Err() != nil && code != 0 && !res.noSpace:
 		r.setStep(s.Name, func(ss *cluster.StepStatus) {
 			ss.Phase, ss.Message, ss.Finished = cluster.Cancelled, "cancelled", now
 		})
@@ -266,17 +420,30 @@ func (r *runner) runStep(ctx context.Context, s *pipelinegen.Step) {
 	}
 }
 
+// stepFull is a step that failed for want of space, as its output says.
+type stepFull struct{ step, msg string }
+
+func (e stepFull) Error() string        { return "step " + e.step + ": " + e.msg }
+func (e stepFull) Is(target error) bool { return target == syscall.ENOSPC }
+
+// execResult is how one attempt of a step ended.
+type execResult struct {
+	code    int
+	msg     string // on failure, a one-line reason
+	noSpace bool   // its output says a write failed for want of space
+}
+
 // exec runs a step's script once, its output appended to the step's log.
-// It returns the exit code and, on failure, a one-line reason.
-func (r *runner) exec(ctx context.Context, s *pipelinegen.Step, attempt int) (int, string) {
+func (r *runner) exec(ctx context.Context, s *pipelinegen.Step, attempt int) execResult {
 	logPath := filepath.Join(r.dir, logsDir, s.Name+".log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return -1, err.Error()
+		return execResult{code: -1, msg: err.Error(), noSpace: noSpace(err)}
 	}
 	defer logf.Close()
+	log := &stepLog{f: logf, r: r}
 	if attempt > 1 {
-		fmt.Fprintf(logf, "--- attempt %d ---\n", attempt)
+		fmt.Fprintf(log, "--- attempt %d ---\n", attempt)
 	}
 	// A failed attempt may have left a partial output folder; values are
 	// written atomically and the manifest last, but start clean anyway.
@@ -292,50 +459,88 @@ func (r *runner) exec(ctx context.Context, s *pipelinegen.Step, attempt int) (in
 	tail := &tailBuffer{max: 4096}
 	cmd := exec.Command(r.st.Python, filepath.Join(r.dir, scriptsDir, s.Name+".py"))
 	cmd.Dir = r.st.WorkDir
-	cmd.Stdout = io.MultiWriter(logf, tail)
+	cmd.Stdout = io.MultiWriter(log, tail)
 	cmd.Stderr = cmd.Stdout
 	cmd.Env = append(os.Environ(), r.env(s)...)
-	// Its own process group, so that cancelling also stops what the step
-	// started (shell lines, subprocesses): no orphans.
+	// A session of its own (a group too), so that cancelling also stops
+	// what the step started (shell lines, subprocesses): no orphans; and
+	// the marker in its environment finds those that left it.
 	// Pdeathsig: if the runner itself dies, its steps die with it rather
 	// than run on unsupervised.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
+	// Its output is read until it exits, and then only as long as this:
+	// a background child holding the pipe must not hold the step.
+	cmd.WaitDelay = drainAfterExit
 	if err := cmd.Start(); err != nil {
-		return -1, fmt.Sprintf("cannot start %s: %v", r.st.Python, err)
+		return execResult{code: -1, msg: fmt.Sprintf("cannot start %s: %v", r.st.Python, err)}
 	}
+	pgid := cmd.Process.Pid
+	// Whatever the step left running ends with it, as a pod's end ends it.
+	defer killTree(pgid, r.st.ID, s.Name)
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- cmd.Wait() }()
 	select {
 	case err = <-waitErr:
 	case <-stepCtx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		signalTree(pgid, r.st.ID, s.Name, syscall.SIGTERM)
 		select {
 		case err = <-waitErr:
 		case <-time.After(r.grace):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			signalTree(pgid, r.st.ID, s.Name, syscall.SIGKILL)
 			err = <-waitErr
 		}
-		// Whatever the step started in its group goes too.
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		killTree(pgid, r.st.ID, s.Name)
 		if ctx.Err() == nil {
-			fmt.Fprintf(logf, "datainsight: step %s timed out after %s\n", s.Name, time.Duration(s.Settings.Timeout))
-			return 124, fmt.Sprintf("timed out after %s", time.Duration(s.Settings.Timeout))
+			fmt.Fprintf(log, "datainsight: step %s timed out after %s\n", s.Name, time.Duration(s.Settings.Timeout))
+			return execResult{code: 124, msg: fmt.Sprintf("timed out after %s", time.Duration(s.Settings.Timeout))}
 		}
-		return -1, "cancelled"
+		return execResult{code: -1, msg: "cancelled", noSpace: mentionsNoSpace(tail.Bytes())}
 	}
-	if err == nil {
-		return 0, ""
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) {
+		// (ErrWaitDelay: it succeeded; what it left running held its
+		// output, and is stopped.)
+		return execResult{}
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code := ee.ExitCode()
+		out := tail.Bytes()
 		if code < 0 {
-			return code, fmt.Sprintf("killed by %v", ee.Sys().(syscall.WaitStatus).Signal())
+			return execResult{code: code, msg: fmt.Sprintf("killed by %v", ee.Sys().(syscall.WaitStatus).Signal()), noSpace: mentionsNoSpace(out)}
 		}
-		return code, lastLine(tail.Bytes(), fmt.Sprintf("exit code %d", code))
+		return execResult{code: code, msg: lastLine(out, fmt.Sprintf("exit code %d", code)), noSpace: mentionsNoSpace(out)}
 	}
-	return -1, err.Error()
+	return execResult{code: -1, msg: err.Error()}
 }
+
+// stepLog writes a step's output to its log file. A write the disk
+// refuses stops the run (once), but is never the step's error: its output
+// pipe must keep flowing, or the step would die of a broken pipe.
+type stepLog struct {
+	f      *os.File
+	r      *runner
+	failed bool
+}
+
+func (l *stepLog) Write(p []byte) (int, error) {
+	if !l.failed {
+		err := l.r.l.inject("log")
+		if err == nil {
+			_, err = l.f.Write(p)
+		}
+		if err != nil {
+			l.failed = true
+			l.r.noteNoSpace(err)
+		}
+	}
+	return len(p), nil
+}
+
+var noSpaceRE = regexp.MustCompile(`No space left on device|\[Errno 28\]|Disk quota exceeded|\[Errno 122\]`)
+
+// mentionsNoSpace reports whether a step's last output says a write failed
+// for want of space.
+func mentionsNoSpace(out []byte) bool { return noSpaceRE.Match(out) }
 
 // env is what a step's process needs beyond the user's environment.
 func (r *runner) env(s *pipelinegen.Step) []string {
@@ -346,6 +551,7 @@ func (r *runner) env(s *pipelinegen.Step) []string {
 		"DATAINSIGHT_PYTHON_EXE=" + r.st.Python,
 		"PYTHONUNBUFFERED=1",
 		"PYTHONDONTWRITEBYTECODE=1",
+		stepEnv + "=" + stepMarker(r.st.ID, s.Name),
 	}
 	for name, v := range r.st.Parameters {
 		env = append(env, "DATAINSIGHT_PARAM_"+name+"="+v)

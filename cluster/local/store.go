@@ -1,15 +1,19 @@
 package local
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/internal/atomicfile"
@@ -28,6 +32,13 @@ const (
 	scriptsDir   = "step-scripts"
 	logsDir      = "step-logs"
 	cacheDir     = ".cache"
+	lockFile     = ".lock"
+	// A new run is written under a hidden name and renamed into place
+	// whole, so a run folder without a readable run.json is always a
+	// damaged one, never one being made; a deleted one is renamed away
+	// first, so it is never listed half gone.
+	stagingPrefix = ".new-"
+	trashPrefix   = ".deleting-"
 )
 
 // state is run.json: the run as the backend reports it, plus what only
@@ -45,6 +56,23 @@ type state struct {
 	// EventsFrom is where the current attempt's events start in
 	// events.jsonl (a retry appends to the log of the failed attempt).
 	EventsFrom int64 `json:"events_from,omitempty"`
+
+	// seen is when run.json last changed. A runner touches it every
+	// heartbeat, so for a runner that died it says about when.
+	seen time.Time
+}
+
+// ErrDamaged is the error of a run whose record (run.json) cannot be read:
+// the run is listed as such, and can only be deleted.
+var ErrDamaged = errors.New("the run's record is damaged")
+
+// damagedPrefix starts the message of a damaged run, as List shows it.
+const damagedPrefix = "damaged: "
+
+// IsDamaged reports whether a run listed by the local backend is one whose
+// record is damaged.
+func IsDamaged(r *cluster.Run) bool {
+	return r.Backend == "local" && r.Phase == cluster.Error && strings.HasPrefix(r.Message, damagedPrefix)
 }
 
 // writeJSON writes v to path atomically: a reader sees the old or the new
@@ -61,16 +89,94 @@ func writeFile(path string, data []byte) error {
 	return atomicfile.Write(path, data, 0o644)
 }
 
+// readState reads a run's run.json. A missing or unreadable one is
+// ErrDamaged (with why), since a run folder is only ever listed whole.
 func readState(dir string) (*state, error) {
-	data, err := os.ReadFile(filepath.Join(dir, stateFile))
+	path := filepath.Join(dir, stateFile)
+	f, err := os.Open(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%w: %s is missing", ErrDamaged, stateFile)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
 	var st state
 	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, stateFile), err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, stateFile, err)
 	}
+	if st.ID == "" || st.ID != filepath.Base(dir) {
+		return nil, fmt.Errorf("%w: %s is of run %q, not of %s", ErrDamaged, stateFile, st.ID, filepath.Base(dir))
+	}
+	st.seen = fi.ModTime()
 	return &st, nil
+}
+
+// damagedView is how a run whose run.json cannot be read is shown: an
+// Error saying so and why, with what its other records still tell (the
+// pipeline, and when it was created).
+func damagedView(dir string, cause error) *cluster.Run {
+	id := filepath.Base(dir)
+	why := strings.TrimPrefix(cause.Error(), ErrDamaged.Error()+": ")
+	r := &cluster.Run{
+		ID: id, Backend: "local", Phase: cluster.Error, Parameters: map[string]string{},
+		Message: fmt.Sprintf("%s%s; `datainsight delete %s` removes it", damagedPrefix, why, id),
+	}
+	if p, err := readPipeline(dir); err == nil {
+		r.Pipeline, r.Notebook, r.NotebookID = p.Name, p.Notebook, p.NotebookID
+		for _, s := range p.Steps {
+			r.Steps = append(r.Steps, cluster.StepStatus{Name: s.Name, Phase: cluster.Error, Message: "unknown: the run's record is damaged"})
+		}
+	}
+	// The first event is the run's creation.
+	if f, err := os.Open(filepath.Join(dir, eventsFile)); err == nil {
+		var ev cluster.Event
+		if line, err := bufio.NewReader(f).ReadBytes('\n'); err == nil && json.Unmarshal(line, &ev) == nil {
+			r.Created = ev.Time
+		}
+		f.Close()
+	}
+	if r.Created.IsZero() {
+		if fi, err := os.Stat(dir); err == nil {
+			r.Created = fi.ModTime().UTC()
+		}
+	}
+	return r
+}
+
+// lockRun takes a run's lock, so that commands which look at a run and
+// then change it (retry, cancel of a run whose runner died, delete, a
+// runner taking the run over) do so one at a time, whichever process they
+// run in. Closing the file releases it, as does the process's death.
+func lockRun(dir string) (unlock func(), err error) {
+	path := filepath.Join(dir, lockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		// A read-only or full disk: an existing lock file still locks;
+		// without one nothing else can change the run either.
+		if f, err = os.Open(path); err != nil {
+			return func() {}, nil
+		}
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking run %s: %w", filepath.Base(dir), err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// noSpace reports whether err is a write the disk refused for want of
+// space (or of quota).
+func noSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 func readPipeline(dir string) (*pipelinegen.Pipeline, error) {
@@ -136,19 +242,36 @@ func (st *state) alive() bool {
 }
 
 // view returns the run as users see it: a run whose runner died while it
-// was unfinished is an Error, with a message saying what to do.
+// was unfinished is an Error, with a message saying what to do, that ended
+// when its runner was last seen (its duration stops growing).
 func (st *state) view() *cluster.Run {
 	r := st.Run
 	r.Steps = append([]cluster.StepStatus(nil), st.Steps...)
 	if !r.Phase.Done() && !st.alive() {
 		r.Phase = cluster.Error
 		r.Message = fmt.Sprintf("the process running it (pid %d) is gone; `datainsight retry %s` reruns its unfinished steps", st.RunnerPID, r.ID)
+		r.Finished = st.lastSeen()
 		for i := range r.Steps {
 			if !r.Steps[i].Phase.Done() {
 				r.Steps[i].Phase = cluster.Error
 				r.Steps[i].Message = "interrupted: the runner died"
+				if !r.Steps[i].Started.IsZero() {
+					r.Steps[i].Finished = r.Finished
+				}
 			}
 		}
 	}
 	return &r
+}
+
+// lastSeen is the last sign of life of a run's runner: never before the
+// run started.
+func (st *state) lastSeen() time.Time {
+	t := st.seen.UTC()
+	for _, s := range []time.Time{st.Started, st.Created} {
+		if !s.IsZero() && t.Before(s) {
+			t = s
+		}
+	}
+	return t
 }

@@ -11,10 +11,12 @@ import (
 
 	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/notebook"
+	"github.com/datainsight/datainsight/pipelinegen"
 )
 
 func newAnalyzeCmd(s *streams) *cobra.Command {
 	var asJSON, asDot bool
+	var rf readFlags
 	cmd := &cobra.Command{
 		Use:   "analyze NOTEBOOK",
 		Short: "Show the steps of a notebook and the values that flow between them",
@@ -24,7 +26,8 @@ load from it (outs), the parameters it uses, its edges, and every problem
 found, positioned at its cell, line and column.
 
 NOTEBOOK may be "-" to read the notebook from standard input.
-The exit code is 1 when the analysis found errors; the output is printed anyway.`,
+The exit code is 1 when the analysis found errors, or no code in any step
+(compile and run refuse such a notebook too); the output is printed anyway.`,
 		Example: `  datainsight analyze examples/iris.ipynb
   datainsight analyze --json examples/iris.ipynb | jq '.steps[].ins'
   datainsight analyze examples/iris.ipynb --dot | dot -Tsvg > pipeline.svg`,
@@ -37,7 +40,7 @@ The exit code is 1 when the analysis found errors; the output is printed anyway.
 			if err != nil {
 				return err
 			}
-			nb, err := loadNotebook(s, ref)
+			nb, err := loadNotebook(cmd.Context(), s, ref, &rf)
 			if err != nil {
 				return err
 			}
@@ -59,28 +62,18 @@ The exit code is 1 when the analysis found errors; the output is printed anyway.
 				}
 				return exitError{exitFailure}
 			}
+			// Errors first, as compile does: they are often why no code
+			// is left in a step.
+			if len(an.Steps) == 0 {
+				return fmt.Errorf("%s: %w", args[0], pipelinegen.ErrNoSteps)
+			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the analysis as JSON")
 	cmd.Flags().BoolVar(&asDot, "dot", false, "print the step graph in Graphviz dot")
+	rf.add(cmd)
 	return cmd
-}
-
-// loadNotebook reads a notebook from its path, or from stdin for "-".
-func loadNotebook(s *streams, ref notebookRef) (*notebook.Notebook, error) {
-	if ref.stdin() {
-		data, err := io.ReadAll(s.in)
-		if err != nil {
-			return nil, fmt.Errorf("reading the notebook from stdin: %w", err)
-		}
-		nb, err := notebook.Parse(data)
-		if err != nil {
-			return nil, fmt.Errorf("<stdin>: %w", err)
-		}
-		return nb, nil
-	}
-	return notebook.ReadFile(ref.Arg)
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -149,9 +142,6 @@ func writeTable(w io.Writer, name string, an *analyzer.Analysis) error {
 		if line := describeSettings(st.Settings); line != "" {
 			row("settings", []string{line}, "")
 		}
-	}
-	if len(an.Steps) == 0 {
-		b.WriteString("no steps: the notebook has no code cells in a step\n")
 	}
 	if len(an.Parameters) > 0 {
 		b.WriteString("\nparameters:\n")

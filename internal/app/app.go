@@ -15,9 +15,10 @@ import (
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitFailure = 1
-	exitUsage   = 2
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // as shells report a process that SIGINT ended
 )
 
 // version is set at build time with -ldflags "-X .../internal/app.version=…".
@@ -28,6 +29,14 @@ var version = "dev"
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal cancels ctx and the command winds down (run stops
+	// its steps, which may take their grace period); stopping the relay
+	// then gives a second signal its default effect: the process ends at
+	// once, whatever it is blocked in.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
@@ -66,6 +75,10 @@ func Run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		fmt.Fprintf(errOut, "datainsight: stopped: %v\n", context.Cause(ctx))
+		return exitInterrupted
 	}
 	fmt.Fprintf(errOut, "datainsight: %v\n", err)
 	var ue usageError

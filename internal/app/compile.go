@@ -16,6 +16,7 @@ import (
 func newCompileCmd(s *streams) *cobra.Command {
 	var out, scripts, notebookDir string
 	var artifacts bool
+	var rf readFlags
 	cmd := &cobra.Command{
 		Use:   "compile NOTEBOOK",
 		Short: "Compile a notebook into an Argo Workflow",
@@ -36,7 +37,7 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
 			if err != nil {
 				return err
 			}
-			_, p, err := compileNotebook(cmd, s, ref)
+			_, p, err := compileNotebook(cmd, s, ref, &rf)
 			if err != nil {
 				return err
 			}
@@ -68,13 +69,14 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
 	cmd.Flags().StringVar(&scripts, "scripts", "", "also write each step's Python script and the runtime into this folder")
 	cmd.Flags().StringVar(&notebookDir, "notebook-dir", "", "the notebook's folder as the notebook server sees it (default: its folder here)")
 	cmd.Flags().BoolVar(&artifacts, "artifact-repository", false, "the cluster has an artifact repository: keep step reports as output artifacts")
+	rf.add(cmd)
 	return cmd
 }
 
 // compileNotebook reads, analyses and compiles a notebook, printing the
 // analysis' errors when there are any.
-func compileNotebook(cmd *cobra.Command, s *streams, ref notebookRef) (*notebook.Notebook, *pipelinegen.Pipeline, error) {
-	nb, err := loadNotebook(s, ref)
+func compileNotebook(cmd *cobra.Command, s *streams, ref notebookRef, rf *readFlags) (*notebook.Notebook, *pipelinegen.Pipeline, error) {
+	nb, err := loadNotebook(cmd.Context(), s, ref, rf)
 	if err != nil {
 		return nil, nil, err
 	}

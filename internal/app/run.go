@@ -91,6 +91,7 @@ func newRunCmd(s *streams) *cobra.Command {
 	var params []string
 	var detach, asJSON, verbose, noCache bool
 	var parallelism int
+	var readf readFlags
 	cmd := &cobra.Command{
 		Use:   "run NOTEBOOK",
 		Short: "Run a notebook as a pipeline (locally by default)",
@@ -122,7 +123,7 @@ files, and every step before it is reused too.`,
 			if err != nil {
 				return err
 			}
-			nb, p, err := compileNotebook(cmd, s, ref)
+			nb, p, err := compileNotebook(cmd, s, ref, &readf)
 			if err != nil {
 				return err
 			}
@@ -161,6 +162,7 @@ files, and every step before it is reused too.`,
 	cmd.Flags().BoolVar(&noCache, "no-cache", false, "run every step, even ones whose outputs are cached")
 	cmd.Flags().StringVar(&resume, "resume", "", "reuse the unchanged steps' outputs of this earlier run")
 	cmd.Flags().IntVar(&parallelism, "parallelism", 0, "how many steps may run at once (default: one per core)")
+	readf.add(cmd)
 	return cmd
 }
 
@@ -369,10 +371,22 @@ end with the same live view as run.`,
 			}
 			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "RUN\tNOTEBOOK\tPHASE\tSTEPS\tCREATED\tDURATION")
+			var damaged []*cluster.Run
 			for _, r := range runs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Notebook, r.Phase, stepCounts(r), age(r.Created), duration(r))
+				phase := string(r.Phase)
+				if local.IsDamaged(r) {
+					phase, damaged = "Damaged", append(damaged, r)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Notebook, phase, stepCounts(r), age(r.Created), duration(r))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			// The table has no room for why; a damaged run must say it.
+			for _, r := range damaged {
+				fmt.Fprintf(s.errOut, "run %s is %s\n", r.ID, r.Message)
+			}
+			return nil
 		},
 	}
 	rf.add(cmd)
@@ -616,14 +630,20 @@ func newPruneCmd(s *streams) *cobra.Command {
 			cutoff := time.Now().Add(-time.Duration(d))
 			sort.Slice(runs, func(i, j int) bool { return runs[i].Created.Before(runs[j].Created) })
 			n := 0
+			var errs []error
 			for _, r := range runs {
 				if !r.Phase.Done() || r.Created.After(cutoff) {
 					continue
 				}
-				if !dryRun {
-					if err := b.Delete(cmd.Context(), r.ID); err != nil {
-						return err
-					}
+				if dryRun {
+					fmt.Fprintf(s.out, "would delete %s\n", r.ID)
+					n++
+					continue
+				}
+				// One run that cannot go does not keep the others.
+				if err := b.Delete(cmd.Context(), r.ID); err != nil {
+					errs = append(errs, err)
+					continue
 				}
 				fmt.Fprintf(s.out, "deleted %s\n", r.ID)
 				n++
@@ -631,7 +651,7 @@ func newPruneCmd(s *streams) *cobra.Command {
 			if dryRun {
 				fmt.Fprintf(s.errOut, "%d runs would be deleted (dry run)\n", n)
 			}
-			return nil
+			return errors.Join(errs...)
 		},
 	}
 	rf.add(cmd)

@@ -57,7 +57,7 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	cmd := exec.Command(args[1], args[2:]...)
 	cmd.Dir = ts.MkAbs(".")
 	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "DATAINSIGHT_PYTHON", "DATAINSIGHT_RUNS_DIR", "KUBECONFIG", "DATAINSIGHT_NAMESPACE"} {
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "WORK", "DATAINSIGHT_PYTHON", "DATAINSIGHT_RUNS_DIR", "KUBECONFIG", "DATAINSIGHT_NAMESPACE", "DATAINSIGHT_MAX_NOTEBOOK_BYTES"} {
 		env = append(env, k+"="+ts.Getenv(k))
 	}
 	cmd.Env = env

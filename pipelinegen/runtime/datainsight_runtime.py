@@ -86,6 +86,7 @@ MANIFEST_VERSION = 1
 REPORT_IPYNB = "report.ipynb"
 REPORT_HTML = "report.html"
 METRICS = "metrics.json"
+READS = "files-read.json"
 LOG = "output.log"
 TMP_PREFIX = ".tmp-"
 
@@ -101,7 +102,9 @@ _EXT = {
     "torch": ".pt",
     "joblib": ".joblib",
     "xgboost": ".ubj",
+    "dmatrix": ".dmatrix",
     "keras": ".keras",
+    "torchscript": ".torchscript",
 }
 
 
@@ -437,6 +440,12 @@ def _unsavable_reason(value):
         return "locks cannot be passed between steps; create it in the step that uses it"
     if _isinstance_loaded(value, "socket", "socket"):
         return "sockets cannot be passed between steps; connect in the step that uses it"
+    if (_isinstance_loaded(value, "xgboost", "QuantileDMatrix")
+            or _isinstance_loaded(value, "xgboost", "DeviceQuantileDMatrix")):
+        # Its data is quantized when it is built: no format gives the input
+        # back, and a DMatrix saved from the bins would train differently.
+        return ("a QuantileDMatrix keeps only quantized data, which cannot be saved; pass the data it was built "
+                "from and build it in the step that uses it")
     return None
 
 
@@ -639,6 +648,45 @@ def _load_xgboost(path, entry):
     return model
 
 
+def _save_dmatrix_path(tmp, value, entry):
+    # xgboost's own binary format keeps what get_data() and the info
+    # getters would lose or reshape: feature names and types (categorical
+    # included), groups, survival bounds, multi-output labels.
+    value.save_binary(tmp, silent=True)
+
+
+def _load_dmatrix(path, entry):
+    xgb = _import_for("xgboost", entry.get("type", "value"), entry.get("name"), "load")
+    if "#" not in path and "?" not in path:
+        return xgb.DMatrix(path, silent=True)
+    # xgboost reads the name it loads as a URI: "#" starts a cache prefix
+    # and "?" arguments, so such a path is read through a plain-named link.
+    import shutil
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="datainsight-dmatrix-")
+    try:
+        link = os.path.join(tmp, "value.dmatrix")
+        if "#" in link or "?" in link:
+            raise MarshalError("cannot load %r: xgboost reads '#' and '?' in a file name as URI syntax, and both "
+                               "%s and the temporary folder %s contain one" % (entry.get("name"), path, tmp))
+        os.symlink(path, link)
+        # The matrix is read whole here: the link may go right after.
+        return xgb.DMatrix(link, silent=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _save_torchscript(f, value, ctx):
+    # torch.save pickles, and a scripted module refuses pickling ("does not
+    # have a __getstate__ method defined"); TorchScript has its own archive.
+    sys.modules["torch"].jit.save(value, f)
+
+
+def _load_torchscript(path, entry):
+    torch = _import_for("torch", entry.get("type", "value"), entry.get("name"), "load")
+    return torch.jit.load(path, map_location=None if torch.cuda.is_available() else "cpu")
+
+
 def _save_keras_path(tmp, value, entry):
     value.save(tmp)
 
@@ -656,6 +704,8 @@ _LOADERS = {
     "torch": _load_torch,
     "joblib": _load_joblib,
     "xgboost": _load_xgboost,
+    "dmatrix": _load_dmatrix,
+    "torchscript": _load_torchscript,
     "keras": _load_keras,
 }
 
@@ -676,10 +726,14 @@ def _native_format(value, ctx):
     pd = sys.modules.get("pandas")
     if pd is not None and t in (pd.DataFrame, pd.Series):
         return "parquet"
+    if _isinstance_loaded(value, "torch", "jit.ScriptModule"):
+        return "torchscript"
     if _isinstance_loaded(value, "torch", "Tensor") or _isinstance_loaded(value, "torch", "nn.Module"):
         return "torch"
     if _isinstance_loaded(value, "xgboost", "Booster") or _isinstance_loaded(value, "xgboost", "XGBModel"):
         return "xgboost"
+    if _isinstance_loaded(value, "xgboost", "DMatrix"):
+        return "dmatrix"
     if _keras_module(value):
         return "keras"
     if _isinstance_loaded(value, "sklearn.base", "BaseEstimator"):
@@ -740,9 +794,10 @@ def save_value(directory, name, value, cell=None, context=None, sync_dir=True):
 
     writers = {
         "npy": _save_npy, "pickle": _save_pickle, "dill": _save_dill,
-        "torch": _save_torch, "joblib": _save_joblib,
+        "torch": _save_torch, "joblib": _save_joblib, "torchscript": _save_torchscript,
     }
-    path_writers = {"parquet": _save_parquet_path, "xgboost": _save_xgboost_path, "keras": _save_keras_path}
+    path_writers = {"parquet": _save_parquet_path, "xgboost": _save_xgboost_path, "keras": _save_keras_path,
+                    "dmatrix": _save_dmatrix_path}
 
     while True:
         path = os.path.join(directory, name + _EXT[fmt])
@@ -794,7 +849,12 @@ def save_value(directory, name, value, cell=None, context=None, sync_dir=True):
                 entry["fallback"] = "%s refused it: %s" % (fmt, _one_line(e))
                 fmt = "pickle"
                 continue
-            raise fail("%s failed: %s: %s" % (fmt, type(e).__name__, _one_line(e))) from e
+            reason = "%s failed: %s: %s" % (fmt, type(e).__name__, _one_line(e))
+            if entry.get("fallback"):
+                # Pickle was the second choice: why the first refused is
+                # what the user can act on.
+                reason += " (%s)" % entry["fallback"]
+            raise fail(reason) from e
         break
     entry.update({"format": fmt, "file": os.path.basename(path), "size": size, "checksum": checksum})
     return entry
@@ -1196,7 +1256,18 @@ def sh(cmd):
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     try:
         fd = p.stdout.fileno()
+        deadline = None
         while True:
+            # Once the shell is done, what it left in the background
+            # (`!server &`) may hold the pipe for ever: its output is read
+            # a little longer, as the log copier does, then the cell goes on.
+            if deadline is None and p.poll() is not None:
+                deadline = time.monotonic() + _DRAIN_AFTER_EXIT
+            wait = 0.1 if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([fd], [], [], wait)[0]:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                continue
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
@@ -1467,6 +1538,159 @@ def _json_scalar(value):
     return None, False
 
 
+# ---------------------------------------------------------------------------
+# Files the step reads
+
+# A step's outputs depend on the files it reads as much as on its inputs, and
+# no analysis of the source sees them all (paths built at run time, the
+# notebook's own modules, a library opening a file). An audit hook sees
+# every open() -- Python's, numpy's, pandas', an import's -- and the step
+# records what it read, so that a cached step is reused only while those
+# files are unchanged. Reads by child processes and by C code that bypasses
+# Python's open (pyarrow, HDF5) are not seen: the analysis' file reads cover
+# the common ones.
+
+_reads = None  # the _ReadLog of this process's step, once one records
+
+
+def _audit(event, args):
+    log = _reads
+    if log is None or event != "open":
+        return
+    try:  # an exception here would fail the open() itself
+        log.opened(*args[:3])
+    except Exception:
+        pass
+
+
+class _ReadLog:
+    """Files opened for reading, each with its size and mtime when first opened."""
+
+    def __init__(self, workdir, skip, system=()):
+        def prefixes(paths):
+            return tuple(sorted({os.path.join(os.path.abspath(p), "") for p in paths if p}))
+        self.workdir = workdir
+        self.skip = prefixes(skip)
+        # The operating system's files (time zones, certificates, fonts) are
+        # no step's input, unless the notebook itself lives among them (an
+        # image's /usr/src/app).
+        self.system = prefixes(system)
+        self.here = os.path.join(workdir, "")
+        self.files = {}
+        self.made = set()  # files the step wrote afresh: reading them back reads no input
+
+    def opened(self, path, mode, flags):
+        if isinstance(path, int) or path is None:
+            return
+        reading = _reading(mode, flags)
+        if not reading and not _replacing(mode, flags):
+            return
+        path = os.path.abspath(os.fsdecode(os.fspath(path)))
+        if not reading:
+            if path not in self.files:
+                self.made.add(path)
+            return
+        path = _source_of(path)
+        if path in self.files or path in self.made or path.startswith(self.skip):
+            return
+        if path.startswith(self.system) and not path.startswith(self.here):
+            return
+        try:
+            st = os.stat(path)
+        except OSError:
+            # Missing: should it appear, the step may do otherwise. (Not
+            # for os.open, whose path may be relative to a dir_fd the
+            # event does not tell: shutil.rmtree opens folders so.)
+            if isinstance(mode, str):
+                self.files[path] = None
+            return
+        if st.st_mode & 0o170000 == 0o100000:  # a regular file (stat.S_ISREG, without an import here)
+            self.files[path] = (st.st_size, st.st_mtime_ns)
+
+    def record(self):
+        out = []
+        for path, st in sorted(self.files.items()):
+            rel = os.path.relpath(path, self.workdir)
+            if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+                rel = path
+            entry = {"path": rel.replace(os.sep, "/")}
+            if st is None:
+                entry["missing"] = True
+            else:
+                entry["size"], entry["mtime_ns"] = st
+            out.append(entry)
+        return {"version": 1, "workdir": self.workdir, "files": out}
+
+
+def _reading(mode, flags):
+    """Whether an open may read what the file held before it."""
+    if isinstance(mode, str):  # open(), io.FileIO
+        return "r" in mode or ("a" in mode and "+" in mode)
+    if not isinstance(flags, int):  # os.open
+        return False
+    if flags & (os.O_TRUNC | os.O_EXCL):
+        return False
+    return flags & os.O_ACCMODE in (os.O_RDONLY, os.O_RDWR)
+
+
+def _replacing(mode, flags):
+    """Whether an open starts the file afresh, whatever it held."""
+    if isinstance(mode, str):
+        return "w" in mode or "x" in mode
+    return isinstance(flags, int) and bool(flags & (os.O_TRUNC | os.O_EXCL))
+
+
+def _source_of(path):
+    """A module's .py for its cached bytecode: an import reads the one or the other."""
+    head, name = os.path.split(path)
+    if name.endswith(".pyc") and os.path.basename(head) == "__pycache__":
+        src = os.path.join(os.path.dirname(head), name.split(".", 1)[0] + ".py")
+        if os.path.exists(src):
+            return src
+    return path
+
+
+def _library_paths():
+    """Where the interpreter's own modules live: the standard library and site-packages."""
+    import sysconfig
+    paths = set()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        try:
+            paths.add(sysconfig.get_path(key))
+        except KeyError:
+            pass
+    try:
+        import site
+        paths.update(site.getsitepackages())
+        paths.add(site.getusersitepackages())
+    except Exception:  # a virtualenv's old site.py lacks these
+        pass
+    for p in sys.path:
+        parts = p.split(os.sep)
+        if "site-packages" in parts or "dist-packages" in parts or p.endswith(".zip"):
+            paths.add(p)
+    return [os.path.abspath(p) for p in paths if p]
+
+
+def _start_reads(root):
+    """Start recording the files this process opens for reading."""
+    global _reads
+    workdir = os.getcwd()
+    here = os.path.join(workdir, "")
+    skip = [root, os.path.dirname(_THIS_FILE), "/proc", "/dev", "/sys"] + _library_paths()
+    # The interpreter's installation (a virtualenv's too), unless the
+    # notebook's folder is inside it.
+    for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        if p and not here.startswith(os.path.join(os.path.abspath(p), "")):
+            skip.append(p)
+    system = ["/usr", "/etc", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/run", "/var/lib", "/var/cache"]
+    _reads = _ReadLog(workdir, skip, system)
+    if not getattr(_audit, "_installed", False):
+        sys.addaudithook(_audit)  # for good: hooks cannot be removed
+        _audit._installed = True
+    return _reads
+
+
 _active_step = None  # the Step of this process, for display() inside %%capture
 
 
@@ -1517,6 +1741,7 @@ class Step:
             self._worker = False
         if os.environ.get(ENV_KEEP_LOG, "") not in ("", "0") and not self._worker:
             self._keep_log()
+        self._reads = None if self._worker else _start_reads(self.root)
         global _active_step
         _active_step = self
 
@@ -1653,7 +1878,7 @@ class Step:
         exts = set(_EXT.values())
         for entry in os.listdir(self.dir):
             stem, ext = os.path.splitext(entry)
-            if entry.startswith(TMP_PREFIX) or entry in (MANIFEST, METRICS) or (ext in exts and stem.isidentifier()):
+            if entry.startswith(TMP_PREFIX) or entry in (MANIFEST, METRICS, READS) or (ext in exts and stem.isidentifier()):
                 try:
                     os.unlink(os.path.join(self.dir, entry))
                 except OSError:
@@ -1976,6 +2201,9 @@ class Step:
         _write_file_atomic(os.path.join(self.dir, REPORT_HTML), _render_html(doc).encode("utf-8"))
         metrics = json.dumps({"metrics": self._metrics}, indent=1).encode("utf-8")
         _write_file_atomic(os.path.join(self.dir, METRICS), metrics)
+        if self._reads is not None:
+            reads = json.dumps(self._reads.record(), indent=1).encode("utf-8")
+            _write_file_atomic(os.path.join(self.dir, READS), reads)
 
 
 def _safe_str(e):

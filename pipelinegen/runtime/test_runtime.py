@@ -290,6 +290,64 @@ class RoundTripTest(TempRoot):
         self.assertEqual(entry["format"], "pickle")  # save_model refuses an unfitted model
         self.assertIn("xgboost refused it", entry["fallback"])
 
+    @need("xgboost")
+    def test_xgboost_dmatrix(self):
+        # A DMatrix wraps a C handle: pickle refuses it ("ctypes objects
+        # containing pointers cannot be pickled").
+        import numpy as np
+        import pandas as pd
+        import xgboost as xgb
+        X = np.array([[1.0, np.nan, 0.0], [0.0, 2.0, 3.0], [4.0, 5.0, np.nan], [7.0, 8.0, 9.0]])
+        dense = xgb.DMatrix(X, label=[0, 1, 0, 1], weight=[1, 2, 3, 4], base_margin=[0.1, 0.2, 0.3, 0.4],
+                            feature_names=["a", "b", "c"])
+        dense.set_group([1, 3])
+        missing0 = xgb.DMatrix(X, label=[1, 0, 1, 0], missing=0.0)
+        categorical = xgb.DMatrix(pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "c": pd.Categorical(list("abac"))}),
+                                  label=[0, 1, 0, 1], enable_categorical=True)
+        survival = xgb.DMatrix(X)
+        survival.set_float_info("label_lower_bound", [1, 2, 3, 4])
+        survival.set_float_info("label_upper_bound", [2, 3, np.inf, 5])
+        infos = ("label", "weight", "base_margin", "label_lower_bound", "label_upper_bound")
+        for what, d in (("dense", dense), ("missing0", missing0), ("categorical", categorical),
+                        ("survival", survival), ("empty", xgb.DMatrix(np.empty((0, 3))))):
+            with self.subTest(what):
+                got, entry = self.roundtrip(d)
+                self.assertEqual((entry["format"], entry["file"]), ("dmatrix", "v.dmatrix"))
+                self.assertIsInstance(got, xgb.DMatrix)
+                self.assertEqual((got.num_row(), got.num_col()), (d.num_row(), d.num_col()))
+                self.assertEqual((got.feature_names, got.feature_types), (d.feature_names, d.feature_types))
+                for info in infos:
+                    self.assertTrue(np.array_equal(got.get_float_info(info), d.get_float_info(info)), info)
+                self.assertTrue(np.array_equal(got.get_uint_info("group_ptr"), d.get_uint_info("group_ptr")))
+                if d.num_row():
+                    self.assertEqual((got.get_data() != d.get_data()).nnz, 0)
+        booster = xgb.train({"tree_method": "hist"}, categorical, num_boost_round=2)
+        got, _ = self.roundtrip(categorical)
+        self.assertTrue(np.array_equal(booster.predict(got), booster.predict(categorical)))
+
+    @need("xgboost")
+    def test_xgboost_dmatrix_under_a_uri_like_path(self):
+        # xgboost reads the name it loads as a URI ("#" starts a cache
+        # prefix, "?" arguments); a marshal root may contain either.
+        import numpy as np
+        import xgboost as xgb
+        self.root = os.path.join(self.tmp, "runs#1?x=2")
+        got, _ = self.roundtrip(xgb.DMatrix(np.ones((3, 2)), label=[0, 1, 0]))
+        self.assertEqual(got.num_row(), 3)
+        self.assertTrue(np.array_equal(got.get_label(), [0, 1, 0]))
+
+    @need("torch")
+    def test_torchscript(self):
+        # torch.save refuses a scripted module ("does not have a __getstate__
+        # method defined"): it has its own format.
+        import torch
+        scripted = torch.jit.script(torch.nn.Linear(4, 2))
+        got, entry = self.roundtrip(scripted)
+        self.assertEqual((entry["format"], entry["file"]), ("torchscript", "v.torchscript"))
+        self.assertIsInstance(got, torch.jit.ScriptModule)
+        x = torch.ones(3, 4)
+        self.assertTrue(torch.equal(got(x), scripted(x)))
+
     @need("keras")
     def test_keras(self):
         import keras
@@ -457,6 +515,27 @@ class ErrorMessageTest(TempRoot):
         self.assertIn("(_thread.lock, defined in cell 5): locks cannot be passed", self.save_error(threading.Lock()))
         self.assertIn("(_thread.RLock, defined in cell 5): locks", self.save_error(threading.RLock()))
         self.assertIn("(module, defined in cell 5): modules are not data", self.save_error(json))
+
+    @need("xgboost")
+    def test_quantile_dmatrix(self):
+        import numpy as np
+        import xgboost as xgb
+        if not hasattr(xgb, "QuantileDMatrix"):
+            self.skipTest("xgboost %s has no QuantileDMatrix" % xgb.__version__)
+        msg = self.save_error(xgb.QuantileDMatrix(np.ones((4, 2)), label=[0, 1, 0, 1]), name="qd")
+        self.assertIn("cannot save 'qd' (xgboost.core.QuantileDMatrix, defined in cell 5): a QuantileDMatrix "
+                      "keeps only", msg)
+
+    @need("xgboost")
+    def test_native_format_refusal_is_part_of_the_reason(self):
+        # When a library's own format refuses a value and pickle cannot
+        # take it either, both reasons are the user's to read.
+        import numpy as np
+        import xgboost as xgb
+        with unittest.mock.patch.object(xgb.DMatrix, "save_binary", side_effect=RuntimeError("disk says no")):
+            msg = self.save_error(xgb.DMatrix(np.ones((2, 2))))
+        self.assertIn("pickle failed: ValueError: ctypes objects containing pointers cannot be pickled", msg)
+        self.assertIn("(dmatrix refused it: disk says no)", msg)
 
     def test_nested_unpicklable_names_pickles_reason(self):
         import threading
@@ -1089,6 +1168,110 @@ class AcrossProcessesTest(TempRoot):
         """)
         self.assertEqual(cons.returncode, 0, cons.stderr)
         self.assertEqual(cons.stdout.strip(), "True 5")
+
+
+class ReadRecordTest(TempRoot):
+    """files-read.json: every file a step opened for reading, for the cache to check."""
+
+    def run_in(self, workdir, body):
+        path = os.path.join(self.tmp, "reads.py")
+        with open(path, "w") as f:
+            # As a generated step script does: the notebook's folder leads the path.
+            f.write("import sys, os\nsys.path[0] = ''\nsys.path.insert(1, %r)\nimport datainsight_runtime as _di\n"
+                    % RUNTIME_DIR)
+            f.write(textwrap.dedent(body))
+        e = dict(os.environ, DATAINSIGHT_MARSHAL_ROOT=self.root, DATAINSIGHT_RUN_ID="run1")
+        return subprocess.run([sys.executable, path], env=e, cwd=workdir, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+
+    def record(self, step):
+        with open(os.path.join(self.root, "run1", step, di.READS)) as f:
+            return json.load(f)
+
+    def test_reads_are_recorded_relative_to_the_notebook_folder(self):
+        nb = os.path.join(self.tmp, "nb")
+        os.makedirs(os.path.join(nb, "sub"))
+        outside = os.path.join(self.tmp, "outside.txt")
+        for name, text in (("data.csv", "a,b\n"), ("sub/more.txt", "x"), ("helper.py", "K = 1\n")):
+            with open(os.path.join(nb, name), "w") as f:
+                f.write(text)
+        with open(outside, "w") as f:
+            f.write("o")
+        r = self.run_in(nb, """
+            _di_step = _di.Step("s")
+            _di_step.run_cell(1, "import json, csv, helper\\n"
+                                 "open('data.csv').read()\\n"
+                                 "open('da' + 'ta.csv', 'rb').read()\\n"
+                                 "fd = os.open(os.path.join('sub', 'more.txt'), os.O_RDONLY); os.close(fd)\\n"
+                                 "open(%r).read()\\n"
+                                 "try:\\n    open('absent.txt')\\nexcept OSError:\\n    pass\\n"
+                                 "open('made.txt', 'w').write('new')\\n"
+                                 "open('made.txt').read()\\n"
+                                 "open('log.txt', 'a').write('appended')\\n", globals())
+            _di_step.finish()
+        """ % outside)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = self.record("s")
+        self.assertEqual(rec["version"], 1)
+        self.assertEqual(os.path.realpath(rec["workdir"]), os.path.realpath(nb))
+        files = {f["path"]: f for f in rec["files"]}
+        # The step's own reads, the notebook's module (its source, not its
+        # bytecode), a file outside the folder by its absolute path, and a
+        # file that was missing; not what it wrote afresh or only
+        # appended to, nor the standard library, nor its own marshal files.
+        self.assertEqual(sorted(files), sorted(["data.csv", "sub/more.txt", "helper.py", outside, "absent.txt"]),
+                         rec["files"])
+        st = os.stat(os.path.join(nb, "data.csv"))
+        self.assertEqual((files["data.csv"]["size"], files["data.csv"]["mtime_ns"]), (st.st_size, st.st_mtime_ns))
+        self.assertTrue(files["absent.txt"]["missing"])
+
+    def test_a_notebook_inside_a_system_folder_still_records(self):
+        # /usr/... holds no step's input, unless the notebook lives there;
+        # here a stand-in for it is skipped as a system folder.
+        nb = os.path.join(self.tmp, "usr", "src", "app")
+        os.makedirs(nb)
+        with open(os.path.join(nb, "data.csv"), "w") as f:
+            f.write("1")
+        log = di._ReadLog(nb, [self.root], [os.path.join(self.tmp, "usr")])
+        log.opened(os.path.join(nb, "data.csv"), "r", os.O_RDONLY)
+        log.opened(os.path.join(self.tmp, "usr", "other.txt"), "r", os.O_RDONLY)
+        self.assertEqual([f["path"] for f in log.record()["files"]], ["data.csv"])
+
+    def test_a_failing_hook_never_fails_the_open(self):
+        saved = di._reads
+        try:
+            class Broken:
+                def opened(self, *args):
+                    raise RuntimeError("boom")
+            di._reads = Broken()
+            if not getattr(di._audit, "_installed", False):
+                sys.addaudithook(di._audit)
+                di._audit._installed = True
+            with open(os.path.join(self.tmp, "x.txt"), "w") as f:
+                f.write("x")
+            with open(os.path.join(self.tmp, "x.txt")) as f:
+                self.assertEqual(f.read(), "x")
+        finally:
+            di._reads = saved
+
+
+class BackgroundShellTest(TempRoot):
+    def test_a_background_job_does_not_hold_the_cell(self):
+        # `!cmd &` leaves cmd holding the output pipe; the cell must go on
+        # once the shell is done (the script's timeout catches a hang).
+        pidfile = os.path.join(self.tmp, "bg.pid")
+        r = self.script("bgsh", """
+            _di_step = _di.Step("b")
+            _di_step.run_cell(1, "_di.sh('echo before; sleep 100000 & echo $! > %s')\\nprint('after')\\n", globals())
+            _di_step.finish()
+        """ % pidfile)
+        try:
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("before", r.stdout)
+            self.assertIn("after", r.stdout)
+        finally:
+            with open(pidfile) as f:
+                os.kill(int(f.read()), 9)
 
 
 if __name__ == "__main__":
