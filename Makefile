@@ -7,7 +7,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # Debian's interpreter: the examples need its numpy/pandas/scikit-learn.
 PYTHON ?= /usr/bin/python3
 EXAMPLE ?= examples/iris.ipynb
-FUZZTIME ?= 60s
+FUZZTIME ?= 5m
 
 .PHONY: all build deps stack run test test-short test-cluster bench fuzz vet clean
 
@@ -49,8 +49,13 @@ fuzz:
 	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzSetTags$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzParsePipeline$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzParseDuration$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./notebook/ -run '^$$' -fuzz '^FuzzParseLiteral$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pipelinegen/ -run '^$$' -fuzz '^FuzzParseParameterFlags$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./analyzer/ -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./ipython/ -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cluster/argo/ -run '^$$' -fuzz '^FuzzParseFrames$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./kernelgw/rpc/ -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...

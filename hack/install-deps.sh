@@ -7,7 +7,7 @@ set -euo pipefail
 # examples and the marshalling tests use, and Jupyter for end-to-end checks.
 packages=(
   gcc python3 python3-numpy python3-pandas python3-sklearn python3-dill python3-joblib
-  python3-matplotlib python3-nbformat python3-nbclient python3-ipykernel
+  python3-matplotlib python3-nbformat python3-nbclient python3-ipykernel jupyter-core jupyter-server
   python3-torch python3-xgboost iproute2
 )
 
