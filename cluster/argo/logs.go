@@ -59,7 +59,7 @@ var linkedFromRE = regexp.MustCompile(`reuses its outputs from run (\S+) \(`)
 func linkedFrom(wf *wfv1.Workflow, step string) string {
 	for i := range wf.Spec.Templates {
 		t := &wf.Spec.Templates[i]
-		if t.Metadata.Labels[pipelinegen.LabelStep] == step && t.Script != nil {
+		if pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations) == step && t.Script != nil {
 			if m := linkedFromRE.FindStringSubmatch(t.Script.Source); m != nil {
 				return m[1]
 			}
