@@ -8,7 +8,7 @@
 // An Analyzer caches per-cell facts, so re-analysing after one edit reparses
 // that cell only.
 //
-// Where DESIGN §3 is terse, these rules hold (the flow fixtures r01–r08
+// Where DESIGN §3 is terse, these rules hold (the flow fixtures r01–r12
 // show each):
 //
 //   - Loading. A step loads a name only if the value from before it can be
@@ -24,15 +24,64 @@
 //   - Mutation. A method call on a name (x.m(…)) mutates it. A method call
 //     on a value inside a name (x[k].m(…), x.a.m(…)) mutates the name only
 //     for a known in-place method (list, dict, set and deque methods,
-//     fit, zero_grad, set_*/add_* setters, PyTorch's add_, … :
-//     inPlaceMethod) or with inplace=True; otherwise it reads it. A value of an immutable type
-//     (a str, number, bool or None literal, a tuple of such; a str, int,
-//     float, bool or tuple parameter) is only read by method calls and
-//     stores; x += … rebinds x whatever its type, a parameter or a name
-//     of the imports/functions cells included (with a warning). A call
-//     changes an argument only through a known API (mutatedArg: random
-//     and NumPy shuffles, a ufunc's .at, np.put/copyto/place/putmask/
-//     fill_diagonal/put_along_axis, heapq, bisect, setattr, …) or out=.
+//     the fitting methods of scikit-learn, XGBoost/LightGBM, Keras,
+//     PyTorch, fastai and gensim (fit, partial_fit, fit_transform,
+//     fit_resample, train_on_batch, load_model, load_state_dict, …),
+//     zero_grad, set_*/add_* setters, PyTorch's add_, … :
+//     inPlaceMethod) or with inplace=True; otherwise it reads it. A
+//     value of an immutable type (a str, number, bool or None literal, a
+//     tuple of such; a str, int, float, bool or tuple parameter) is only
+//     read by method calls and stores; x += … rebinds x whatever its
+//     type, a parameter or a name of the imports/functions cells
+//     included (with a warning). A call changes an argument only through
+//     a known API (mutatedArg: random and NumPy shuffles, a ufunc's .at,
+//     np.put/copyto/place/putmask/fill_diagonal/put_along_axis, heapq,
+//     bisect, setattr, …), out=, or a notebook function that changes
+//     its parameter.
+//   - Loop targets (r10). A for target (or a comprehension's) walking the
+//     elements of x is each element in turn, not a copy: x itself, or
+//     the name an attribute/subscript chain x starts from, for t in x;
+//     the second part of k, t in x.items(); t in x.values(); the second
+//     part of i, t in enumerate(x); each part of a, b in zip(x, y); t in
+//     reversed(x). Until the target is rebound in the loop's body, a
+//     known change of it (a known in-place method, t[k] = …, t.a = …,
+//     t.a += …, del t[k], a known-mutating API, or a notebook function
+//     that changes its argument t) changes x, and a method call t.m(…)
+//     not known to change t is a read of x by method m (see Methods).
+//     For t in [a, b] the target is a, then b: what it does, they do.
+//     Other iterables (range(n), df.iterrows(), a call) make new values:
+//     no alias. t += … rebinds t, as for numbers: it changes nothing t
+//     walks.
+//   - Alias groups (r11). A name bound to a list, tuple, set or dict
+//     display whose elements (dict values) include plain names
+//     (combine = [train, test], d = {"a": a}) holds those very values:
+//     it and those names form a may-alias group. A step that changes a
+//     name of a group (in place, by a method call, or through a loop
+//     target walking the container) changes every name of the group,
+//     immutable values aside: it loads each from the step that
+//     last touched the group and saves each, so that a later step loads
+//     the whole group from one step, whose save keeps the values that
+//     share objects together. Making a group touches its members the
+//     same way. A name leaves its group when it is rebound (train =
+//     train[cols]: combine still holds the old frame); a rebinding that
+//     may not happen keeps it in (see spread in graph.go). Only displays
+//     count: a call such as list(…), tuple(…) or dict(…), or a display
+//     of other expressions ([a.copy(), b[0]]), makes no group. Groups
+//     that share a name merge; parameters and names of the imports/
+//     functions cells, which each step has of its own, join none.
+//   - Methods (r12). A call x.m(…) (also x[k].m(…), f().m(…), in a step
+//     or in a function it calls) may run the method m of any class the
+//     notebook defines at module level and has bound at that point, so
+//     it does what each such method does to module-level names, as a
+//     call of a notebook function that may not happen (a class
+//     attribute it changes, Warehouse.restocks += 1; a global list it
+//     appends to; the functions and methods it calls). A method changes
+//     its object when it changes self in place (self.a = …,
+//     self.items[k] = …, self.log.append(…), a store through a loop over
+//     self's items) or calls such a method on self: then x[k].m(…), or
+//     t.m(…) for a loop target t walking x, changes x. A call of a
+//     module's function (np.save) is none of these; instantiating a
+//     class still may run any of its methods.
 //   - Metrics. A metric naming a value is reported by the step that last
 //     wrote it; one naming a parameter no step rebinds, or a value of the
 //     imports/functions cells, by the pipeline's last step (as Kale does),

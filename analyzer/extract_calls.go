@@ -38,10 +38,19 @@ func (w *walker) call(i int32) {
 	case callee != "":
 		w.callName(i, fn, callee, args)
 	case root >= 0:
-		w.use(w.name(root), w.methodUse(fn, attr, args), root, nil)
+		// A method of the name itself (x.m(…)) is a change of x, weak
+		// unless the method is known to work in place; one of a value
+		// inside it (x[k].m(…)) reads x unless the method is known to
+		// (methodUse), and is then a change of a value inside x.
+		k := w.methodUse(fn, attr, args)
+		weak := k == uMutate && !inPlaceMethod(attr) && !w.inplaceTrue(args)
+		w.change(root, k, attr, weak)
 		w.fileCall(w.text(root), attr, args, -1)
 	case attr != "":
 		w.fileCall("", attr, args, w.child(fn, fObject))
+	}
+	if attr != "" && !w.literal(w.child(fn, fObject)) {
+		w.methodCalled(attr, i, root >= 0 && w.isModuleName(w.text(root)))
 	}
 	recv := ""
 	if attr != "" {
@@ -65,13 +74,35 @@ func (w *walker) call(i int32) {
 // otherwise it reads x (names[0].split(".") leaves names as it was), so
 // that steps doing such calls on a shared value stay independent.
 func (w *walker) methodUse(fn int32, attr string, args int32) useKind {
-	if obj := w.unparen(w.child(fn, fObject)); obj >= 0 && w.kind(obj) == kIdentifier {
+	if w.directMethod(fn) {
 		return uMutate
 	}
 	if inPlaceMethod(attr) || w.inplaceTrue(args) {
 		return uMutate
 	}
 	return uRead
+}
+
+// literal reports a literal or display ("".join, [1, 2].index, {}.get):
+// no instance of a notebook class.
+func (w *walker) literal(i int32) bool {
+	i = w.unparen(i)
+	if i < 0 {
+		return false
+	}
+	switch w.kind(i) {
+	case kString, kConcatString, kInteger, kFloat, kTrue, kFalse, kNone, kList, kTuple, kSet, kDict,
+		kListComp, kSetComp, kDictComp, kGenExpr:
+		return true
+	}
+	return false
+}
+
+// directMethod reports a method of a name itself (x.m), not of a value
+// inside it (x[k].m, x.a.m).
+func (w *walker) directMethod(fn int32) bool {
+	obj := w.unparen(w.child(fn, fObject))
+	return obj >= 0 && w.kind(obj) == kIdentifier
 }
 
 // inplaceTrue reports an inplace=True keyword argument (pandas).
@@ -95,8 +126,10 @@ func inPlaceMethod(m string) bool {
 		"appendleft", "extendleft", "popleft", "rotate", // deque
 		"subtract", "move_to_end", // Counter, OrderedDict
 		"fill", "resize", "put", "itemset", "byteswap", "setflags", "setfield", // ndarray
-		"fit", "partial_fit", "fit_transform", "fit_predict", "set_params", "set_output", // scikit-learn
-		"compile", "build", "train_on_batch", "load_weights", "set_weights", "reset_states", "reset_metrics", // Keras
+		"fit", "partial_fit", "fit_transform", "fit_predict", "fit_resample", "set_params", "set_output", // scikit-learn, imbalanced-learn
+		"load_model", "boost", // XGBoost, LightGBM, CatBoost boosters
+		"compile", "build", "fit_generator", "train_on_batch", "load_weights", "set_weights", "reset_states", "reset_metrics", // Keras
+		"fit_one_cycle", "fine_tune", "build_vocab", // fastai learners, gensim models
 		"load_state_dict", "zero_grad", "step", "backward", "train", "eval", "register_buffer", "register_parameter", "add_module", // PyTorch
 		"shuffle", "seed", // random generators change their own state
 		"__setitem__", "__delitem__", "__setattr__", "__delattr__", "__iadd__", "__isub__", "__imul__", "__ior__", "__iand__":
@@ -170,22 +203,23 @@ func (w *walker) mutateRoots(e int32) {
 		for c := w.first(e); c >= 0; c = w.next(c) {
 			if w.isCode(c) {
 				if r := w.rootName(w.unparen(c)); r >= 0 {
-					w.use(w.name(r), uMutate, r, nil)
+					w.change(r, uMutate, "", false)
 				}
 			}
 		}
 		return
 	}
 	if r := w.rootName(e); r >= 0 {
-		w.use(w.name(r), uMutate, r, nil)
+		w.change(r, uMutate, "", false)
 	}
 }
 
 // callInfo is what a module-level call passes, for the graph to match
 // with the callee's MutatesParams.
 type callInfo struct {
-	args   []string
-	kwargs map[string]string
+	args    []string
+	kwargs  map[string]string
+	aliases map[string][]aliasRef // action.ArgAliases
 }
 
 // mutatedArg recognises library calls known to change an argument in
@@ -293,6 +327,7 @@ func (w *walker) callName(i, fn int32, callee string, args int32) {
 	var info *callInfo
 	if w.funcScope() == nil {
 		info = &callInfo{args: w.argNames(args), kwargs: w.kwargNames(args)}
+		info.aliases = w.argAliases(info)
 	}
 	w.use(w.name(fn), uCall, fn, info)
 	w.fileCall("", callee, args, -1)
@@ -554,6 +589,9 @@ type val struct {
 	str  string   // valString: the literal
 	from string   // the name called to make the value, f in f(…)
 	more []string // valString: further literals (a for target over a list of them)
+	// members: the plain names a list, tuple, set or dict display holds
+	// (action.Members).
+	members []string
 }
 
 // loopValue is what a for target over iterable it takes: for a literal
@@ -607,6 +645,11 @@ func (w *walker) valueOf(v int32) val {
 		if w.immutableLiteral(v, 0) {
 			return val{kind: valImmutable}
 		}
+		if w.kind(v) == kTuple {
+			return val{members: w.displayMembers(v)}
+		}
+	case kList, kSet, kDict:
+		return val{members: w.displayMembers(v)}
 	case kCall:
 		fn := w.child(v, fFunction)
 		if fn < 0 {

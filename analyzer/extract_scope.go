@@ -30,8 +30,9 @@ const (
 	uAugWrite // x += …: reads x and rebinds it
 	uDel
 	uUnbind
-	uFileRead  // the path held by a name is read
-	uFileWrite // … or written
+	uFileRead   // the path held by a name is read
+	uFileWrite  // … or written
+	uMethodCall // a method named pendingUse.method is called (on any value)
 )
 
 // binds reports whether a use of this kind makes the name local to the
@@ -52,6 +53,11 @@ type scope struct {
 	top       bool         // scFunc: the module-level def itself, whose parameters MutatesParams indexes
 	init      bool         // scFunc: __init__ of a module-level class (its parameters shift by self)
 	deferred  bool         // scLambda: bound to a module-level name, or inside such a lambda: runs when called
+	// mfb (scFunc) is the summary of a method of a module-level class,
+	// kept beside the class's merged one (fb); self names its first
+	// parameter.
+	mfb  *funcBuilder
+	self string
 }
 
 type pendingUse struct {
@@ -59,6 +65,11 @@ type pendingUse struct {
 	path string // uFileRead/uFileWrite of a literal path (name is "")
 	kind useKind
 	cond bool // conditional within the function: under if/for/…, or in a nested scope
+	// method is the method a use's method call calls (action.Method),
+	// or, for uMethodCall, the method called; weak marks x.m(…) with a
+	// method not known to change its object (see useWith).
+	method string
+	weak   bool
 }
 
 // enclosingFunc returns the nearest function scope around s, skipping
@@ -131,6 +142,10 @@ type funcBuilder struct {
 	files      []action
 	dynamic    bool
 	generator  bool
+	methods    nameSet                 // methods called on any value (funcFacts.MethodCalls)
+	classMeths map[string]*funcBuilder // a class: its methods' own summaries
+	selfMut    bool                    // a method: changes self in place
+	selfCalls  nameSet                 // a method: methods called on self without a known change
 }
 
 // record adds a use that resolved to a module-level name.
@@ -153,6 +168,8 @@ func (b *funcBuilder) record(p pendingUse) {
 			b.reads.add(p.name)
 		}
 		b.writes[p.name] = b.writes[p.name] || readAlso
+	case uMethodCall:
+		b.methods.add(p.method)
 	case uFileRead, uFileWrite:
 		k := actFileRead
 		if p.kind == uFileWrite {
@@ -177,6 +194,16 @@ func (b *funcBuilder) build() *funcFacts {
 		Files:   b.files,
 		Dynamic: b.dynamic,
 		Params:  b.paramNames,
+
+		MethodCalls: b.methods.sorted(),
+		MutatesSelf: b.selfMut,
+		SelfCalls:   b.selfCalls.sorted(),
+	}
+	if len(b.classMeths) > 0 {
+		f.Methods = make(map[string]*funcFacts, len(b.classMeths))
+		for name, m := range b.classMeths {
+			f.Methods[name] = m.build()
+		}
 	}
 	for name, rw := range b.writes {
 		if rw || b.reads.has(name) {
@@ -212,14 +239,17 @@ func (n *nameSet) sorted() []string {
 func (w *walker) closeFunc(s *scope) {
 	for _, p := range s.pending {
 		switch {
-		case p.path != "":
-			// A literal file path: nothing to resolve.
+		case p.path != "" || p.kind == uMethodCall:
+			// A literal file path or a method's name: nothing to resolve.
 			if outer := s.enclosingFunc(); outer != nil {
 				outer.pending = append(outer.pending, p)
-			} else if s.fb != nil {
-				s.fb.record(p)
+			} else {
+				s.recordFree(p)
 			}
 		case s.globals.has(p.name):
+			if s.mfb != nil {
+				s.mfb.record(p)
+			}
 			if !s.top {
 				// A nested function or a method may not run when
 				// the summarised definition is called.
@@ -234,16 +264,46 @@ func (w *walker) closeFunc(s *scope) {
 			if p.kind == uMutate || p.kind == uAugWrite {
 				w.paramMutated(s, p.name)
 			}
+			if s.mfb != nil && p.name == s.self {
+				selfUse(s.mfb, p)
+			}
 		default:
 			if outer := s.enclosingFunc(); outer != nil {
 				p.cond = true // the nested function may never run
 				outer.pending = append(outer.pending, p)
-			} else if s.fb != nil {
-				s.fb.record(p)
+			} else {
+				s.recordFree(p)
 			}
 		}
 	}
 	s.pending = nil
+}
+
+// recordFree adds a use resolved to a module-level name (or a literal
+// path, or a method call) to the summaries of the definition: the
+// module-level one and, for a method, the method's own.
+func (s *scope) recordFree(p pendingUse) {
+	if s.fb != nil {
+		s.fb.record(p)
+	}
+	if s.mfb != nil {
+		s.mfb.record(p)
+	}
+}
+
+// selfUse notes what a method does with its self parameter: a change
+// known to happen (self.a = …, self.items.append(…), x += … through a
+// loop over self's items) makes the method change its object; a method
+// called on self, or on a value inside it, without a known change
+// (self.refill(), self.items[k].bump()) does if that method does (the
+// graph decides, by name, among the notebook's classes).
+func selfUse(mfb *funcBuilder, p pendingUse) {
+	switch {
+	case p.kind == uMutate && !p.weak:
+		mfb.selfMut = true
+	case p.method != "" && (p.kind == uRead || p.kind == uMutate):
+		mfb.selfCalls.add(p.method)
+	}
 }
 
 // paramMutated notes an in-place change of a parameter of the summarised

@@ -25,8 +25,8 @@ import (
 //	KIND [NAME | "PATH"] [(ARG … KW=NAME …)] [<-FROM] [:VALUE] [?] [~] [@COL]
 //
 // (`# want@L: …` on another line, for a line that cannot hold a comment.)
-// KIND is read, write, mutate, del, unbind, call, dynamic, fileread or
-// filewrite; (ARGS) are a call's Args, _ for "", then its Kwargs; <-FROM
+// KIND is read, write, mutate, del, unbind, call, dynamic, fileread,
+// filewrite or method (an actMethod, with the method's name for NAME); (ARGS) are a call's Args, _ for "", then its Kwargs; <-FROM
 // is a write's From; VALUE is function, class, module, lambda, open, gen,
 // lock or a quoted string (valString); ? marks Cond, ~ Soft; @COL checks
 // the 1-based character column. Other directives:
@@ -217,6 +217,7 @@ func splitActions(s string) []string {
 var kindNames = map[actionKind]string{
 	actRead: "read", actWrite: "write", actMutate: "mutate", actDel: "del", actUnbind: "unbind",
 	actCall: "call", actDynamic: "dynamic", actFileRead: "fileread", actFileWrite: "filewrite",
+	actMethod: "method",
 }
 
 var valueNames = map[valueKind]string{
@@ -233,6 +234,8 @@ func formatAction(a action, withCol bool) string {
 		b.WriteString(" " + strconv.Quote(a.Path))
 	case a.Name != "":
 		b.WriteString(" " + a.Name)
+	case a.Kind == actMethod:
+		b.WriteString(" " + a.Method)
 	}
 	if a.Kind == actCall && len(a.Args)+len(a.Kwargs) > 0 {
 		var args []string

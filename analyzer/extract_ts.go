@@ -380,6 +380,7 @@ const (
 	kBreak
 	kContinue
 	kLtGt // the anonymous `<>` operator token (Python 2's !=)
+	kDict
 )
 
 var namedKinds = map[string]nodeKind{
@@ -472,6 +473,7 @@ var namedKinds = map[string]nodeKind{
 	"pair":                     kPair,
 	"pass_statement":           kPass,
 	"set":                      kSet,
+	"dictionary":               kDict,
 	"integer":                  kInteger,
 	"float":                    kFloat,
 	"true":                     kTrue,

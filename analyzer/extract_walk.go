@@ -44,6 +44,13 @@ type walker struct {
 	// gens names the generator functions defined so far in the cell, so
 	// that `g = gen()` binds a generator.
 	gens map[string]bool
+
+	// aliases are the loop targets bound to the elements of a value, in
+	// the loops being walked, innermost last (see loopAliases).
+	aliases []loopAlias
+	// useMethod and useWeak qualify the use being recorded (see useWith).
+	useMethod string
+	useWeak   bool
 }
 
 // Tree navigation. Node indices are int32; -1 is "none".
@@ -426,7 +433,8 @@ func (w *walker) use(name string, k useKind, at int32, call *callInfo) {
 				return
 			}
 		case scFunc:
-			s.pending = append(s.pending, pendingUse{name: name, kind: k, cond: w.cond || lam != nil})
+			s.pending = append(s.pending, pendingUse{name: name, kind: k, cond: w.cond || lam != nil,
+				method: w.useMethod, weak: w.useWeak})
 			return
 		case scModule:
 			w.emitFromModuleScope(name, k, at, call, lam)
@@ -473,7 +481,10 @@ func (w *walker) emitFromModuleScope(name string, k useKind, at int32, call *cal
 	}
 	a := action{Name: name, Cond: w.cond && lam == nil, Soft: w.soft}
 	if call != nil {
-		a.Args, a.Kwargs = call.args, call.kwargs
+		a.Args, a.Kwargs, a.ArgAliases = call.args, call.kwargs, call.aliases
+	}
+	if lam == nil {
+		a.Method = w.useMethod
 	}
 	switch k {
 	case uRead:
@@ -513,6 +524,11 @@ func (w *walker) bind(s *scope, i int32, k useKind, v val) {
 		return
 	}
 	name := w.name(i)
+	for j := range w.aliases {
+		if al := &w.aliases[j]; al.name == name && al.scope == s {
+			al.dead = true // the target no longer holds the element
+		}
+	}
 	switch s.kind {
 	case scComp, scLambda:
 		s.names.add(name)
@@ -538,7 +554,7 @@ func (w *walker) bindModule(name string, k useKind, at int32, v val) {
 	a := action{Name: name, Cond: w.cond}
 	switch k {
 	case uWrite:
-		a.Kind, a.Value, a.Str, a.More, a.From = actWrite, v.kind, v.str, v.more, v.from
+		a.Kind, a.Value, a.Str, a.More, a.From, a.Members = actWrite, v.kind, v.str, v.more, v.from, v.members
 	case uAugWrite:
 		a.Kind, a.Aug = actMutate, true
 	case uDel:
@@ -580,6 +596,9 @@ func (w *walker) dynamic(i int32) {
 			if s.fb != nil {
 				s.fb.dynamic = true
 			}
+			if s.mfb != nil {
+				s.mfb.dynamic = true
+			}
 			if s.kind == scFunc || s.deferred {
 				return
 			}
@@ -609,7 +628,7 @@ func (w *walker) target(i int32, v val) {
 		}
 	case kAttribute, kSubscript:
 		if root := w.chain(i); root >= 0 {
-			w.use(w.name(root), uMutate, root, nil)
+			w.change(root, uMutate, "", false)
 		}
 	case kError, kComment:
 	default:
@@ -714,7 +733,7 @@ func (w *walker) augAssign(i int32) {
 		w.bind(w.scope, l, uAugWrite, val{})
 	case kAttribute, kSubscript:
 		if root := w.chain(l); root >= 0 {
-			w.use(w.name(root), uMutate, root, nil)
+			w.change(root, uMutate, "", false)
 		}
 	default:
 		w.expr(l)
@@ -737,7 +756,7 @@ func (w *walker) delTarget(i int32) {
 		}
 	case kAttribute, kSubscript:
 		if root := w.chain(i); root >= 0 {
-			w.use(w.name(root), uMutate, root, nil)
+			w.change(root, uMutate, "", false)
 		}
 	case kError, kComment:
 	default:
@@ -779,12 +798,16 @@ func (w *walker) forStmt(i int32) {
 	// The target is bound before each run of the body: one region. The
 	// else clause runs after the loop, perhaps with no target bound.
 	saved := w.beginRegion()
-	w.target(w.child(i, fLeft), w.loopValue(w.child(i, fRight)))
+	left, right := w.child(i, fLeft), w.child(i, fRight)
+	w.target(left, w.loopValue(right))
+	n := len(w.aliases)
+	w.aliases = w.loopAliases(left, right, w.aliases)
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if w.isCode(c) && w.fieldOf(c) == fBody {
 			w.stmt(c)
 		}
 	}
+	w.aliases = w.aliases[:n]
 	w.endRegion(saved)
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if w.isCode(c) && w.fieldOf(c) == fAlternative {
@@ -1150,10 +1173,19 @@ func (w *walker) funcDef(i int32) {
 	if top {
 		fb.paramNames = positional
 	}
-	if !top && outer.kind == scClass && outer.parent != nil && outer.parent.kind == scModule && nameNode >= 0 && w.text(nameNode) == "__init__" {
+	method := !top && outer.kind == scClass && outer.parent != nil && outer.parent.kind == scModule && nameNode >= 0 && fb != nil
+	if method && w.text(nameNode) == "__init__" {
 		s.init = true
 		if len(positional) > 0 {
 			fb.paramNames = positional[1:]
+		}
+	}
+	if method {
+		// A method of a module-level class: its own summary, for calls
+		// of it by name on any value (see graph.methodCall).
+		s.mfb = &funcBuilder{name: w.name(nameNode)}
+		if len(positional) > 0 {
+			s.self = positional[0]
 		}
 	}
 	for _, n := range all {
@@ -1164,6 +1196,12 @@ func (w *walker) funcDef(i int32) {
 	w.stmt(w.child(i, fBody))
 	w.scope, w.cond = outer, savedCond
 	w.closeFunc(s)
+	if s.mfb != nil && !w.noBind && w.kind(nameNode) == kIdentifier {
+		if fb.classMeths == nil {
+			fb.classMeths = map[string]*funcBuilder{}
+		}
+		fb.classMeths[s.mfb.name] = s.mfb // the last definition wins
+	}
 	if nameNode < 0 || w.kind(nameNode) != kIdentifier {
 		return
 	}
@@ -1266,6 +1304,7 @@ func (w *walker) comprehension(i int32) {
 	outer := w.scope
 	w.scope = &scope{kind: scComp, parent: outer, fb: outer.fb}
 	saved := w.beginRegion()
+	n := len(w.aliases)
 	for c := w.first(i); c >= 0; c = w.next(c) {
 		if !w.isCode(c) {
 			continue
@@ -1277,12 +1316,15 @@ func (w *walker) comprehension(i int32) {
 					w.expr(d)
 				}
 			}
-			w.target(w.child(c, fLeft), val{})
+			left := w.child(c, fLeft)
+			w.target(left, val{})
+			w.aliases = w.loopAliases(left, w.child(c, fRight), w.aliases)
 		case kIfClause:
 			w.exprChildren(c)
 		}
 	}
 	w.expr(w.child(i, fBody))
+	w.aliases = w.aliases[:n]
 	w.scope = outer
 	w.endRegion(saved)
 }

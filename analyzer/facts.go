@@ -40,6 +40,7 @@ const (
 	actDynamic                         // star import, globals(), locals(), vars(), exec, eval: any name may be read
 	actFileRead                        // a file is read: Path, or the path held by the module-level name Name
 	actFileWrite                       // a file is written: Path, or the path held by Name
+	actMethod                          // a method named Method is called on a value no name holds (f().m(…)): the graph applies the notebook's methods of that name
 )
 
 // valueKind says what an actWrite binds, where the extractor can tell.
@@ -97,6 +98,30 @@ type action struct {
 	// inv = Invoice(…)), "" otherwise: a later method call on x runs the
 	// methods of that class.
 	From string
+
+	// Method is the name of the method called, for the actRead or
+	// actMutate of the name a method call's receiver chain starts from
+	// (x.m(…), x[k].m(…), and the values a loop target t in t.m(…)
+	// walks) and for actMethod: the graph applies what the methods of
+	// that name of the notebook's classes do, and a read becomes a
+	// mutation when one of them changes its object.
+	Method string
+	// Members (actWrite) lists the plain names in the list, tuple, set or
+	// dict display bound to Name (combine = [train, test]): they and Name
+	// form a may-alias group (see graph.group).
+	Members []string
+	// ArgAliases (actCall) maps an argument that is a loop target (for d
+	// in combine: clean(d)) to what it aliases: a call that changes the
+	// argument changes those too.
+	ArgAliases map[string][]aliasRef
+}
+
+// aliasRef is a name a loop target aliases: its elements (Elem), as for
+// x in `for t in x`, or the name's value itself, as for a in
+// `for t in [a, b]`.
+type aliasRef struct {
+	Name string
+	Elem bool
 }
 
 // funcFacts summarises a function or class body for call sites: what a call
@@ -127,6 +152,23 @@ type funcFacts struct {
 	// Dynamic is set when the body calls globals(), exec or eval: a call
 	// may read or write any module-level name.
 	Dynamic bool
+	// MethodCalls names the methods the body calls on any value (x.m(…),
+	// self.m(…), f().m(…)), sorted, unique: a call may run the notebook's
+	// methods of those names.
+	MethodCalls []string
+
+	// Methods (a class) holds the summary of each method the class body
+	// defines, by name, for method calls on its instances.
+	Methods map[string]*funcFacts
+	// MutatesSelf (a method) is set when the body changes its first
+	// parameter's value in place (self.a = …, self.items[k] = …,
+	// self.log.append(…), through a loop over self.items.values(), …).
+	MutatesSelf bool
+	// SelfCalls (a method) names the methods the body calls on self or a
+	// value inside it without a known change (self.refill(…),
+	// self.items[k].bump(…)): if one of those changes its object, so does
+	// this method.
+	SelfCalls []string
 }
 
 // importStmt is a module-level import statement, kept so that a later step

@@ -63,6 +63,10 @@ func checkFacts(t *testing.T, src string, cf *cellFacts) {
 			if (a.Name == "") == (a.Path == "") {
 				t.Fatalf("%+v: a file action needs a name or a path", a)
 			}
+		case actMethod:
+			if a.Method == "" || a.Name != "" {
+				t.Fatalf("%+v: a method call needs the method's name only", a)
+			}
 		case actDynamic:
 		default:
 			t.Fatalf("%+v: unknown kind", a)
@@ -86,7 +90,7 @@ func checkFacts(t *testing.T, src string, cf *cellFacts) {
 		if fn.Name != name {
 			t.Fatalf("Funcs[%q].Name = %q", name, fn.Name)
 		}
-		for _, s := range [][]string{fn.Reads, fn.Calls, fn.Writes, fn.ReadWrites, fn.Mutates} {
+		for _, s := range [][]string{fn.Reads, fn.Calls, fn.Writes, fn.ReadWrites, fn.Mutates, fn.MethodCalls, fn.SelfCalls} {
 			if !slices.IsSorted(s) || len(slices.Compact(slices.Clone(s))) != len(s) {
 				t.Fatalf("%s: unsorted or repeated names %q", name, s)
 			}

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,9 @@ type binding struct {
 	imp   string     // bindModule: the import statement to replay
 	fn    *funcFacts // a function or class: what calling it does
 	class *funcFacts // an instance of a notebook class: what its methods do
+	// group is the may-alias group the value is in (a display of names
+	// and the names it holds), nil for none: see spread.
+	group *aliasGroup
 
 	// A binding made by a write that may not happen (action.Cond) is
 	// maybe until the step writes the name for sure: where the write did
@@ -55,6 +59,14 @@ type binding struct {
 	loaded bool
 	prev   *binding
 	cover  []regionRef
+}
+
+// aliasGroup is a may-alias group: names bound to a list, tuple, set or
+// dict display of plain names (combine = [train, test]) and those names
+// (see spread). A name is in the group while its current binding points
+// to it.
+type aliasGroup struct {
+	names []string // sorted
 }
 
 // regionRef is a conditional region of one cell (action.Region).
@@ -80,6 +92,9 @@ type graph struct {
 	runs     []*stepRun              // per step: its state, kept so that a later step can make it load a value (loadPrev)
 	diags    []notebook.Diagnostic
 	edges    []FileEdge
+	// methodIdx lists, for a method name, the classes defined in the
+	// notebook (at module level) that define a method of that name.
+	methodIdx map[string][]string
 }
 
 // stepRun is the state of one step while its cells are replayed.
@@ -94,7 +109,8 @@ type stepRun struct {
 	fileWrite map[string]bool
 	fileRead  map[string]bool // files read that the step did not write first
 	after     map[string]bool
-	cell      int // the cell being replayed
+	cell      int  // the cell being replayed
+	spreading bool // mutate is passing a change on to an alias group
 }
 
 func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *Analysis {
@@ -105,6 +121,7 @@ func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *
 		fileLast: map[string]int{},
 		stepIdx:  map[string]int{},
 	}
+	g.indexMethods()
 	g.problems()
 	g.shared()
 	for _, p := range spec.Parameters {
@@ -125,6 +142,38 @@ func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *
 		g.runStep(i)
 	}
 	return g.finish()
+}
+
+// indexMethods fills methodIdx from the classes every cell defines.
+func (g *graph) indexMethods() {
+	for _, f := range g.facts {
+		if f == nil {
+			continue
+		}
+		for _, name := range sortedFuncs(f.Funcs) {
+			fn := f.Funcs[name]
+			if !fn.Class {
+				continue
+			}
+			for m := range fn.Methods {
+				if g.methodIdx == nil {
+					g.methodIdx = map[string][]string{}
+				}
+				if !contains(g.methodIdx[m], name) {
+					g.methodIdx[m] = append(g.methodIdx[m], name)
+				}
+			}
+		}
+	}
+}
+
+func sortedFuncs(m map[string]*funcFacts) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // problems turns each cell's own problems into positioned diagnostics.
@@ -262,11 +311,27 @@ func (g *graph) stepOut(i int) {
 func (g *graph) apply(st *stepRun, f *cellFacts, a action) {
 	switch a.Kind {
 	case actRead:
+		if a.Method != "" && g.methodCall(st, a) {
+			// x[k].m(…) (or t.m(…) for a loop target t walking x) where
+			// a method m of the notebook changes its object: a change
+			// of a value inside x.
+			a.Kind = actMutate
+			g.mutate(st, a.Name, a)
+			return
+		}
 		g.read(st, a.Name, a, !a.Soft)
 	case actWrite:
 		g.write(st, f, a)
+		if len(a.Members) > 0 {
+			g.group(st, a)
+		}
 	case actMutate:
+		if a.Method != "" {
+			g.methodCall(st, a)
+		}
 		g.mutate(st, a.Name, a)
+	case actMethod:
+		g.methodCall(st, a)
 	case actDel:
 		g.read(st, a.Name, a, true)
 		delete(g.strVal, a.Name)
@@ -548,6 +613,11 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 	g.rebindChecks(st, name, a, "reassigned")
 	old, had := st.local[name]
 	b := g.bind(binding{kind: bindValue, cell: st.cell, line: a.Line, col: a.Col, value: a.Value})
+	if cur := g.current(st, name); a.Cond && cur != nil {
+		// The name may still hold the value it held: a change through it
+		// later in the step changes that value's group.
+		b.group = cur.group
+	}
 	if a.Cond {
 		// The write may not happen. Whether the step needs the value
 		// from before it is decided later (see loadPrev).
@@ -606,11 +676,100 @@ func (g *graph) rebindChecks(st *stepRun, name string, a action, how string) {
 // a method call or item or attribute store cannot change a value of an
 // immutable type (a str parameter's SIZES.split(",")), so on one it is a
 // read only.
+//
+// A change of a name in an alias group changes the whole group: see
+// spread.
 func (g *graph) mutate(st *stepRun, name string, a action) {
 	if !a.Aug && g.immutable(st, name) {
 		g.read(st, name, a, true)
 		return
 	}
+	g.mutateOne(st, name, a)
+	if b := g.current(st, name); b != nil && b.group != nil {
+		g.spread(st, b.group, name, a)
+	}
+}
+
+// The alias-group rule. In Python, combine = [train, test] holds the very
+// values train and test name: changing an element of combine (for d in
+// combine: d["t"] = …) changes train and test, and changing train
+// (train["t"] = …) changes combine's element. A step that changes one
+// name of a group therefore changes them all: it loads each from the
+// step before that touched the group and saves each, so that a later
+// step loads the whole group from one step (whose save keeps the values
+// that share objects together, as one pickle). The step making a group
+// touches its members the same way. A name leaves its group when it is
+// rebound (train = train[cols]: combine still holds the old train); a
+// rebinding that may not happen keeps it in, so that a later change
+// through the name still changes the group (the rebinding itself
+// touches nothing: a loop target rebound in every run of its loop would
+// otherwise tie each loop to the step that last grouped its name).
+// Groups that share a name are merged: may-alias, not must-alias.
+
+// spread applies a change of name, in group grp, to the group's other
+// names.
+func (g *graph) spread(st *stepRun, grp *aliasGroup, name string, a action) {
+	if st.spreading {
+		return
+	}
+	st.spreading = true
+	for _, n := range grp.names {
+		if c := g.current(st, n); n != name && c != nil && c.group == grp && c.kind != bindDeleted && !g.immutable(st, n) {
+			g.mutateOne(st, n, action{Kind: actMutate, Name: n, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region})
+		}
+	}
+	st.spreading = false
+}
+
+// current returns name's binding as the code being replayed sees it.
+func (g *graph) current(st *stepRun, name string) *binding {
+	if b, ok := st.local[name]; ok {
+		return b
+	}
+	return g.last[name]
+}
+
+// group makes container, just bound (by a) to a display holding members,
+// one may-alias group with them, merged with any group one of them is
+// in, and touches the group's other names (see spread).
+func (g *graph) group(st *stepRun, a action) {
+	names := map[string]bool{a.Name: true}
+	join := func(b *binding) {
+		if old := b.group; old != nil {
+			for _, n := range old.names {
+				if c := g.current(st, n); c != nil && c.group == old {
+					names[n] = true
+				}
+			}
+		}
+	}
+	if b := g.current(st, a.Name); b != nil {
+		join(b)
+	}
+	members := 0
+	for _, m := range a.Members {
+		b := g.current(st, m)
+		if m == a.Name || b == nil || b.kind != bindValue || b.value == valModule {
+			continue // a parameter or shared name: each step has its own
+		}
+		join(b)
+		names[m] = true
+		members++
+	}
+	if members == 0 {
+		return
+	}
+	grp := &aliasGroup{names: sortedKeys(names)}
+	for _, n := range grp.names {
+		if b := g.current(st, n); b != nil {
+			b.group = grp
+		}
+	}
+	g.spread(st, grp, a.Name, a)
+}
+
+// mutateOne changes name in place, without the alias group.
+func (g *graph) mutateOne(st *stepRun, name string, a action) {
 	g.methods(st, name, a)
 	if b, ok := st.local[name]; ok {
 		g.read(st, name, a, true)
@@ -701,51 +860,140 @@ func (g *graph) methods(st *stepRun, name string, a action) {
 // call applies what calling a function does to module-level names,
 // following the functions it calls in turn.
 func (g *graph) call(st *stepRun, a action) {
-	seen := map[*funcFacts]bool{}
-	var visit func(name string, args []string, kwargs map[string]string)
-	visit = func(name string, args []string, kwargs map[string]string) {
-		fn := g.funcOf(st, name)
-		if fn == nil || seen[fn] {
-			return
+	g.visit(st, a, g.funcOf(st, a.Name), a.Args, a.Kwargs, a.ArgAliases, map[*funcFacts]bool{}, false)
+}
+
+// visit applies what running fn (called with the plain names args and
+// kwargs) does to module-level names, then what the functions and the
+// notebook's methods it calls do. lenient marks a function that may well
+// not run (a method of the notebook, called by name on some value): its
+// reads are not checked, its writes may not happen, and a name not bound
+// is not changed.
+func (g *graph) visit(st *stepRun, a action, fn *funcFacts, args []string, kwargs map[string]string, aliases map[string][]aliasRef, seen map[*funcFacts]bool, lenient bool) {
+	if fn == nil || seen[fn] {
+		return
+	}
+	seen[fn] = true
+	for _, r := range fn.Reads {
+		g.read(st, r, a, !fn.Class && !lenient)
+	}
+	// The call's writes happen only if the call does.
+	wa := action{Kind: actWrite, Line: a.Line, Col: a.Col, Cond: a.Cond || lenient, Region: a.Region}
+	for _, w := range fn.ReadWrites {
+		g.read(st, w, a, !lenient)
+		wa.Name = w
+		g.write(st, &cellFacts{}, wa)
+	}
+	for _, w := range fn.Writes {
+		wa.Name = w
+		g.write(st, &cellFacts{}, wa)
+	}
+	ma := action{Kind: actMutate, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region}
+	for _, m := range fn.Mutates {
+		if lenient && g.current(st, m) == nil {
+			continue
 		}
-		seen[fn] = true
-		for _, r := range fn.Reads {
-			g.read(st, r, a, !fn.Class)
+		g.mutate(st, m, ma)
+	}
+	// A function changing its argument changes, for a loop target, what
+	// the target aliases.
+	for _, p := range fn.MutatesParams {
+		arg := ""
+		if p < len(args) {
+			arg = args[p]
+		} else if p < len(fn.Params) {
+			arg = kwargs[fn.Params[p]]
 		}
-		// The call's writes happen only if the call does.
-		for _, w := range fn.ReadWrites {
-			g.read(st, w, a, true)
-			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region})
+		if arg == "" {
+			continue
 		}
-		for _, w := range fn.Writes {
-			g.write(st, &cellFacts{}, action{Kind: actWrite, Name: w, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region})
-		}
-		for _, m := range fn.Mutates {
-			g.mutate(st, m, a)
-		}
-		for _, p := range fn.MutatesParams {
-			arg := ""
-			if p < len(args) {
-				arg = args[p]
-			} else if p < len(fn.Params) {
-				arg = kwargs[fn.Params[p]]
-			}
-			if arg != "" {
-				g.mutate(st, arg, a)
-			}
-		}
-		for _, fa := range fn.Files {
-			fa.Line, fa.Col = a.Line, a.Col
-			g.apply(st, nil, fa)
-		}
-		if fn.Dynamic {
-			g.apply(st, nil, action{Kind: actDynamic, Line: a.Line, Col: a.Col})
-		}
-		for _, c := range fn.Calls {
-			visit(c, nil, nil)
+		g.mutate(st, arg, ma)
+		for _, r := range aliases[arg] {
+			g.mutate(st, r.Name, ma)
 		}
 	}
-	visit(a.Name, a.Args, a.Kwargs)
+	for _, fa := range fn.Files {
+		fa.Line, fa.Col = a.Line, a.Col
+		g.apply(st, nil, fa)
+	}
+	if fn.Dynamic {
+		g.apply(st, nil, action{Kind: actDynamic, Line: a.Line, Col: a.Col})
+	}
+	for _, c := range fn.Calls {
+		g.visit(st, a, g.funcOf(st, c), nil, nil, nil, seen, lenient)
+	}
+	for _, m := range fn.MethodCalls {
+		g.visitMethods(st, a, m, seen)
+	}
+}
+
+// The method rule. A method call names a method, not a function: which
+// one runs depends on the value it is called on, which the analysis does
+// not know. So a call of a method m (x.m(…), x[k].m(…), f().m(…), in a
+// step or in a function it calls) may run any method m of the classes
+// the notebook defines (and bound when the call runs), with what that
+// method does to module-level names (a class attribute it changes, a
+// global list it appends to, a file it writes); and it changes the value
+// it is called on if one of them changes its self (self.a = …,
+// self.items[k] = …, self.log.append(…), a change through a loop over
+// self's items, or a call of another such method on self): then
+// x[k].m(…) changes x, and a loop target's t.m(…) the value t walks.
+
+// methodCall applies a call of method a.Method on the value a.Name holds
+// (or one inside it; on another value for actMethod), and reports whether
+// a method of that name of the notebook changes its object.
+func (g *graph) methodCall(st *stepRun, a action) bool {
+	if len(g.methodIdx[a.Method]) == 0 {
+		return false
+	}
+	if a.Name != "" {
+		if b := g.current(st, a.Name); b != nil && (b.kind == bindModule || b.value == valModule) {
+			return false // a module's function: np.save(…)
+		}
+	}
+	g.visitMethods(st, a, a.Method, map[*funcFacts]bool{})
+	return g.selfChanging(st, a.Method, map[string]bool{})
+}
+
+// visitMethods applies what each notebook method named m may do.
+func (g *graph) visitMethods(st *stepRun, a action, m string, seen map[*funcFacts]bool) {
+	for _, mf := range g.methodsNamed(st, m) {
+		g.visit(st, a, mf, nil, nil, nil, seen, true)
+	}
+}
+
+// methodsNamed returns the methods named m of the notebook's classes
+// bound now.
+func (g *graph) methodsNamed(st *stepRun, m string) []*funcFacts {
+	var out []*funcFacts
+	for _, cls := range g.methodIdx[m] {
+		if fn := g.funcOf(st, cls); fn != nil && fn.Class {
+			if mf := fn.Methods[m]; mf != nil && !slices.Contains(out, mf) {
+				out = append(out, mf)
+			}
+		}
+	}
+	return out
+}
+
+// selfChanging reports whether a notebook method named m changes its
+// self, itself or through another method it calls on self.
+func (g *graph) selfChanging(st *stepRun, m string, seen map[string]bool) bool {
+	if seen[m] {
+		return false
+	}
+	seen[m] = true
+	for _, mf := range g.methodsNamed(st, m) {
+		if mf.MutatesSelf {
+			return true
+		}
+		for _, c := range mf.SelfCalls {
+			if g.selfChanging(st, c, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // funcOf finds what name is bound to now, if it is a function or class.

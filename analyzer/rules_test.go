@@ -114,9 +114,20 @@ func TestMutationRules(t *testing.T) {
 		{"list.append(xs, 1)", []string{"read xs", "mutate list", "mutate xs"}},
 		{"object.__setattr__(o, 'a', 1)", []string{"read o", "mutate object", "mutate o"}},
 		{"np.sort(a)", []string{"read a", "mutate np"}},
-		{"sched.every(2).at('10:30')", []string{"mutate sched"}},
+		{"sched.every(2).at('10:30')", []string{"mutate sched", "method at"}},
 		// Augmented assignment is a rebinding mutation.
 		{"n += 1", []string{"mutate n"}},
+		// A loop target is an element of what the loop walks: a known
+		// change of it changes that; another method call reads it.
+		{"for c in cs:\n    c.fit(X)", []string{"read cs", "write c?", "read X?", "mutate c?", "mutate cs?"}},
+		{"for c in cs:\n    c.score(X)", []string{"read cs", "write c?", "read X?", "mutate c?", "read cs?"}},
+		{"for k, v in d.items():\n    v['a'] = 1", []string{"mutate d", "write k?", "write v?", "mutate v?", "mutate d?"}},
+		{"for i, (n, m) in enumerate(zip(ns, ms)):\n    m.x += 1", []string{"read ns", "read ms", "call zip(ns ms)", "call enumerate(_)", "write i?", "write n?", "write m?", "mutate m?", "mutate ms?"}},
+		{"for df in [a, b]:\n    df['x'] = 1", []string{"read a", "read b", "write df?", "mutate df?", "mutate a?", "mutate b?"}},
+		{"for c in cs:\n    c = copy(c)\n    c.fit(X)", []string{"read cs", "write c?", "read c?", "call copy(c)?", "write c<-copy?", "read X?", "mutate c?"}},
+		{"for r in rows:\n    clean(r)", []string{"read rows", "write r?", "read r?", "call clean(r)?"}},
+		{"[m.fit(X) for m in ms]", []string{"read ms", "read X?", "mutate ms?", "method fit?"}},
+		{"for r in df.iterrows():\n    r[1]['a'] = 0", []string{"mutate df", "write r?", "mutate r?"}},
 	}
 	for _, c := range cases {
 		if got := factsOf(t, c.src); !reflect.DeepEqual(got, c.want) {
@@ -173,5 +184,81 @@ func TestRegions(t *testing.T) {
 	want := map[string]bool{"i@2": true, "i@3": true, "y@4": false, "i@6": false, "i@7": false}
 	if !reflect.DeepEqual(covered, want) {
 		t.Errorf("covered = %v, want %v", covered, want)
+	}
+}
+
+// TestDisplayMembers pins which bindings name the values they hold: a
+// list, tuple, set or dict display's plain names, not a call's.
+func TestDisplayMembers(t *testing.T) {
+	for src, want := range map[string][]string{
+		"c = [a, b]":           {"a", "b"},
+		"c = (a, f(b), a)":     {"a"},
+		"c = {'k': a, **b}":    {"a"},
+		"c = {a, b.x}":         {"a"},
+		"c = list((a, b))":     nil,
+		"c = [a.copy(), b[0]]": nil,
+		"c: list = [a]":        {"a"},
+	} {
+		e := newExtractor()
+		cf := e.extractCell(src, "python")
+		e.close()
+		var got []string
+		for _, a := range cf.Actions {
+			if a.Kind == actWrite && a.Name == "c" {
+				got = a.Members
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: members %q, want %q", src, got, want)
+		}
+	}
+}
+
+// TestMethodSummaries pins a class's per-method summaries: what each
+// does to globals, whether it changes its self, the methods it calls.
+func TestMethodSummaries(t *testing.T) {
+	src := strings.Join([]string{
+		"class W:",
+		"    n = 0",
+		"    def restock(self, p):",
+		"        for it in self.items.values():",
+		"            it.stock += p",
+		"            W.n += 1",
+		"    def top_up(self):",
+		"        self.restock(100)",
+		"    def total(self):",
+		"        return sum(i.stock for i in self.items.values())",
+		"    def log(self):",
+		"        LOG.append(self.total())",
+		"    def rename(self, name):",
+		"        self.name = name",
+	}, "\n")
+	e := newExtractor()
+	defer e.close()
+	cf := e.extractCell(src, "python")
+	w := cf.Funcs["W"]
+	if w == nil || len(w.Methods) != 5 {
+		t.Fatalf("methods of W: %+v", w)
+	}
+	type summary struct {
+		mutates, methodCalls, selfCalls []string
+		mutatesSelf                     bool
+	}
+	want := map[string]summary{
+		"restock": {mutates: []string{"W"}, methodCalls: []string{"values"}, selfCalls: []string{"values"}, mutatesSelf: true},
+		"top_up":  {methodCalls: []string{"restock"}, selfCalls: []string{"restock"}},
+		"total":   {methodCalls: []string{"values"}, selfCalls: []string{"values"}},
+		"log":     {mutates: []string{"LOG"}, methodCalls: []string{"append", "total"}, selfCalls: []string{"total"}},
+		"rename":  {mutatesSelf: true},
+	}
+	for name, ws := range want {
+		m := w.Methods[name]
+		got := summary{m.Mutates, m.MethodCalls, m.SelfCalls, m.MutatesSelf}
+		if !reflect.DeepEqual(got, ws) {
+			t.Errorf("%s: %+v, want %+v", name, got, ws)
+		}
+	}
+	if !reflect.DeepEqual(w.Mutates, []string{"LOG", "W"}) {
+		t.Errorf("W mutates %q: a class still merges its methods", w.Mutates)
 	}
 }

@@ -29,15 +29,17 @@ del x[k]  # want: read k, mutate x
 del a, b.c, (d, e)  # want: del a, mutate b, del d, del e
 
 # %% method calls mutate the name they hang from, after their arguments
+# (a method called on a value no name holds is a `method` action, for the
+# notebook's methods of that name; not on a literal)
 x.append(1)  # want: mutate x
 df.drop(c, inplace=True)  # want: read c, mutate df
 a.b.c()  # want: read a
 a[i].m(v)  # want: read i, read v, read a
 np.save(path, arr)  # want: read path, read arr, mutate np, filewrite path
 obj.method  # want: read obj
-f(x).append(1)  # want: read x, call f(x)
+f(x).append(1)  # want: read x, call f(x), method append
 "".join(parts)  # want: read parts
-super().setup()  # want: call super
+super().setup()  # want: call super, method setup
 
 # %% calls pass positional names as Args
 f(x)  # want: read x, call f(x)

@@ -18,7 +18,7 @@ pickle.dump(model, open("m.pkl", "wb"))  # want: read model, call open(_ _), fil
 # %% pandas, numpy, matplotlib, joblib, torch
 df.to_csv("out/data.csv", index=False)  # want: mutate df, filewrite "out/data.csv"
 df.to_parquet(path="p.parquet")  # want: mutate df, filewrite "p.parquet"
-frame().to_json("j.json")  # want: call frame, filewrite "j.json"
+frame().to_json("j.json")  # want: call frame, filewrite "j.json", method to_json
 df.to_pickle(target)  # want: read target, mutate df, filewrite target
 plt.savefig("fig.png", dpi=100)  # want: mutate plt, filewrite "fig.png"
 np.save("a.npy", arr)  # want: read arr, mutate np, filewrite "a.npy"
@@ -33,8 +33,8 @@ net = torch.load(weights)  # want: read weights, mutate torch, fileread weights,
 read_csv("bare.csv")  # want: call read_csv(_), fileread "bare.csv"
 json.load(fh)  # want: read fh, mutate json
 other.save("x")  # want: mutate other
-Path("notes.txt").write_text(s)  # want: call Path(_), read s, filewrite "notes.txt"
-text = pathlib.Path("notes.txt").read_text()  # want: mutate pathlib, fileread "notes.txt", write text
+Path("notes.txt").write_text(s)  # want: call Path(_), read s, filewrite "notes.txt", method write_text
+text = pathlib.Path("notes.txt").read_text()  # want: mutate pathlib, fileread "notes.txt", method read_text, write text
 
 # %% conditional file actions
 if save:  # want: read save
