@@ -118,6 +118,10 @@ func (a *Analyzer) Analyze(ctx context.Context, nb *notebook.Notebook, opts Opti
 		an.LocalModules = append(an.LocalModules, mods...)
 	}
 	sortDiagnostics(an.Diagnostics)
+	if an.Diagnostics == nil {
+		// "diagnostics": [] in JSON: a client iterates it without a check.
+		an.Diagnostics = []notebook.Diagnostic{}
+	}
 	return an
 }
 

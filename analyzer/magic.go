@@ -48,14 +48,5 @@ func (s *ipySource) origCol(line, col int) int { return s.t.OrigCol(line, col) }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' }
 
-func isPythonKeyword(s string) bool {
-	switch s {
-	case "False", "None", "True", "and", "as", "assert", "async", "await",
-		"break", "class", "continue", "def", "del", "elif", "else", "except",
-		"finally", "for", "from", "global", "if", "import", "in", "is",
-		"lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-		"while", "with", "yield":
-		return true
-	}
-	return false
-}
+// isPythonKeyword reports whether s is a keyword of Python 3 (not a name).
+func isPythonKeyword(s string) bool { return ipython.IsKeyword(s) }

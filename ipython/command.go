@@ -315,7 +315,7 @@ func readsPlaceholder(l string, at int, empty string) (python string, soft []int
 	}
 	var refs []ref
 	add := func(name string, col int, isSoft bool) {
-		if name == "" || isPythonKeyword(name) || len(refs) >= 64 {
+		if name == "" || IsKeyword(name) || len(refs) >= 64 {
 			return
 		}
 		if len(refs) > 0 && col <= refs[len(refs)-1].col+utf8.RuneCountInString(refs[len(refs)-1].name) {
@@ -397,7 +397,9 @@ func quoteShort(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-func isPythonKeyword(s string) bool {
+// IsKeyword reports whether s is a keyword of Python 3, which no magic or
+// assignment may take as a name.
+func IsKeyword(s string) bool {
 	switch s {
 	case "False", "None", "True", "and", "as", "assert", "async", "await",
 		"break", "class", "continue", "def", "del", "elif", "else", "except",
