@@ -351,7 +351,8 @@ _di_step.finish()
 	}
 
 	r = e.mustSucceed(report)
-	if want := fmt.Sprintf("std %v last 3.0\nrows=4\n", math.Round(wantStd*1e6)/1e6); r.stdout != want {
+	// `!echo` runs under a pseudo-terminal, as in ipykernel: its lines end in \r\n.
+	if want := fmt.Sprintf("std %v last 3.0\nrows=4\r\n", math.Round(wantStd*1e6)/1e6); r.stdout != want {
 		t.Errorf("report stdout = %q, want %q", r.stdout, want)
 	}
 

@@ -17,7 +17,10 @@ next to the marshal root, never inlined into the scripts) and drives one
 Values live at ``<root>/<run>/<producer step>/<name>.<ext>`` with one
 ``manifest.json`` per producer, written last; every file is written to a
 temporary name in the same directory, fsynced and renamed, so a reader sees a
-whole value or none.
+whole value or none. Values that share objects are saved together, in
+``group-<first name>.<ext>`` (see save_group), so that they share them again
+where they are loaded. The manifest also records the step's module bindings,
+which the steps loading from it bind in turn (see _InheritedModule).
 
 Only the standard library is imported here. numpy, pandas, dill, torch,
 joblib, ... are imported when a value that needs them is saved or loaded: a
@@ -29,9 +32,10 @@ or a parameter could not be handled. After a failure the remaining calls
 are no-ops and finish() writes the report; should the script end without
 finish(), an atexit hook still writes it and exits with the failure status.
 
-IPython syntax, as the generator rewrites it: `!cmd` -> sh(cmd), `x = !cmd`
--> getoutput(cmd), `%%capture NAME` -> `with capture(args) as NAME:`,
-`%env` -> setenv(arg), `%cd` -> chdir(arg), other magics ->
+IPython syntax, as the generator rewrites it: `!cmd` -> sh(cmd) (under a
+pseudo-terminal, as ipykernel runs it), `x = !cmd` -> getoutput(cmd),
+`%%capture NAME` -> `with capture(args) as NAME:`, `%env` -> setenv(arg),
+`%cd` -> chdir(arg), other magics ->
 line_magic(name, line, globals()) / run_cell_magic(name, line, body,
 globals()), which need IPython. Commands expand {expr} and $name as IPython
 does.
@@ -480,11 +484,22 @@ def _main_attr(name):
 
 
 class _Context:
-    """What a save needs to know about the step: which names are shared."""
+    """What a save needs to know about the step: which names are shared, and
+    (sharing) where to report the objects each value reaches."""
 
-    def __init__(self, shared_names=(), namespace=None):
+    def __init__(self, shared_names=(), namespace=None, sharing=None):
         self.shared_names = frozenset(shared_names)
         self.namespace = namespace
+        self.sharing = sharing
+
+    def pickled(self, pickler):
+        """A pickler has dumped the value being saved: note what it reached."""
+        if self.sharing is not None:
+            self.sharing.reached_memo(pickler.memo)
+
+    def reached(self, obj):
+        if self.sharing is not None:
+            self.sharing.reached(obj)
 
     def shared(self, obj):
         """True for a class or function that every step defines under its name."""
@@ -497,15 +512,261 @@ class _Context:
         return isinstance(obj, (type, types.FunctionType)) and _from_main(obj) and not self.shared(obj)
 
 
-def _detecting_pickler(base, ctx):
+def _detecting_pickler(base, ctx, note="memo"):
+    """A pickler class that finds notebook definitions and, for a save that
+    looks for shared objects (ctx.sharing), notes what the value reaches
+    (see _Sharing) without changing what is written.
+
+    note says how. "memo": from the pickler's memo, which holds every object
+    pickled, once the dump is done; the pure-Python picklers (joblib's,
+    dill's) keep it in a dict, and torch sets a persistent_id of its own.
+    Copying the C pickler's memo costs about a microsecond per entry, so
+    plain pickle notes as it goes instead. "each": a persistent_id hook that
+    returns None, called for every object (about 0.1 us each). "objects":
+    reducer_override, which is called anyway, for every object but the
+    builtin ones (str, int, list, dict, ...): for frames and arrays, whose
+    object columns can hold millions of strings; lists or dicts held in
+    their cells are then not noted.
+    """
+    sharing = ctx.sharing
+    reached = sharing.reached if sharing is not None else None
+    objects = note == "objects" and sharing is not None
+
     class Pickler(base):
         # Plain pickle stores classes and functions by reference to their
         # module; for __main__ that reference dangles in the next step.
         def reducer_override(self, obj):
             if ctx.needs_dill(obj):
                 raise _NeedsDill(obj)
+            if objects:
+                reached(obj)
             return NotImplemented
-    return Pickler
+
+        def dump(self, obj):
+            base.dump(self, obj)
+            if note == "memo":
+                ctx.pickled(self)
+
+    if note != "each" or sharing is None:
+        return Pickler
+
+    class Noting(Pickler):
+        def persistent_id(self, obj, kinds=_Sharing.kinds):
+            if kinds.get(type(obj)) is not False:
+                reached(obj)
+            return None  # pickled as usual
+    return Noting
+
+
+# ---------------------------------------------------------------------------
+# Values that share objects
+
+# In the kernel, `combine = [train_df, test_df]` holds the very frames bound
+# to train_df and test_df, and `for d in combine: d["Title"] = ...` changes
+# them. Values saved one per file each get their own copy of what they
+# share, so in a step that loads all three combine's frames would no longer
+# be train_df and test_df. Step.save therefore notes, per value, the mutable
+# objects it reaches (_Sharing); values that reach a common one are saved
+# together as one pickle of {name: value} -- pickle's memo writes each
+# object once -- and Step.load unpickles that file once for all the names it
+# loads from it.
+
+# Exact types that never count: immutable, or stored by reference (a class,
+# a function, a module), so every loader resolves them to one object anyway.
+_NOT_IDENTITY_TYPES = frozenset([
+    str, bytes, int, float, complex, bool, type(None), tuple, frozenset, range, slice, type(Ellipsis),
+    type, types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType, types.CodeType,
+    types.MethodWrapperType, types.WrapperDescriptorType, types.MethodDescriptorType,
+    types.ClassMethodDescriptorType, types.GetSetDescriptorType, types.MemberDescriptorType,
+    types.MappingProxyType, property, staticmethod, classmethod,
+])
+_NOT_IDENTITY = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType)
+# Compiled functions of extension modules (pickled by reference, like a def).
+_FUNCTION_LIKE = frozenset(["cython_function_or_method", "fused_cython_function", "_ArrayFunctionDispatcher",
+                            "ufunc"])
+
+
+def _identity_kind(t):
+    """Whether two values that reach an object of type t must still reach one
+    object once loaded: True, False, or _INDEX for a pandas Index.
+
+    Mutable data: containers, arrays, frames, objects with a __dict__. Not
+    immutable values (sharing them cannot be observed), nor what pickle stores
+    by reference (classes, functions, modules, enum members), nor pandas
+    Index objects: pandas treats them as immutable and shares one between
+    every frame and series derived from another (X, y = df.drop(...), df.y),
+    so counting them would tie together nearly every pair of frames
+    (_Sharing leaves out what they hold, too). The answer depends on the
+    type alone and is kept per type: a type's module is imported by the
+    time an instance is met.
+    """
+    kinds = _Sharing.kinds
+    kind = kinds.get(t)
+    if kind is not None:
+        return kind
+    if t in _NOT_IDENTITY_TYPES or issubclass(t, _NOT_IDENTITY):
+        kind = False
+    elif issubclass(t, (list, dict, set, bytearray)):
+        kind = True
+    elif _loaded_attr("numpy", "ndarray") is not None and issubclass(t, _loaded_attr("numpy", "ndarray")):
+        kind = True
+    elif not t.__dictoffset__ or t.__name__ in _FUNCTION_LIKE:
+        kind = False  # no __dict__: C objects and scalars (dtypes, dates, compiled patterns)
+    elif _loaded_attr("enum", "Enum") is not None and issubclass(t, _loaded_attr("enum", "Enum")):
+        kind = False
+    elif _loaded_attr("pandas", "Index") is not None and issubclass(t, _loaded_attr("pandas", "Index")):
+        kind = _INDEX
+    else:
+        kind = True
+    kinds[t] = kind
+    return kind
+
+
+_INDEX = 2  # compared with ==: dill, loading a value that holds this module, may replace its globals by copies
+
+
+def _identity_relevant(obj):
+    return _identity_kind(type(obj)) is True
+
+
+class _Sharing:
+    """Which of the values one save writes reach a common mutable object.
+
+    Pickled values report what they reach as they are pickled, or from their
+    pickler's memo after the dump (see _detecting_pickler); either way the
+    output is unchanged. Values in other formats (npy, parquet, ...) count
+    as the one object they are.
+    The objects are kept referenced until the save ends, so an id cannot
+    be reused meanwhile by another object and tie unrelated values.
+
+    Some objects reached by several values tie nothing. A module's globals
+    (dill's memo holds them) and a class's own attributes, which an
+    instance's state may name (every DataFrame's state holds
+    NDFrame._metadata, the same list), are one object per process anyway.
+    What a pandas Index holds is as immutable as the Index (see
+    _identity_relevant), yet reached without it: sklearn's
+    feature_names_in_ is the very array of X.columns.
+    """
+
+    # _identity_kind's answers, by type. A class attribute, not a global:
+    # dill pickles this module's globals along with a function whose
+    # namespace is a plain dict holding _di (as in this module's tests),
+    # and numpy's dtype classes, among the keys, refuse pickling.
+    kinds = dict.fromkeys(_NOT_IDENTITY_TYPES, False)
+    kinds.update(dict.fromkeys([list, dict, set, bytearray], True))
+
+    def __init__(self, exclude=()):
+        self._seen = {}  # id -> the first value that reached it, as an index into _names
+        self._keep = []  # the objects of _seen: no id may be reused while the save runs
+        self._ties = {}  # name -> [(earlier name, object both reach)], judged once every type is known
+        self._names = []
+        self._exclude = {id(x) for x in exclude}
+        self._module_dicts = None
+        self._types = set()  # types of the objects reached, for their class attributes
+        self._types_done = set()
+        self._class_attrs = set()
+        self._index_parts = {}  # id -> an object a pandas Index holds
+        self.current = None
+
+    def begin(self, name):
+        self.current = name
+        self._names.append(name)
+
+    def reached(self, obj):
+        """Note an object the current value reaches (called per object pickled: keep it short)."""
+        t = type(obj)
+        kind = _Sharing.kinds.get(t)
+        if kind is False or self.current is None:
+            return
+        if kind is None:
+            kind = _identity_kind(t)
+        if kind is True:
+            self._types.add(t)
+            self._note(obj)
+        elif kind == _INDEX:
+            self._index_held(obj)
+
+    def reached_memo(self, memo):
+        entries = memo.values() if isinstance(memo, dict) else memo.copy().values()
+        reached = self.reached
+        for _, obj in entries:
+            reached(obj)
+
+    def _index_held(self, index):
+        for v in list(getattr(index, "__dict__", {}).values()):
+            self._index_parts[id(v)] = v
+            if isinstance(v, (list, tuple)):  # a MultiIndex's codes and levels
+                for item in v:
+                    self._index_parts[id(item)] = item
+
+    def _note(self, obj):
+        i = id(obj)
+        if i in self._exclude:
+            return
+        current = len(self._names) - 1
+        prev = self._seen.get(i)
+        if prev is None:
+            self._seen[i] = current
+            self._keep.append(obj)
+        elif prev != current:
+            self._ties.setdefault(self._names[current], []).append((self._names[prev], obj))
+
+    def _tie(self, obj):
+        return id(obj) not in self._index_parts and not self._module_dict(obj) and not self._class_attr(obj)
+
+    def _module_dict(self, obj):
+        # dill stores a module's globals by reference, but they are in its memo.
+        if type(obj) is not dict:
+            return False
+        if self._module_dicts is None:
+            self._module_dicts = set()
+            for m in list(sys.modules.values()):
+                try:  # not getattr: that would import a module that is loaded lazily
+                    self._module_dicts.add(id(object.__getattribute__(m, "__dict__")))
+                except Exception:
+                    pass
+        return id(obj) in self._module_dicts
+
+    def _class_attr(self, obj):
+        for t in self._types - self._types_done:
+            self._types_done.add(t)
+            for k in getattr(t, "__mro__", ()):
+                for v in list(getattr(k, "__dict__", {}).values()):
+                    if _identity_relevant(v):
+                        self._class_attrs.add(id(v))
+        return id(obj) in self._class_attrs
+
+    def joined(self, name):
+        """Whether name shares an object with a value noted before it."""
+        return any(self._tie(obj) for _, obj in self._ties.get(name, ()))
+
+    def groups(self):
+        """The names of values that share objects, one sorted list per group of two or more."""
+        parent = {n: n for n in self._names}
+
+        def find(n):
+            while parent[n] != n:
+                parent[n] = parent[parent[n]]
+                n = parent[n]
+            return n
+
+        for b, ties in self._ties.items():
+            for a, obj in ties:
+                ra, rb = find(a), find(b)
+                if ra != rb and self._tie(obj):
+                    parent[max(ra, rb)] = min(ra, rb)
+        by_root = {}
+        for n in self._names:
+            by_root.setdefault(find(n), []).append(n)
+        return sorted(sorted(g) for g in by_root.values() if len(g) > 1)
+
+
+_GROUP_PREFIX = "group-"
+
+
+def _group_file_stem(names):
+    # Not an identifier, so never the stem of a value's own file.
+    return _GROUP_PREFIX + min(names)
 
 
 # ---------------------------------------------------------------------------
@@ -554,7 +815,9 @@ def _load_npy(path, entry):
 
 
 def _save_pickle(f, value, ctx):
-    _detecting_pickler(pickle.Pickler, ctx)(f, protocol=5).dump(value)
+    data = (_isinstance_loaded(value, "pandas", "DataFrame") or _isinstance_loaded(value, "pandas", "Series")
+            or _isinstance_loaded(value, "numpy", "ndarray"))
+    _detecting_pickler(pickle.Pickler, ctx, "objects" if data else "each")(f, protocol=5).dump(value)
 
 
 def _load_pickle(path, entry):
@@ -573,6 +836,10 @@ def _save_dill(f, value, ctx):
             if ctx.shared(obj):
                 return (_main_attr, (obj.__qualname__,))
             return NotImplemented
+
+        def dump(self, obj):
+            dill.Pickler.dump(self, obj)
+            ctx.pickled(self)
 
     Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
 
@@ -602,9 +869,19 @@ def _load_torch(path, entry):
 
 def _save_joblib(f, value, ctx):
     import joblib.numpy_pickle as jnp
+    base = _detecting_pickler(jnp.NumpyPickler, ctx)
+
+    class Pickler(base):
+        # joblib writes arrays after a wrapper, outside the memo: they are
+        # noted as they go by (this pickler is pure Python anyway).
+        def save(self, obj, *args, **kwargs):
+            if self.np is not None and type(obj) in (self.np.ndarray, self.np.matrix, self.np.memmap):
+                ctx.reached(obj)
+            return base.save(self, obj, *args, **kwargs)
+
     # joblib.dump(value, fileobj) is exactly this, minus the hook that finds
     # notebook-defined classes inside the estimator.
-    _detecting_pickler(jnp.NumpyPickler, ctx)(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
 
 
 def _load_joblib(path, entry):
@@ -757,13 +1034,14 @@ def _try_import(module):
         return False
 
 
-def save_value(directory, name, value, cell=None, context=None, sync_dir=True):
+def save_value(directory, name, value, cell=None, context=None, sync_dir=True, first_format=None):
     """Save value as directory/<name>.<ext>; returns its manifest entry.
 
     Raises MarshalError naming the value, its type, the cell that defined it
     and the reason when it cannot be saved. With sync_dir=False the caller
     must fsync directory before it relies on the rename (Step.save does,
-    once, before writing the manifest).
+    once, before writing the manifest). first_format, a pickling format,
+    replaces the choice by type (save_group's).
     """
     ctx = context or _Context()
     label = _type_label(value)
@@ -777,7 +1055,9 @@ def save_value(directory, name, value, cell=None, context=None, sync_dir=True):
         raise fail(reason)
 
     entry = {"name": name, "type": _type_name(type(value)), "cell": cell}
-    if ctx.needs_dill(value) or ctx.needs_dill(type(value)):
+    if first_format is not None:
+        fmt = first_format
+    elif ctx.needs_dill(value) or ctx.needs_dill(type(value)):
         fmt = "dill"
     else:
         fmt = _native_format(value, ctx)
@@ -865,6 +1145,42 @@ def _one_line(e):
     return text[0] if text else type(e).__name__
 
 
+def _pickling_rank(value, ctx):
+    """Step.save's order: values that pickle as containers first, then models, then plain data (arrays, frames)."""
+    if ctx.needs_dill(value) or ctx.needs_dill(type(value)):
+        return 0
+    fmt = _native_format(value, ctx)
+    return {"pickle": 0, "torch": 1, "joblib": 1}.get(fmt, 2)
+
+
+def save_group(directory, values, cells=None, context=None, formats=(), sync_dir=True):
+    """Save values (name -> value) that share objects as one pickle stream.
+
+    The file, group-<first name>.<ext>, holds the dict {name: value}: pickle
+    writes an object the values share once, so they share it again when the
+    file is loaded. formats are those the values would have had alone:
+    torch or dill among them is kept (torch maps GPU tensors to the CPU on
+    load; dill carries notebook definitions); anything else is pickled, and
+    a notebook definition met on the way switches to dill. Returns each
+    value's manifest entry, all naming the group's file, with "group" set.
+    """
+    cells = cells or {}
+    names = sorted(values)
+    stem = _group_file_stem(names)
+    first = "torch" if "torch" in formats else "dill" if "dill" in formats else "pickle"
+    ctx = context or _Context()
+    ctx = _Context(ctx.shared_names, ctx.namespace)  # what the values reach is known already
+    whole = save_value(directory, stem, {n: values[n] for n in names}, context=ctx, sync_dir=sync_dir,
+                       first_format=first)
+    entries = {}
+    for n in names:
+        entry = {"name": n, "type": _type_name(type(values[n])), "cell": cells.get(n), "group": stem}
+        for k in ("format", "file", "size", "checksum"):
+            entry[k] = whole[k]
+        entries[n] = entry
+    return entries
+
+
 def read_manifest(directory):
     """The manifest of a producer directory; FileNotFoundError if none."""
     with open(os.path.join(directory, MANIFEST), "rb") as f:
@@ -875,6 +1191,21 @@ def load_value(directory, name, entry=None, verify=None):
     """Load the value `name` that the step owning directory saved."""
     if entry is None:
         entry = read_manifest(directory)["values"][name]
+    if entry.get("group"):
+        return load_group(directory, name, entry, verify)[name]
+    return _load_file(directory, name, entry, verify)
+
+
+def load_group(directory, name, entry, verify=None):
+    """name -> value for every value of the group entry (name's) belongs to, from one unpickling."""
+    members = _load_file(directory, name, entry, verify)
+    if not isinstance(members, dict) or name not in members:
+        raise MarshalError("cannot load %r: %s does not hold it, although the manifest says so"
+                           % (name, os.path.join(directory, entry["file"])))
+    return members
+
+
+def _load_file(directory, name, entry, verify):
     path = os.path.join(directory, entry["file"])
     try:
         size = os.stat(path).st_size
@@ -1240,8 +1571,36 @@ def _exit_status(returncode):
     return returncode
 
 
+# `!cmd` in ipykernel runs cmd under a pseudo-terminal (IPython's
+# utils/_process_posix.py system(), with pexpect): programs see a terminal,
+# so `ls` prints columns to fit ptyprocess' default 24x80 window, progress
+# bars draw, and the terminal's line discipline turns each "\n" into "\r\n".
+# sh() does the same, so that a step prints what the notebook printed.
+_PTY_ROWS, _PTY_COLS = 24, 80
+# ipykernel sets these for the whole kernel (ZMQInteractiveShell.
+# init_environment): with a terminal, a pager would wait for keys nobody
+# types. They go to `!cmd` only, and a value the step set itself (%env) wins.
+_KERNEL_ENV = {"TERM": "xterm-color", "CLICOLOR": "1", "PAGER": "cat", "GIT_PAGER": "cat"}
+_ENV_AT_START = {k: os.environ.get(k) for k in _KERNEL_ENV}
+
+
+def _open_pty():
+    import fcntl
+    import struct
+    import termios
+    master, slave = os.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", _PTY_ROWS, _PTY_COLS, 0, 0))
+    except BaseException:
+        os.close(master)
+        os.close(slave)
+        raise
+    return master, slave
+
+
 def sh(cmd):
-    """`!cmd`: run cmd with /bin/sh, stream its output, set _exit_code; never raises on failure."""
+    """`!cmd`: run cmd with /bin/sh under a pseudo-terminal, as ipykernel does; stream
+    its output, set _exit_code; never raises on failure."""
     import codecs
     import subprocess
     frame = sys._getframe(1)
@@ -1251,24 +1610,50 @@ def sh(cmd):
             stream.flush()
         except Exception:
             pass
-    p = subprocess.Popen(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    env = dict(os.environ)
+    for k, v in _KERNEL_ENV.items():
+        if os.environ.get(k) == _ENV_AT_START[k]:
+            env[k] = v
     try:
-        fd = p.stdout.fileno()
+        master, slave = _open_pty()
+    except OSError:
+        # No terminals to be had (a container without /dev/pts): a pipe,
+        # as a program that checks for a terminal sees under `x = !cmd`.
+        master, slave = os.pipe()
+    try:
+        # stdout and stderr are the terminal; stdin stays /dev/null, as
+        # before: nobody answers a prompt in a pipeline, and a program that
+        # asks gets end-of-file rather than waiting for ever. The child
+        # stays in the step's process group (no setsid, unlike pexpect),
+        # so that a cancel sent to the step reaches it.
+        p = subprocess.Popen(["/bin/sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                             env=env)
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)  # the child's copies alone keep the terminal open
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    poller = select.poll()
+    poller.register(master, select.POLLIN | select.POLLHUP | select.POLLERR)
+    try:
         deadline = None
         while True:
             # Once the shell is done, what it left in the background
-            # (`!server &`) may hold the pipe for ever: its output is read
-            # a little longer, as the log copier does, then the cell goes on.
+            # (`!server &`) may hold the terminal for ever: its output is
+            # read a little longer, as the log copier does, then the cell
+            # goes on.
             if deadline is None and p.poll() is not None:
                 deadline = time.monotonic() + _DRAIN_AFTER_EXIT
             wait = 0.1 if deadline is None else max(0.0, deadline - time.monotonic())
-            if not select.select([fd], [], [], wait)[0]:
+            if not poller.poll(int(wait * 1000)):
                 if deadline is not None and time.monotonic() >= deadline:
                     break
                 continue
-            chunk = os.read(fd, 65536)
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every process holding the terminal closed it
+                chunk = b""
             if not chunk:
                 break
             text = decoder.decode(chunk)
@@ -1283,7 +1668,7 @@ def sh(cmd):
         if p.poll() is None:
             p.kill()
             p.wait()
-        p.stdout.close()
+        os.close(master)
     frame.f_globals["_exit_code"] = _exit_status(p.returncode)
 
 
@@ -1694,6 +2079,90 @@ def _start_reads(root):
 _active_step = None  # the Step of this process, for display() inside %%capture
 
 
+# ---------------------------------------------------------------------------
+# Modules bound by upstream steps
+
+# A function passed between steps (dill) looks its globals up in the
+# loading step's namespace: `re` in `def no_digits(s): return re.sub(...)`
+# is found in the kernel, which imported re in an earlier cell, but not in a
+# step that never imports re. So each step records in its manifest the
+# module bindings of its namespace (name -> module name: re -> re, np ->
+# numpy, plt -> matplotlib.pyplot), and a step binds every name the steps it
+# loads from had bound to a module and it does not bind itself: directly
+# when the module is imported already, else to an _InheritedModule, which
+# imports it on first use, so that an unused module costs nothing.
+#
+# Transitive rule: a step records the bindings it inherited along with its
+# own, whether or not it used them (unless it bound the name to something
+# else), so a function made in step A and passed on by B finds A's modules
+# in C, which loads from B only. When two upstream steps bound a name to
+# different modules, the one whose last cell comes later in the notebook
+# wins, as the later import would have in the kernel.
+
+
+def _module_name(module):
+    """The importable name of a module object, without importing a lazy one."""
+    try:
+        d = object.__getattribute__(module, "__dict__")
+    except AttributeError:
+        return None
+    spec = d.get("__spec__")
+    name = getattr(spec, "name", None) if spec is not None else None
+    name = name or d.get("__name__")
+    return name if isinstance(name, str) else None
+
+
+class _InheritedModule(types.ModuleType):
+    """Module `name`, which a step this one loads from had bound as `binding`.
+
+    The first attribute asked of it imports the module, which then replaces
+    it in the namespace; functions loaded from that step look it up there.
+    """
+
+    def __init__(self, name, binding, namespace):
+        types.ModuleType.__init__(self, name)
+        self.__dict__["__di_inherited__"] = (binding, namespace)
+
+    def _di_module(self):
+        d = object.__getattribute__(self, "__dict__")
+        mod = d.get("__di_module__")
+        if mod is None:
+            import importlib
+            name = d["__name__"]
+            binding, namespace = d["__di_inherited__"]
+            try:
+                mod = importlib.import_module(name)
+            except ImportError as e:
+                raise ImportError("%s is module %s, which an earlier step of the notebook imported, but it cannot "
+                                  "be imported here: %s" % (binding, name, e)) from None
+            d["__di_module__"] = mod
+            if namespace.get(binding) is self:
+                namespace[binding] = mod
+            if _active_step is not None:
+                _active_step._patch_pyplot()  # plt.show() must put figures in the report
+        return mod
+
+    def __getattr__(self, attr):
+        if attr.startswith("__di_"):
+            raise AttributeError(attr)
+        return getattr(self._di_module(), attr)
+
+    def __setattr__(self, attr, value):
+        setattr(self._di_module(), attr, value)
+
+    def __delattr__(self, attr):
+        delattr(self._di_module(), attr)
+
+    def __dir__(self):
+        return dir(self._di_module())
+
+    def __repr__(self):
+        d = object.__getattribute__(self, "__dict__")
+        if d.get("__di_module__") is not None:
+            return repr(d["__di_module__"])
+        return "<module %r, imported when first used>" % d["__name__"]
+
+
 class Step:
     """One pipeline step of one run: loads, runs cells, saves, reports."""
 
@@ -1723,9 +2192,17 @@ class Step:
         self._finished = False
         self._manifests = {}
         self._entries = {}
+        # Groups of values (see save_group) loaded for the loads that come
+        # next, by (producer, group); dropped when a cell runs, so that a
+        # group member no load asked for is not kept.
+        self._loaded_groups = {}
         self._metrics = []
         self._params = {}
         self._shared = set()
+        # Module bindings of the steps loaded from: name -> (rank, module).
+        self._inherited = {}
+        self._bind_pending = False
+        self._last_cell = None
         self._loop = None
         self._started = time.time()
         self._atexit = False
@@ -1832,7 +2309,49 @@ class Step:
             raise MarshalError("cannot load %r from step %r: its manifest is unreadable: %s"
                                % (name, producer, _one_line(e))) from None
         self._manifests[producer] = manifest
+        self._inherit_modules(manifest)
         return manifest
+
+    def _inherit_modules(self, manifest):
+        modules = manifest.get("modules")
+        if not isinstance(modules, dict):
+            return
+        rank = manifest.get("last_cell")
+        rank = rank if isinstance(rank, int) else -1
+        for name, module in modules.items():
+            if not (isinstance(name, str) and name.isidentifier() and isinstance(module, str) and module):
+                continue
+            have = self._inherited.get(name)
+            if have is None or rank > have[0]:
+                self._inherited[name] = (rank, module)
+                self._bind_pending = True
+
+    def _bind_inherited(self, namespace):
+        """Bind the upstream steps' modules that namespace does not bind (see _InheritedModule)."""
+        if not self._bind_pending:
+            return
+        self._bind_pending = False
+        for name, (_, module) in sorted(self._inherited.items()):
+            if name in namespace:
+                continue
+            mod = sys.modules.get(module)
+            namespace[name] = mod if mod is not None else _InheritedModule(module, name, namespace)
+
+    def _module_bindings(self, namespace):
+        """What the manifest records (see _InheritedModule): inherited bindings and the namespace's own."""
+        out = {name: module for name, (_, module) in self._inherited.items()}
+        for name, value in list(namespace.items()):
+            if not isinstance(name, str) or name.startswith("__"):
+                continue
+            if not isinstance(value, types.ModuleType):
+                out.pop(name, None)  # bound to something else here
+                continue
+            module = _module_name(value)
+            if module and module not in (__name__, "__main__"):
+                out[name] = module
+            else:
+                out.pop(name, None)
+        return out
 
     def load(self, name, producer):
         """The value name saved by step producer in this run."""
@@ -1847,7 +2366,22 @@ class Step:
                 raise MarshalError("cannot load %r from step %r: step %r did not save %r (it saved: %s)"
                                    % (name, producer, producer, name, ", ".join(sorted(values)) or "nothing"))
             started = time.perf_counter()
-            value = load_value(os.path.join(self.root, self.run_id, producer), name, values[name])
+            entry = values[name]
+            directory = os.path.join(self.root, self.run_id, producer)
+            group = entry.get("group")
+            if group:
+                # Loaded once for all the names this step loads from it:
+                # the objects they share are then one object again.
+                key = (producer, group)
+                if key not in self._loaded_groups:
+                    self._loaded_groups[key] = load_group(directory, name, entry)
+                members = self._loaded_groups[key]
+                if name not in members:
+                    raise MarshalError("cannot load %r from step %r: %s does not hold it, although the manifest "
+                                       "says so" % (name, producer, os.path.join(directory, entry["file"])))
+                value = members[name]
+            else:
+                value = load_value(directory, name, entry)
         except MarshalError as e:
             self._fail(EXIT_MARSHAL_FAILED, e)
             return None
@@ -1855,9 +2389,10 @@ class Step:
             self._fail(EXIT_MARSHAL_FAILED, MarshalError("cannot load %r from step %r: %s: %s"
                                                          % (name, producer, type(e).__name__, _one_line(e))))
             return None
-        entry = values[name]
-        self._log("loaded %s from %s (%s, %s, %.2f s)" % (name, producer, entry.get("format"),
-                                                         _human(entry.get("size", 0)), time.perf_counter() - started))
+        with_ = sorted(n for n, e in values.items() if group and n != name and e.get("group") == group)
+        self._log("loaded %s from %s (%s, %s%s, %.2f s)" % (
+            name, producer, entry.get("format"), _human(entry.get("size", 0)),
+            ", saved with %s" % ", ".join(with_) if with_ else "", time.perf_counter() - started))
         return value
 
     # -- running cells ------------------------------------------------------
@@ -1878,6 +2413,8 @@ class Step:
         exts = set(_EXT.values())
         for entry in os.listdir(self.dir):
             stem, ext = os.path.splitext(entry)
+            if stem.startswith(_GROUP_PREFIX):
+                stem = stem[len(_GROUP_PREFIX):]
             if entry.startswith(TMP_PREFIX) or entry in (MANIFEST, METRICS, READS) or (ext in exts and stem.isidentifier()):
                 try:
                     os.unlink(os.path.join(self.dir, entry))
@@ -2013,6 +2550,9 @@ class Step:
         if self.failed:
             cell["metadata"]["datainsight"]["skipped"] = True
             return False
+        self._loaded_groups.clear()
+        self._bind_inherited(namespace)
+        self._last_cell = index if self._last_cell is None else max(self._last_cell, index)
         self._begin()
         self._install_streams()
         namespace.setdefault("display", self.display)
@@ -2077,12 +2617,21 @@ class Step:
     # -- saving -------------------------------------------------------------
 
     def save(self, namespace, outputs):
-        """Save namespace[name] for each name -> defining cell in outputs, then the manifest."""
+        """Save namespace[name] for each name -> defining cell in outputs, then the manifest.
+
+        Values that share objects (combine = [train_df, test_df] and
+        train_df) are saved together (save_group), so that they share them
+        again where they are loaded.
+        """
         if self.failed or self._worker:
             return
         self._begin()
-        ctx = _Context(self._shared, namespace)
+        self._loaded_groups.clear()
+        # The namespace is no value's data (dill stores it by reference).
+        sharing = _Sharing(exclude=(namespace,))
+        ctx = _Context(self._shared, namespace, sharing)
         errors = []
+        todo = []
         for name, cell in outputs.items():
             if not isinstance(name, str) or not name.isidentifier():
                 errors.append(MarshalError("cannot save %r: not a Python name" % (name,)))
@@ -2092,32 +2641,86 @@ class Step:
                 errors.append(MarshalError("cannot save %r%s: it is not defined at the end of step %r"
                                            % (name, where, self.name)))
                 continue
-            started = time.perf_counter()
-            try:
-                entry = save_value(self.dir, name, namespace[name], cell=cell, context=ctx, sync_dir=False)
-            except MarshalError as e:
-                errors.append(e)
+            todo.append((_pickling_rank(namespace[name], ctx), len(todo), name, cell))
+        # Containers first: once they are written, what they reach is known,
+        # and a frame or array one of them holds is not written alone only to
+        # be written again with it.
+        todo.sort()
+        deferred = {}
+        for _, _, name, cell in todo:
+            value = namespace[name]
+            sharing.begin(name)
+            sharing.reached(value)
+            if sharing.joined(name):
+                deferred[name] = cell  # an earlier value reaches it: saved with that value below
                 continue
-            except OSError as e:
-                errors.append(MarshalError("cannot save %r (%s): %s" % (name, _type_label(namespace[name]), e)))
-                continue
-            self._entries[name] = entry
-            self._log("saved %s (%s, %s, %.2f s)" % (name, entry["format"], _human(entry["size"]),
-                                                     time.perf_counter() - started))
+            self._save_one(name, value, cell, ctx, errors)
+        sharing.current = None
+        if not errors:
+            cells = {name: cell for _, _, name, cell in todo}
+            for names in sharing.groups():
+                self._save_group(namespace, names, cells, ctx, deferred, errors)
         if errors:
             if not self._exit_on_error:
                 raise errors[0]
             for e in errors:
                 self._fail(EXIT_MARSHAL_FAILED, e)
             return
+        meta = {"step": self.name, "run": self.run_id, "notebook": self.notebook,
+                "python": "%d.%d.%d" % sys.version_info[:3],
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "modules": self._module_bindings(namespace), "last_cell": self._last_cell}
+        groups = {}
+        for name, entry in self._entries.items():
+            if entry.get("group"):
+                groups.setdefault(entry["group"], []).append(name)
+        if groups:
+            meta["groups"] = {g: sorted(ns) for g, ns in groups.items()}
         try:
             _fsync_dir(self.dir)  # every value's rename is durable before the manifest names it
-            _write_manifest(self.dir, self._entries, {
-                "step": self.name, "run": self.run_id, "notebook": self.notebook,
-                "python": "%d.%d.%d" % sys.version_info[:3],
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            _write_manifest(self.dir, self._entries, meta)
         except OSError as e:
             self._fail(EXIT_MARSHAL_FAILED, MarshalError("cannot write the manifest of step %r: %s" % (self.name, e)))
+
+    def _save_one(self, name, value, cell, ctx, errors):
+        started = time.perf_counter()
+        try:
+            entry = save_value(self.dir, name, value, cell=cell, context=ctx, sync_dir=False)
+        except MarshalError as e:
+            errors.append(e)
+            return
+        except OSError as e:
+            errors.append(MarshalError("cannot save %r (%s): %s" % (name, _type_label(value), e)))
+            return
+        self._entries[name] = entry
+        self._log("saved %s (%s, %s, %.2f s)" % (name, entry["format"], _human(entry["size"]),
+                                                 time.perf_counter() - started))
+
+    def _save_group(self, namespace, names, cells, ctx, deferred, errors):
+        started = time.perf_counter()
+        alone = [n for n in names if n in self._entries]
+        try:
+            entries = save_group(self.dir, {n: namespace[n] for n in names}, cells, ctx,
+                                 formats={self._entries[n]["format"] for n in alone}, sync_dir=False)
+        except (MarshalError, OSError) as e:
+            # Each is then saved alone, as it would be without the others:
+            # a step loading several gets copies, which is what it got
+            # before values were grouped.
+            self._log("values %s share objects but cannot be saved together (%s); each is saved alone, so a "
+                      "step that loads several of them gets copies" % (", ".join(names), _one_line(e)))
+            for n in names:
+                if n in deferred:
+                    self._save_one(n, namespace[n], deferred[n], ctx, errors)
+            return
+        for n in alone:
+            try:
+                os.unlink(os.path.join(self.dir, self._entries[n]["file"]))
+            except OSError:
+                pass
+        self._entries.update(entries)
+        entry = entries[names[0]]
+        self._log("saved %s together, as they share objects (%s, %s, %.2f s)" % (
+            ", ".join(names), entry["format"], _human(entry["size"]), time.perf_counter() - started))
 
     def metrics(self, namespace, names):
         """Record the named values as run metrics (numbers, strings, bools)."""

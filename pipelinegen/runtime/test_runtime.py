@@ -58,6 +58,14 @@ def sha256_file(path):
         return "sha256:" + hashlib.sha256(f.read()).hexdigest()
 
 
+class Tagged:
+    tags = []  # a class attribute that every instance's state names
+
+    def __init__(self, v):
+        self.v = v
+        self.tags = Tagged.tags
+
+
 def main_ns(**values):
     """A namespace like a step script's globals: code run in it belongs to __main__."""
     ns = {"__name__": "__main__", "_di": di}
@@ -72,7 +80,8 @@ class TempRoot(unittest.TestCase):
         self.steps = []
 
     def tearDown(self):
-        for step in self.steps:
+        # Last first: a step that ran cells after another wraps that one's streams.
+        for step in reversed(self.steps):
             step._uninstall_streams()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -951,9 +960,10 @@ class ShellTest(TempRoot):
             step.run_cell(1, "_di.sh('echo hello {name}; echo oops >&2; exit 3')\n", ns)
             step.run_cell(2, "r = _di.sh('true')\n", ns)
         step._uninstall_streams()
+        # A terminal's line discipline ends lines with \r\n, as ipykernel's `!cmd` shows them.
         self.assertEqual(step._cells[0]["outputs"], [{"output_type": "stream", "name": "stdout",
-                                                       "text": "hello world\noops\n"}])
-        self.assertEqual(out.getvalue(), "hello world\noops\n")
+                                                       "text": "hello world\r\noops\r\n"}])
+        self.assertEqual(out.getvalue(), "hello world\r\noops\r\n")
         self.assertIsNone(ns["r"])
         self.assertEqual(ns["_exit_code"], 0)
         ns2 = main_ns()
@@ -991,13 +1001,13 @@ class LineMagicHelpersTest(TempRoot):
         step._uninstall_streams()
         self.assertTrue(ok)
         cap = ns["cap"]
-        self.assertEqual((cap.stdout, cap.stderr), ("hidden\nsh-hidden\n", "e\n"))
+        self.assertEqual((cap.stdout, cap.stderr), ("hidden\nsh-hidden\r\n", "e\n"))
         self.assertEqual(cap.outputs, [{"text/plain": "'rich'"}])
         self.assertEqual(step._cells[0]["outputs"], [])
         self.assertEqual(step._cells[1]["outputs"][0]["text"], "shown\n")
         self.assertEqual(ns["c2"].stdout, "")
         replay = step._cells[2]["outputs"]
-        self.assertEqual(replay[0], {"output_type": "stream", "name": "stdout", "text": "hidden\nsh-hidden\n"})
+        self.assertEqual(replay[0], {"output_type": "stream", "name": "stdout", "text": "hidden\nsh-hidden\r\n"})
         self.assertEqual(replay[-1]["data"], {"text/plain": "'rich'"})
         got, _ = self.roundtrip(cap)  # %%capture NAME may be an output of its step
         self.assertEqual(got.stdout, cap.stdout)
@@ -1273,6 +1283,317 @@ class BackgroundShellTest(TempRoot):
             with open(pidfile) as f:
                 os.kill(int(f.read()), 9)
 
+
+class SharedObjectsTest(TempRoot):
+    """Values one step saves that share objects share them again where they are loaded, as in the kernel."""
+
+    def save(self, ns, names, step="prod"):
+        prod = self.step(step)
+        prod.save(main_ns(**ns), {n: 1 for n in names})
+        return prod, di.read_manifest(prod.dir)
+
+    def test_values_sharing_objects_are_saved_together(self):
+        a = [1]
+        prod, manifest = self.save({"a": a, "pair": [a, {"k": a}], "alone": [2], "n": 3}, ["pair", "a", "alone", "n"])
+        cons = self.step("cons")
+        pair, a2 = cons.load("pair", "prod"), cons.load("a", "prod")
+        self.assertIs(pair[0], a2)
+        self.assertIs(pair[1]["k"], a2)
+        pair[0].append(5)
+        self.assertEqual(a2, [1, 5])
+        self.assertEqual(manifest["groups"], {"group-a": ["a", "pair"]})
+        values = manifest["values"]
+        self.assertEqual((values["a"]["file"], values["pair"]["file"]), ("group-a.pkl", "group-a.pkl"))
+        self.assertEqual(values["a"]["group"], "group-a")
+        self.assertEqual(values["a"]["checksum"], sha256_file(os.path.join(prod.dir, "group-a.pkl")))
+        self.assertEqual(values["a"]["size"], os.path.getsize(os.path.join(prod.dir, "group-a.pkl")))
+        # Values that share nothing keep their own file and a plain entry.
+        self.assertEqual(values["alone"]["file"], "alone.pkl")
+        self.assertNotIn("group", values["alone"])
+        self.assertEqual(sorted(f for f in os.listdir(prod.dir) if f.endswith(".pkl")),
+                         ["alone.pkl", "group-a.pkl", "n.pkl"])
+        # The public loader gives one value, unpickling the group.
+        self.assertEqual(di.load_value(prod.dir, "a"), [1])
+
+    def test_nothing_shared_means_no_group(self):
+        _, manifest = self.save({"x": [1], "y": {"k": [1]}, "s": "text", "t": ("text", 1)}, ["x", "y", "s", "t"])
+        self.assertNotIn("groups", manifest)
+        self.assertEqual({v["file"] for v in manifest["values"].values()}, {"x.pkl", "y.pkl", "s.pkl", "t.pkl"})
+
+    def test_loading_one_member_gives_just_that_value(self):
+        a = {"k": 1}
+        self.save({"a": a, "b": [a], "c": [a, a]}, ["a", "b", "c"])
+        cons = self.step("cons")
+        ns = main_ns()
+        ns["b"] = cons.load("b", "prod")
+        self.assertEqual(ns["b"], [{"k": 1}])
+        cons.run_cell(1, "b[0]['k'] = 2\n", ns)
+        # The group was unpickled whole, but nothing of it stays once the cells run.
+        self.assertEqual(getattr(cons, "_loaded_groups", {}), {})
+        self.assertEqual(di.read_manifest(os.path.join(self.root, "run1", "prod"))["groups"],
+                         {"group-a": ["a", "b", "c"]})
+        self.assertNotIn("a", ns)
+        self.assertNotIn("c", ns)
+
+    @need("numpy")
+    def test_arrays_saved_as_npy_count_too(self):
+        import numpy as np
+        arr = np.arange(6.0)
+        prod, manifest = self.save({"arr": arr, "same": arr, "d": {"arr": arr}, "other": np.ones(3)},
+                                   ["arr", "same", "d", "other"])
+        cons = self.step("cons")
+        got = {n: cons.load(n, "prod") for n in ("arr", "same", "d")}
+        self.assertIs(got["same"], got["arr"])
+        self.assertIs(got["d"]["arr"], got["arr"])
+        got["arr"][0] = 42
+        self.assertEqual(got["d"]["arr"][0], 42)
+        self.assertEqual(manifest["groups"], {"group-arr": ["arr", "d", "same"]})
+        self.assertEqual(manifest["values"]["other"]["format"], "npy")
+        self.assertFalse(os.path.exists(os.path.join(prod.dir, "arr.npy")))
+
+    @need("pandas")
+    def test_titanic_combine_across_processes(self):
+        # The Kaggle Titanic notebooks: combine holds the very frames, and
+        # a loop over it adds a column to train_df and test_df.
+        prod = self.script("prod", """
+            _di_step = _di.Step("prod", notebook="nb.ipynb")
+            _di_step.run_cell(1, "import pandas as pd\\n", globals(), role="imports")
+            _di_step.run_cell(2, "train_df = pd.DataFrame({'Name': ['Braund, Mr. Owen', 'Cumings, Mrs. John']})\\n"
+                                 "test_df = pd.DataFrame({'Name': ['Kelly, Mr. James']})\\n"
+                                 "combine = [train_df, test_df]\\n", globals())
+            _di_step.save(globals(), {"train_df": 2, "test_df": 2, "combine": 2})
+            _di_step.finish()
+        """)
+        self.assertEqual(prod.returncode, 0, prod.stderr)
+        cons = self.script("cons", """
+            _di_step = _di.Step("cons", notebook="nb.ipynb")
+            _di_step.run_cell(1, "import pandas as pd\\n", globals(), role="imports")
+            combine = _di_step.load("combine", "prod")
+            test_df = _di_step.load("test_df", "prod")
+            train_df = _di_step.load("train_df", "prod")
+            _di_step.run_cell(3, "for d in combine:\\n"
+                                 "    d['Title'] = d.Name.str.extract(r' ([A-Za-z]+)\\\\.', expand=False)\\n"
+                                 "print(list(train_df.Title), list(test_df.Title))\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(cons.returncode, 0, cons.stderr)
+        self.assertEqual(cons.stdout.strip(), "['Mr', 'Mrs'] ['Mr']")
+        manifest = di.read_manifest(os.path.join(self.root, "run1", "prod"))
+        self.assertEqual(manifest["groups"], {"group-combine": ["combine", "test_df", "train_df"]})
+
+    @need("pandas")
+    @need("sklearn")
+    def test_frames_derived_from_one_another_are_not_grouped(self):
+        # pandas shares Index objects (and the arrays in them) between
+        # derived frames, sklearn keeps X.columns' array as
+        # feature_names_in_, every frame's state names NDFrame._metadata:
+        # none of that is data two values share.
+        import numpy as np
+        import pandas as pd
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import train_test_split
+        df = pd.DataFrame({"name": list("abcdef"), "age": np.arange(6.0), "y": [0, 1] * 3})
+        X, y = df.drop(columns=["name", "y"]), df["y"]
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, random_state=0)
+        mi = pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples([("a", 1), ("b", 2)]))
+        ns = {"df": df, "X": X, "y": y, "X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test,
+              "model": LogisticRegression().fit(X, y), "names": X.columns, "mi": mi, "mi2": mi[["v"]],
+              "b1": Tagged(1), "b2": Tagged(2)}
+        _, manifest = self.save(ns, list(ns))
+        self.assertNotIn("groups", manifest)
+        self.assertEqual(manifest["values"]["model"]["format"], "joblib")
+
+    @need("dill")
+    def test_a_group_with_notebook_definitions_uses_dill(self):
+        ns = main_ns()
+        exec("class P:\n    pass\np = P()\nitems = [p, p]\n", ns)
+        prod = self.step("prod")
+        prod.save(ns, {"p": 1, "items": 1})
+        cons = self.step("cons")
+        items, p = cons.load("items", "prod"), cons.load("p", "prod")
+        self.assertIs(items[0], p)
+        self.assertIs(items[1], p)
+        manifest = di.read_manifest(prod.dir)
+        self.assertEqual(manifest["groups"], {"group-items": ["items", "p"]})
+        self.assertEqual(manifest["values"]["p"]["format"], "dill")
+
+    @need("torch")
+    def test_a_model_and_its_optimizer(self):
+        import torch
+        net = torch.nn.Linear(2, 1)
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        prod, manifest = self.save({"net": net, "opt": opt, "t": torch.zeros(2)}, ["net", "opt", "t"])
+        cons = self.step("cons")
+        net2, opt2 = cons.load("net", "prod"), cons.load("opt", "prod")
+        # opt.step() must train the net the step has, as in the kernel.
+        self.assertIs(opt2.param_groups[0]["params"][0], net2.weight)
+        self.assertEqual(manifest["groups"], {"group-net": ["net", "opt"]})
+        self.assertEqual(manifest["values"]["net"]["format"], "torch")
+        self.assertEqual(manifest["values"]["t"]["file"], "t.pt")
+
+    def test_a_group_that_cannot_be_saved_falls_back_to_single_values(self):
+        a = [1]
+        with unittest.mock.patch.object(di, "save_group", side_effect=di.MarshalError("refused")):
+            prod, manifest = self.save({"a": a, "pair": [a, a]}, ["pair", "a"])
+        self.assertNotIn("groups", manifest)
+        self.assertEqual({v["file"] for v in manifest["values"].values()}, {"a.pkl", "pair.pkl"})
+        cons = self.step("cons")
+        self.assertEqual((cons.load("a", "prod"), cons.load("pair", "prod")), ([1], [[1], [1]]))
+
+    def test_a_rerun_removes_the_old_group_file(self):
+        a = [1]
+        prod, _ = self.save({"a": a, "b": [a]}, ["a", "b"])
+        self.assertTrue(os.path.exists(os.path.join(prod.dir, "group-a.pkl")))
+        again, manifest = self.save({"a": [1], "b": [2]}, ["a", "b"])
+        self.assertNotIn("groups", manifest)
+        self.assertEqual(sorted(os.listdir(again.dir)), ["a.pkl", "b.pkl", "manifest.json"])
+
+
+class TerminalShellTest(TempRoot):
+    """`!cmd` runs under a pseudo-terminal, as ipykernel runs it (IPython's _process_posix.system)."""
+
+    def sh(self, cmd, cwd=None):
+        ns = main_ns()
+        out = io.StringIO()
+        here = os.getcwd()
+        try:
+            if cwd:
+                os.chdir(cwd)
+            with contextlib.redirect_stdout(out):
+                exec("_di.sh(%r)" % cmd, ns)
+        finally:
+            os.chdir(here)
+        return out.getvalue(), ns["_exit_code"]
+
+    def folder(self, names):
+        d = os.path.join(self.tmp, "files")
+        os.makedirs(d)
+        for n in names:
+            open(os.path.join(d, n), "w").close()
+        return d
+
+    def test_ls_prints_columns_as_in_jupyter(self):
+        self.assertEqual(self.sh("ls", cwd=self.folder(["a.png", "b.png"])), ("a.png  b.png\r\n", 0))
+
+    def test_a_terminal_of_80_columns_with_the_kernel_environment(self):
+        out, code = self.sh("test -t 1 && echo tty; test -t 2 && echo tty2; "
+                            "%s -c 'import os; print(os.get_terminal_size(1))'; echo $PAGER $GIT_PAGER; exit 4"
+                            % sys.executable)
+        self.assertEqual(out, "tty\r\ntty2\r\nos.terminal_size(columns=80, lines=24)\r\ncat cat\r\n")
+        self.assertEqual(code, 4)
+
+    @need("pexpect")
+    @need("IPython")
+    def test_same_output_as_ipython_system(self):
+        from IPython.utils._process_posix import ProcessHandler
+        d = self.folder(["file_%02d_%s.csv" % (i, "x" * (i % 7)) for i in range(40)])
+        for cmd in ("ls", "ls -l | head -3; ls nothing-here", "printf 'no newline'", "exit 3", "kill -TERM $$"):
+            with self.subTest(cmd=cmd):
+                out = io.StringIO()
+                here = os.getcwd()
+                os.chdir(d)
+                try:
+                    # IPython runs $SHELL, the runtime /bin/sh.
+                    with unittest.mock.patch.dict(os.environ, {"SHELL": "/bin/sh"}), contextlib.redirect_stdout(out):
+                        want_code = ProcessHandler().system(cmd)
+                finally:
+                    os.chdir(here)
+                self.assertEqual(self.sh(cmd, cwd=d), (out.getvalue(), want_code))
+
+
+class InheritedModulesTest(TempRoot):
+    """A step binds the modules the steps it loads from had bound, so functions passed on find their globals."""
+
+    def probe_module(self):
+        # A module nothing has imported, to see when it is.
+        name = "di_probe_%s" % os.urandom(4).hex()
+        with open(os.path.join(self.tmp, name + ".py"), "w") as f:
+            f.write("def double(x):\n    return 2 * x\n")
+        sys.path.insert(0, self.tmp)
+        self.addCleanup(sys.path.remove, self.tmp)
+        self.addCleanup(sys.modules.pop, name, None)
+        return name
+
+    def test_rules_calling_re_in_a_later_step(self):
+        rules = """
+            _di_step = _di.Step("rules", notebook="nb.ipynb")
+            _di_step.run_cell(1, "import re\\nRULES = {}\\n"
+                                 "def rule(f):\\n    RULES[f.__name__] = f\\n    return f\\n"
+                                 "@rule\\ndef no_digits(s):\\n    return re.sub(r'\\\\d', '', s)\\n", globals())
+            _di_step.save(globals(), {"RULES": 1})
+            _di_step.finish()
+        """
+        r = self.script("rules", rules)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # B passes RULES on without ever importing re; C loads from B only.
+        r = self.script("passes", """
+            _di_step = _di.Step("passes", notebook="nb.ipynb")
+            RULES = _di_step.load("RULES", "rules")
+            _di_step.run_cell(2, "more = dict(RULES)\\n", globals())
+            _di_step.save(globals(), {"more": 2})
+            _di_step.finish()
+        """)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for producer, name in (("rules", "RULES"), ("passes", "more")):
+            with self.subTest(producer=producer):
+                r = self.script("use", """
+                    _di_step = _di.Step("use_%s", notebook="nb.ipynb")
+                    %s = _di_step.load(%r, %r)
+                    _di_step.run_cell(3, "print([f('a1b22c') for f in %s.values()])\\n", globals())
+                    _di_step.finish()
+                """ % (producer, name, name, producer, name))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout.strip(), "['abc']")
+        manifest = di.read_manifest(os.path.join(self.root, "run1", "rules"))
+        self.assertEqual(manifest["modules"]["re"], "re")
+        self.assertNotIn("_di", manifest["modules"])
+        self.assertNotIn("__builtins__", manifest["modules"])
+        self.assertEqual(di.read_manifest(os.path.join(self.root, "run1", "passes"))["modules"]["re"], "re")
+
+    def test_modules_are_imported_only_when_used(self):
+        probe = self.probe_module()
+        prod = self.step("prod")
+        ns = main_ns()
+        exec("import %s as pr\nimport json\nimport os.path\nn = 1\n" % probe, ns)
+        prod.save(ns, {"n": 1})
+        modules = di.read_manifest(prod.dir)["modules"]
+        self.assertEqual({k: v for k, v in modules.items() if k in ("pr", "json", "os")},
+                         {"pr": probe, "json": "json", "os": "os"})
+        del sys.modules[probe]
+        cons = self.step("cons")
+        ns = main_ns(json="mine")
+        ns["n"] = cons.load("n", "prod")
+        cons.run_cell(1, "kind = type(pr).__name__\n", ns)
+        self.assertIs(ns["os"], os)  # imported already: bound as it is
+        self.assertEqual(ns["json"], "mine")  # the step binds the name itself
+        self.assertEqual(ns["kind"], "_InheritedModule")
+        self.assertNotIn(probe, sys.modules)
+        cons.run_cell(2, "four = pr.double(2)\n", ns)
+        self.assertEqual(ns["four"], 4)
+        self.assertIs(ns["pr"], sys.modules[probe])
+        # What it inherited, the step records in turn.
+        cons.save(ns, {"four": 2})
+        modules = di.read_manifest(cons.dir)["modules"]
+        self.assertEqual(modules["pr"], probe)
+        self.assertNotIn("json", modules)
+
+    def test_the_later_step_wins_and_a_missing_module_says_so(self):
+        a, b = self.step("a"), self.step("b")
+        a.run_cell(1, "import json as mod\nx = 1\n", main_ns())
+        a.save(main_ns(mod=__import__("json"), x=1), {"x": 1})
+        b.run_cell(5, "y = 2\n", main_ns())
+        b.save(main_ns(mod=__import__("textwrap"), gone=di._InheritedModule("di_no_such_module", "gone", {}), y=2),
+               {"y": 5})
+        cons = self.step("cons")
+        ns = main_ns()
+        ns["y"], ns["x"] = cons.load("y", "b"), cons.load("x", "a")
+        ok = cons.run_cell(1, "mod.dedent\n", ns)
+        self.assertTrue(ok)
+        self.assertIs(ns["mod"], textwrap)
+        self.assertFalse(cons.run_cell(2, "gone.thing\n", ns))
+        err = cons._cells[-1]["outputs"][-1]
+        self.assertEqual(err["ename"], "ImportError")
+        self.assertIn("gone is module di_no_such_module", err["evalue"])
 
 if __name__ == "__main__":
     unittest.main()
