@@ -19,10 +19,6 @@ import (
 // parameter the other kind of sequence becomes the declared one. An error
 // names the parameter.
 func ParseParameterFlags(p *Pipeline, flags []string) (map[string]string, error) {
-	decl := map[string]Parameter{}
-	for _, prm := range p.Parameters {
-		decl[prm.Name] = prm
-	}
 	out := map[string]string{}
 	for _, f := range flags {
 		name, raw, ok := strings.Cut(f, "=")
@@ -30,25 +26,57 @@ func ParseParameterFlags(p *Pipeline, flags []string) (map[string]string, error)
 		if !ok || name == "" {
 			return nil, fmt.Errorf("--param %q: expected name=value", f)
 		}
-		prm, ok := decl[name]
-		if !ok {
-			return nil, fmt.Errorf("--param %s: the notebook has no parameter %q (it has: %s)", name, name, declared(p))
+		lit, err := parseParameter(p, name, raw)
+		if err != nil {
+			return nil, fmt.Errorf("--param %w", err)
 		}
-		lit, err := notebook.ParseLiteral(raw)
-		switch {
-		case prm.Type == "str" && (err != nil || lit.Type != "str" && lit.Type != "NoneType"):
-			lit = notebook.Literal{Type: "str", Value: raw}
-		case err != nil:
-			return nil, fmt.Errorf("--param %s=%s: %v (the parameter is %s, default %s)", name, raw, err, typeName(prm.Type), prm.Default)
-		case (prm.Type == "list" || prm.Type == "tuple") && (lit.Type == "list" || lit.Type == "tuple"):
-			lit.Type = prm.Type
-		}
-		if !Accepts(prm.Type, lit.Type) {
-			return nil, fmt.Errorf("--param %s=%s: %s", name, raw, refusal(prm, lit.Type))
-		}
-		out[name] = lit.Python()
+		out[name] = lit
 	}
 	return out, nil
+}
+
+// ParseParameterValues is ParseParameterFlags for values that come as a
+// map (name -> value, read by the same rules), from callers other than
+// the command line; an error names the parameter.
+func ParseParameterValues(p *Pipeline, values map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		lit, err := parseParameter(p, name, values[name])
+		if err != nil {
+			return nil, fmt.Errorf("parameter %w", err)
+		}
+		out[name] = lit
+	}
+	return out, nil
+}
+
+// parseParameter reads one value for the declared parameter name as a
+// Python literal; its error starts with the parameter ("N=x: ...").
+func parseParameter(p *Pipeline, name, raw string) (string, error) {
+	var prm Parameter
+	found := false
+	for _, d := range p.Parameters {
+		if d.Name == name {
+			prm, found = d, true
+			break
+		}
+	}
+	if !found {
+		return "", fmt.Errorf("%s: the notebook has no parameter %q (it has: %s)", name, name, declared(p))
+	}
+	lit, err := notebook.ParseLiteral(raw)
+	switch {
+	case prm.Type == "str" && (err != nil || lit.Type != "str" && lit.Type != "NoneType"):
+		lit = notebook.Literal{Type: "str", Value: raw}
+	case err != nil:
+		return "", fmt.Errorf("%s=%s: %v (the parameter is %s, default %s)", name, raw, err, typeName(prm.Type), prm.Default)
+	case (prm.Type == "list" || prm.Type == "tuple") && (lit.Type == "list" || lit.Type == "tuple"):
+		lit.Type = prm.Type
+	}
+	if !Accepts(prm.Type, lit.Type) {
+		return "", fmt.Errorf("%s=%s: %s", name, raw, refusal(prm, lit.Type))
+	}
+	return lit.Python(), nil
 }
 
 // Accepts says whether a value of Python type got may override a parameter

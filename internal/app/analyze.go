@@ -12,6 +12,7 @@ import (
 	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
+	"github.com/datainsight/datainsight/service"
 )
 
 func newAnalyzeCmd(s *streams) *cobra.Command {
@@ -36,15 +37,15 @@ The exit code is 1 when the analysis found errors, or no code in any step
 			if asJSON && asDot {
 				return usagef("analyze: --json and --dot cannot be used together")
 			}
-			ref, err := resolveNotebook(args[0])
+			svc, err := readService(&rf)
 			if err != nil {
 				return err
 			}
-			nb, err := loadNotebook(cmd.Context(), s, ref, &rf)
+			a, err := svc.Analyze(cmd.Context(), service.Source{Path: args[0], Reader: s.in})
 			if err != nil {
 				return err
 			}
-			an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: ref.analysisDir()})
+			an := a.Analysis
 			switch {
 			case asJSON:
 				err = writeJSON(s.out, an)

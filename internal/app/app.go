@@ -72,6 +72,7 @@ func Run(ctx context.Context, args []string, in io.Reader, out, errOut io.Writer
 	if err == nil {
 		return exitOK
 	}
+	err = cliError(err)
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -122,27 +123,10 @@ steps locally as python3 processes or on Kubernetes as an Argo Workflow.`,
 		newDeleteCmd(s),
 		newPruneCmd(s),
 		newRunnerCmd(s),
-		notYet("serve", "Run the sidecar for JupyterLab"),
+		newServeCmd(s),
 		newVersionCmd(s),
 	)
 	return root
-}
-
-// notYet is a command whose capability has not landed yet.
-func notYet(use, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short + " (not implemented yet)",
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			for _, a := range args {
-				if a == "-h" || a == "--help" {
-					return cmd.Help()
-				}
-			}
-			return fmt.Errorf("%s: not implemented yet", cmd.Name())
-		},
-	}
 }
 
 // exactArgs is cobra.ExactArgs with a usage error naming what is missing.

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 	"github.com/datainsight/datainsight/internal/atomicfile"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
+	"github.com/datainsight/datainsight/service"
 )
 
 func newCompileCmd(s *streams) *cobra.Command {
@@ -33,30 +36,23 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
   datainsight compile examples/iris.ipynb --scripts build/steps`,
 		Args: exactArgs(1, "one notebook path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := resolveNotebook(args[0])
+			svc, err := readService(&rf)
 			if err != nil {
 				return err
 			}
-			_, p, err := compileNotebook(cmd, s, ref, &rf)
+			c, err := compileNotebook(cmd.Context(), s, svc, args[0])
 			if err != nil {
 				return err
 			}
-			if notebookDir == "" {
-				notebookDir = ref.analysisDir()
-			}
-			wf, err := pipelinegen.Workflow(p, pipelinegen.WorkflowOptions{NotebookDir: notebookDir, ArtifactRepository: artifacts})
-			if err != nil {
-				return fmt.Errorf("compile %s: %w", args[0], err)
-			}
-			y, err := pipelinegen.YAML(wf)
+			y, err := svc.Workflow(c, service.WorkflowOptions{NotebookDir: notebookDir, ArtifactRepository: artifacts})
 			if err != nil {
 				return err
 			}
 			if scripts != "" {
-				if err := writeScripts(scripts, p); err != nil {
+				if err := writeScripts(scripts, c.Pipeline); err != nil {
 					return err
 				}
-				fmt.Fprintf(s.errOut, "wrote %d step scripts and the runtime to %s\n", len(p.Steps), scripts)
+				fmt.Fprintf(s.errOut, "wrote %d step scripts and the runtime to %s\n", len(c.Pipeline.Steps), scripts)
 			}
 			if out == "" || out == "-" {
 				_, err = s.out.Write(y)
@@ -73,24 +69,38 @@ atomically). A notebook with errors is not compiled: the errors are printed.`,
 	return cmd
 }
 
-// compileNotebook reads, analyses and compiles a notebook, printing the
-// analysis' errors when there are any.
-func compileNotebook(cmd *cobra.Command, s *streams, ref notebookRef, rf *readFlags) (*notebook.Notebook, *pipelinegen.Pipeline, error) {
-	nb, err := loadNotebook(cmd.Context(), s, ref, rf)
-	if err != nil {
-		return nil, nil, err
+// readService returns the service for a command that only reads
+// notebooks.
+func readService(rf *readFlags) (*service.Service, error) {
+	var over service.Config
+	if err := rf.config(&over); err != nil {
+		return nil, err
 	}
-	an := analyzer.Analyze(cmd.Context(), nb, analyzer.Options{Dir: ref.analysisDir()})
+	return openService(over)
+}
+
+// compileNotebook reads, analyses and compiles a notebook ("-": standard
+// input), printing the analysis' warnings and errors.
+func compileNotebook(ctx context.Context, s *streams, svc *service.Service, arg string) (*service.Compiled, error) {
+	c, err := svc.Compile(ctx, service.Source{Path: arg, Reader: s.in})
+	var ce *service.CompileError
+	switch {
+	case errors.As(err, &ce):
+		printDiagnostics(s, arg, ce.Analysis)
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	printDiagnostics(s, arg, c.Analysis)
+	return c, nil
+}
+
+func printDiagnostics(s *streams, name string, an *analyzer.Analysis) {
 	for _, d := range an.Diagnostics {
 		if d.Severity != notebook.Info {
-			fmt.Fprintf(s.errOut, "%s: %s\n", ref.Arg, d)
+			fmt.Fprintf(s.errOut, "%s: %s\n", name, d)
 		}
 	}
-	p, err := pipelinegen.Compile(nb, an, pipelinegen.Options{NotebookPath: ref.Arg, NotebookID: ref.ID()})
-	if err != nil {
-		return nil, nil, fmt.Errorf("compile %s: %w", ref.Arg, err)
-	}
-	return nb, p, nil
 }
 
 // writeScripts writes each step's script as STEP.py, plus the runtime.

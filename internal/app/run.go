@@ -22,11 +22,13 @@ import (
 	"github.com/datainsight/datainsight/internal/atomicfile"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
+	"github.com/datainsight/datainsight/service"
 )
 
 // runFlags are the flags every run-related command shares: which backend,
 // where local runs are recorded, which interpreter runs local steps, and
-// which cluster and namespace Argo runs go to.
+// which cluster and namespace Argo runs go to. What a flag leaves unset
+// comes from the environment, then the config file.
 type runFlags struct {
 	backendName string
 	runsDir     string
@@ -35,54 +37,26 @@ type runFlags struct {
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.backendName, "backend", "local", "where runs happen: local (python3 processes here) or argo (Argo Workflows on Kubernetes)")
+	cmd.Flags().StringVar(&f.backendName, "backend", "", "where runs happen: local (python3 processes here; the default) or argo (Argo Workflows on Kubernetes)")
 	cmd.Flags().StringVar(&f.runsDir, "runs-dir", "", "where local runs are recorded (default $DATAINSIGHT_RUNS_DIR, else .datainsight/runs next to the notebook, or in the current folder)")
 	cmd.Flags().StringVar(&f.python, "python", "", "the Python interpreter for local steps (default $DATAINSIGHT_PYTHON, else python3)")
 	f.kube.add(cmd)
 }
 
-// open returns the backend the flags name. nb (the zero value when the
-// command names no notebook) places local runs next to the notebook and
-// runs its steps in its folder.
-func (f *runFlags) open(nb notebookRef) (cluster.Backend, error) {
-	switch f.backendName {
-	case "local", "":
-		return f.backend(nb)
-	case "argo":
-		return f.kube.argo(nb)
+// service returns the service for the flags (and rf's, when the command
+// reads notebooks).
+func (f *runFlags) service(rf *readFlags) (*service.Service, error) {
+	if f.backendName != "" && f.backendName != service.BackendLocal && f.backendName != service.BackendArgo {
+		return nil, usagef("unknown backend %q (local or argo)", f.backendName)
 	}
-	return nil, usagef("unknown backend %q (local or argo)", f.backendName)
-}
-
-// backend returns the local backend for a runs directory: the flag, the
-// environment, or .datainsight/runs beside the notebook (or here), made
-// absolute, since steps run in the notebook's folder, not in this one.
-func (f *runFlags) backend(nb notebookRef) (*local.Local, error) {
-	if nb.Dir == "" {
-		var err error
-		if nb, err = resolveNotebook(""); err != nil {
+	over := service.Config{Backend: f.backendName, RunsDir: f.runsDir, Python: f.python}
+	f.kube.config(&over)
+	if rf != nil {
+		if err := rf.config(&over); err != nil {
 			return nil, err
 		}
 	}
-	dir := f.runsDir
-	if dir == "" {
-		dir = os.Getenv("DATAINSIGHT_RUNS_DIR")
-	}
-	if dir == "" {
-		dir = nb.runsDir()
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("the runs folder %s: %w", dir, err)
-	}
-	py := f.python
-	if py == "" {
-		py = os.Getenv("DATAINSIGHT_PYTHON")
-	}
-	if py == "" {
-		py = "python3"
-	}
-	return &local.Local{Dir: dir, Python: py, WorkDir: nb.Dir}, nil
+	return openService(over)
 }
 
 func newRunCmd(s *streams) *cobra.Command {
@@ -113,45 +87,46 @@ files, and every step before it is reused too.`,
   datainsight run examples/iris.ipynb --resume iris-x7k2q`,
 		Args: exactArgs(1, "one notebook path"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if rf.backendName != "local" && rf.backendName != "argo" {
+			if rf.backendName != "" && rf.backendName != service.BackendLocal && rf.backendName != service.BackendArgo {
 				return usagef("run: unknown backend %q (local or argo)", rf.backendName)
 			}
 			if parallelism < 0 {
 				return usagef("run: --parallelism must be 0 (one per core) or more")
 			}
-			ref, err := resolveNotebook(args[0])
+			svc, err := rf.service(&readf)
 			if err != nil {
 				return err
 			}
-			nb, p, err := compileNotebook(cmd, s, ref, &readf)
+			c, err := compileNotebook(cmd.Context(), s, svc, args[0])
 			if err != nil {
 				return err
 			}
-			overrides, err := pipelinegen.ParseParameterFlags(p, params)
+			overrides, err := pipelinegen.ParseParameterFlags(c.Pipeline, params)
 			if err != nil {
 				return usageError{err}
 			}
-			b, err := rf.open(ref)
-			if err != nil {
-				return err
-			}
-			if lb, ok := b.(*local.Local); ok {
-				lb.Snapshot = nb.Bytes()
-				if detach {
-					lb.Spawn = spawnRunner(lb)
-				}
-			}
-			r, err := b.Submit(cmd.Context(), p, cluster.SubmitOptions{
+			r, err := svc.Submit(cmd.Context(), c, service.SubmitOptions{
 				Parameters: overrides, NoCache: noCache, ResumeFrom: resume, Parallelism: parallelism,
+				Snapshot: true, Detach: detach,
 			})
-			if err != nil {
+			var (
+				re  *service.ResumeError
+				ce  *service.ConfigError
+				cle *service.ClusterError
+			)
+			switch {
+			case errors.As(err, &re):
+				return fmt.Errorf("run %s: --resume: %w", args[0], re.Err)
+			case errors.As(err, &ce), errors.As(err, &cle):
+				return err // about the flags, not this run
+			case err != nil:
 				return fmt.Errorf("run %s: %w", args[0], err)
 			}
 			if detach {
 				fmt.Fprintln(s.out, r.ID)
 				return nil
 			}
-			return follow(cmd.Context(), s, b, r.ID, stepNames(p), asJSON, verbose)
+			return follow(cmd.Context(), s, svc, service.Place{Notebook: c.Ref}, r.ID, stepNames(c.Pipeline), asJSON, verbose)
 		},
 	}
 	rf.add(cmd)
@@ -176,25 +151,23 @@ func stepNames(p *pipelinegen.Pipeline) []string {
 
 // spawnRunner starts the run in a detached process of its own session, so
 // that it survives this one (and its terminal).
-func spawnRunner(b *local.Local) func(runDir string) error {
-	return func(runDir string) error {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		logf, err := os.OpenFile(filepath.Join(runDir, "runner.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return err
-		}
-		defer logf.Close()
-		cmd := exec.Command(exe, "__runner", "--python", b.Python, runDir)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err != nil {
-			return fmt.Errorf("starting the detached runner: %w", err)
-		}
-		return cmd.Process.Release()
+func spawnRunner(python, runDir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
 	}
+	logf, err := os.OpenFile(filepath.Join(runDir, "runner.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(exe, "__runner", "--python", python, runDir)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the detached runner: %w", err)
+	}
+	return cmd.Process.Release()
 }
 
 // newRunnerCmd is the hidden command a detached run executes in.
@@ -216,8 +189,8 @@ func newRunnerCmd(s *streams) *cobra.Command {
 
 // follow shows a run's progress until it ends, then a summary. Ctrl-C
 // cancels the run.
-func follow(ctx context.Context, s *streams, b cluster.Backend, id string, steps []string, asJSON, verbose bool) error {
-	events, err := b.Watch(context.WithoutCancel(ctx), id)
+func follow(ctx context.Context, s *streams, svc *service.Service, at service.Place, id string, steps []string, asJSON, verbose bool) error {
+	events, err := svc.Watch(context.WithoutCancel(ctx), at, id)
 	if err != nil {
 		return err
 	}
@@ -230,7 +203,7 @@ func follow(ctx context.Context, s *streams, b cluster.Backend, id string, steps
 	if verbose {
 		go func() {
 			defer close(logsDone)
-			b.Logs(context.WithoutCancel(ctx), id, cluster.LogOptions{Follow: true}, s.out)
+			svc.Logs(context.WithoutCancel(ctx), at, id, cluster.LogOptions{Follow: true}, s.out)
 		}()
 	} else {
 		close(logsDone)
@@ -247,7 +220,7 @@ func follow(ctx context.Context, s *streams, b cluster.Backend, id string, steps
 			if !cancelled {
 				cancelled = true
 				fmt.Fprintf(s.errOut, "\ncancelling %s…\n", id)
-				go b.Cancel(context.Background(), id)
+				go svc.Cancel(context.Background(), at, id)
 			}
 			ctx = context.Background()
 		}
@@ -255,7 +228,7 @@ func follow(ctx context.Context, s *streams, b cluster.Backend, id string, steps
 done:
 	pg.close()
 	<-logsDone
-	r, err := b.Get(context.Background(), id)
+	r, err := svc.Get(context.Background(), at, id)
 	if err != nil {
 		return err
 	}
@@ -332,11 +305,11 @@ end with the same live view as run.`,
 				if len(args) != 1 {
 					return usagef("runs --watch: expected one run id")
 				}
-				b, err := rf.open(notebookRef{})
+				svc, err := rf.service(nil)
 				if err != nil {
 					return err
 				}
-				r, err := b.Get(cmd.Context(), args[0])
+				r, err := svc.Get(cmd.Context(), service.Place{}, args[0])
 				if err != nil {
 					return notFoundHint(err)
 				}
@@ -344,22 +317,20 @@ end with the same live view as run.`,
 				for _, st := range r.Steps {
 					steps = append(steps, st.Name)
 				}
-				return follow(cmd.Context(), s, b, r.ID, steps, asJSON, false)
+				return follow(cmd.Context(), s, svc, service.Place{}, r.ID, steps, asJSON, false)
 			}
-			var ref notebookRef
-			filter := cluster.ListOptions{}
+			var at service.Place
 			if len(args) == 1 {
 				var err error
-				if ref, err = resolveNotebook(args[0]); err != nil {
+				if at.Notebook, err = service.ResolveNotebook(args[0]); err != nil {
 					return err
 				}
-				filter.NotebookID = ref.ID()
 			}
-			b, err := rf.open(ref)
+			svc, err := rf.service(nil)
 			if err != nil {
 				return err
 			}
-			runs, err := b.List(cmd.Context(), filter)
+			runs, err := svc.List(cmd.Context(), at)
 			if err != nil {
 				return err
 			}
@@ -443,11 +414,11 @@ line prefixed "STEP | ". -f keeps following until the run ends.`,
 			if len(args) == 2 {
 				opts.Step = args[1]
 			}
-			b, err := rf.open(notebookRef{})
+			svc, err := rf.service(nil)
 			if err != nil {
 				return err
 			}
-			return notFoundHint(b.Logs(cmd.Context(), args[0], opts, s.out))
+			return notFoundHint(svc.Logs(cmd.Context(), service.Place{}, args[0], opts, s.out))
 		},
 	}
 	rf.add(cmd)
@@ -471,17 +442,17 @@ pod is gone, until the run is deleted.`,
   datainsight report train-b4n9q train --html --backend argo -o train.html`,
 		Args: exactArgs(2, "a run id and a step"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open(notebookRef{})
+			svc, err := rf.service(nil)
 			if err != nil {
 				return err
 			}
 			opts := cluster.ReportOptions{Step: args[1], HTML: html}
 			if output == "" || output == "-" {
-				return notFoundHint(b.Report(cmd.Context(), args[0], opts, s.out))
+				return notFoundHint(svc.Report(cmd.Context(), service.Place{}, args[0], opts, s.out))
 			}
 			// A file is written whole or not at all.
 			var buf bytes.Buffer
-			if err := b.Report(cmd.Context(), args[0], opts, &buf); err != nil {
+			if err := svc.Report(cmd.Context(), service.Place{}, args[0], opts, &buf); err != nil {
 				return notFoundHint(err)
 			}
 			if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
@@ -504,16 +475,13 @@ func newCancelCmd(s *streams) *cobra.Command {
 		Short: "Cancel a run: its running steps are stopped",
 		Args:  exactArgs(1, "a run id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open(notebookRef{})
+			svc, err := rf.service(nil)
 			if err != nil {
 				return err
 			}
-			if err := b.Cancel(cmd.Context(), args[0]); err != nil {
+			r, err := svc.Cancel(cmd.Context(), service.Place{}, args[0])
+			if err != nil {
 				return notFoundHint(err)
-			}
-			r, err := b.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
 			}
 			fmt.Fprintf(s.out, "run %s %s\n", r.ID, strings.ToLower(string(r.Phase)))
 			return nil
@@ -527,7 +495,7 @@ func newRetryCmd(s *streams) *cobra.Command {
 	return rerunCmd(s, &cobra.Command{
 		Use:   "retry RUN",
 		Short: "Rerun the failed and downstream steps of a run, in place",
-	}, cluster.Backend.Retry, "return at once; the retry goes on in the background")
+	}, (*service.Service).Retry, "return at once; the retry goes on in the background")
 }
 
 func newResubmitCmd(s *streams) *cobra.Command {
@@ -537,24 +505,21 @@ func newResubmitCmd(s *streams) *cobra.Command {
 		Long: `Resubmit starts a new run of the pipeline a finished run ran — as it was
 compiled then, with the same parameter values — and runs every step again
 (no cache). To run the notebook as it is now, use run.`,
-	}, cluster.Backend.Resubmit, "print the new run's id and return")
+	}, (*service.Service).Resubmit, "print the new run's id and return")
 }
 
 // rerunCmd completes a command that starts work from an earlier run (retry,
 // resubmit) and then follows it as run does, or returns at once with -d.
-func rerunCmd(s *streams, cmd *cobra.Command, start func(cluster.Backend, context.Context, string) (*cluster.Run, error), detachHelp string) *cobra.Command {
+func rerunCmd(s *streams, cmd *cobra.Command, start func(*service.Service, context.Context, service.Place, string, service.RerunOptions) (*cluster.Run, error), detachHelp string) *cobra.Command {
 	var rf runFlags
 	var detach, asJSON, verbose bool
 	cmd.Args = exactArgs(1, "a run id")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		b, err := rf.open(notebookRef{})
+		svc, err := rf.service(nil)
 		if err != nil {
 			return err
 		}
-		if lb, ok := b.(*local.Local); ok && detach {
-			lb.Spawn = spawnRunner(lb)
-		}
-		r, err := start(b, cmd.Context(), args[0])
+		r, err := start(svc, cmd.Context(), service.Place{}, args[0], service.RerunOptions{Detach: detach})
 		if err != nil {
 			return notFoundHint(err)
 		}
@@ -566,7 +531,7 @@ func rerunCmd(s *streams, cmd *cobra.Command, start func(cluster.Backend, contex
 		for _, st := range r.Steps {
 			steps = append(steps, st.Name)
 		}
-		return follow(cmd.Context(), s, b, r.ID, steps, asJSON, verbose)
+		return follow(cmd.Context(), s, svc, service.Place{}, r.ID, steps, asJSON, verbose)
 	}
 	rf.add(cmd)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, detachHelp)
@@ -582,13 +547,13 @@ func newDeleteCmd(s *streams) *cobra.Command {
 		Short: "Delete finished runs and their records",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := rf.open(notebookRef{})
+			svc, err := rf.service(nil)
 			if err != nil {
 				return err
 			}
 			var errs []error
 			for _, id := range args {
-				if err := b.Delete(cmd.Context(), id); err != nil {
+				if err := svc.Delete(cmd.Context(), service.Place{}, id); err != nil {
 					errs = append(errs, notFoundHint(err))
 					continue
 				}
@@ -619,11 +584,11 @@ func newPruneCmd(s *streams) *cobra.Command {
 			if err != nil {
 				return usagef("prune: --older-than: %v", err)
 			}
-			b, err := rf.open(notebookRef{})
+			svc, err := rf.service(nil)
 			if err != nil {
 				return err
 			}
-			runs, err := b.List(cmd.Context(), cluster.ListOptions{})
+			runs, err := svc.List(cmd.Context(), service.Place{})
 			if err != nil {
 				return err
 			}
@@ -641,7 +606,7 @@ func newPruneCmd(s *streams) *cobra.Command {
 					continue
 				}
 				// One run that cannot go does not keep the others.
-				if err := b.Delete(cmd.Context(), r.ID); err != nil {
+				if err := svc.Delete(cmd.Context(), service.Place{}, r.ID); err != nil {
 					errs = append(errs, err)
 					continue
 				}
@@ -658,12 +623,4 @@ func newPruneCmd(s *streams) *cobra.Command {
 	cmd.Flags().StringVar(&olderThan, "older-than", "", "delete finished runs created longer ago than this (e.g. 7d, 12h)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only print what would be deleted")
 	return cmd
-}
-
-// notFoundHint adds to a not-found error where runs were looked for.
-func notFoundHint(err error) error {
-	if errors.Is(err, cluster.ErrNotFound) {
-		return fmt.Errorf("%w\n(runs are recorded next to the notebook: use --runs-dir or DATAINSIGHT_RUNS_DIR, or run this from the notebook's folder)", err)
-	}
-	return err
 }

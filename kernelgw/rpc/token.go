@@ -56,6 +56,16 @@ type RuntimeInfo struct {
 // it is never readable by others, not even half-written, and a link
 // planted at its name is replaced, not followed.
 func WriteRuntimeFile(dir string, info RuntimeInfo) (string, error) {
+	return WriteRuntimeFileNamed(dir, "datainsight-"+strconv.Itoa(info.PID)+".json", info)
+}
+
+// WriteRuntimeFileNamed is WriteRuntimeFile with the file's name chosen by
+// the caller (a sidecar names its file for its port, which clients know
+// from its URL).
+func WriteRuntimeFileNamed(dir, name string, info RuntimeInfo) (string, error) {
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return "", fmt.Errorf("write runtime file: %q is not a file name", name)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("write runtime file: %w", err)
 	}
@@ -63,7 +73,7 @@ func WriteRuntimeFile(dir string, info RuntimeInfo) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("write runtime file: %w", err)
 	}
-	path := filepath.Join(dir, "datainsight-"+strconv.Itoa(info.PID)+".json")
+	path := filepath.Join(dir, name)
 	tmp, err := os.CreateTemp(dir, ".datainsight-*.json") // mode 0600
 	if err != nil {
 		return "", fmt.Errorf("write runtime file: %w", err)

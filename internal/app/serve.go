@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/datainsight/datainsight/kernelgw"
+	"github.com/datainsight/datainsight/kernelgw/rpc"
+)
+
+// defaultServeAddr is where serve listens unless told otherwise: loopback
+// only, on a fixed port so that the panel and the kernel find it.
+const defaultServeAddr = "127.0.0.1:8899"
+
+// tokenEnv gives serve its token when --token does not.
+const tokenEnv = "DATAINSIGHT_TOKEN"
+
+func newServeCmd(s *streams) *cobra.Command {
+	var rf runFlags
+	var readf readFlags
+	var addr, root, token string
+	var origins []string
+	var inProcess bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the sidecar for JupyterLab",
+		Long: `Serve runs the sidecar: JSON-RPC 2.0 over HTTP (POST /rpc) and WebSocket (/ws)
+for the JupyterLab panel and for calls from inside the kernel — analyze,
+compile, run, runs, run.get, run.logs, run.report, run.cancel, run.retry,
+run.resubmit, run.delete, run.subscribe — with the same configuration as the
+command line (flags, DATAINSIGHT_* variables, ~/.config/datainsight/config.yaml).
+GET /rpc/methods lists the methods and their params.
+
+It listens on 127.0.0.1 only (an address without a host is loopback too).
+Every request must carry the header "Authorization: token TOKEN": the token
+is --token, else $DATAINSIGHT_TOKEN, else a new random one. Either way it is
+written, readable only by you, to the runtime file whose path is printed
+with the URL (in $DATAINSIGHT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/datainsight,
+else ~/.local/share/datainsight/runtime). Notebook paths in requests must lie
+under --root. Ctrl-C stops it; runs it started go on.`,
+		Example: `  datainsight serve --root ~/notebooks
+  datainsight serve --addr 127.0.0.1:9000 --root . --token "$(cat ~/.datainsight-token)"`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if token == "" {
+				token = os.Getenv(tokenEnv)
+			}
+			if token == "" {
+				var err error
+				if token, err = rpc.NewToken(); err != nil {
+					return err
+				}
+			}
+			auth, err := rpc.TokenAuth(token)
+			if err != nil {
+				return usagef("serve: --token: %v", err)
+			}
+			svc, err := rf.service(&readf)
+			if err != nil {
+				return err
+			}
+			logger := slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			sc, err := kernelgw.New(svc, kernelgw.Options{
+				Root: root, Auth: auth, AllowedOrigins: origins, Logger: logger, Detach: !inProcess,
+			})
+			if err != nil {
+				return err
+			}
+			l, err := rpc.Listen(cmd.Context(), addr)
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			url := "http://" + l.Addr().String()
+			runtimeFile, err := writeRuntimeFile(l, rpc.RuntimeInfo{URL: url, Token: token, PID: os.Getpid(), Root: sc.Root()})
+			if err != nil {
+				l.Close()
+				return err
+			}
+			defer os.Remove(runtimeFile)
+			fmt.Fprintf(s.errOut, "datainsight serve: serving the notebooks under %s at\n    %s\n  token: in %s\n", sc.Root(), url, runtimeFile)
+
+			served := make(chan error, 1)
+			go func() { served <- sc.Serve(l) }()
+			select {
+			case err := <-served:
+				return fmt.Errorf("serve: %w", err)
+			case <-cmd.Context().Done():
+			}
+			fmt.Fprintf(s.errOut, "datainsight serve: stopping (%v)\n", context.Cause(cmd.Context()))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := sc.Close(ctx); err != nil {
+				return fmt.Errorf("serve: stop: %w", err)
+			}
+			if err := <-served; err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", defaultServeAddr, "address to listen on; a port alone (\":8899\") is on loopback too, and port 0 picks a free one")
+	cmd.Flags().StringVar(&root, "root", ".", "the notebook root: requests may name notebooks under it only")
+	cmd.Flags().StringVar(&token, "token", "", "the token clients must send (default $DATAINSIGHT_TOKEN, else a new random one)")
+	cmd.Flags().StringArrayVar(&origins, "allow-origin", nil, "a browser origin allowed besides the sidecar's own, scheme://host[:port]: Jupyter's, for the panel (repeatable)")
+	cmd.Flags().BoolVar(&inProcess, "in-process", false, "carry out local runs in this process (they end with it) instead of in processes of their own")
+	rf.add(cmd)
+	readf.add(cmd)
+	return cmd
+}
+
+// writeRuntimeFile writes what local clients need to reach the sidecar —
+// URL and token — to datainsight-PORT.json in the runtime folder, readable
+// only by the user, and returns its path.
+func writeRuntimeFile(l net.Listener, info rpc.RuntimeInfo) (string, error) {
+	dir, err := rpc.RuntimeDir(os.Getenv)
+	if err != nil {
+		// No HOME and no XDG_RUNTIME_DIR: a folder of the user's own in
+		// the temporary folder.
+		dir = filepath.Join(os.TempDir(), "datainsight-"+strconv.Itoa(os.Getuid()))
+	}
+	port := 0
+	if ta, ok := l.Addr().(*net.TCPAddr); ok {
+		port = ta.Port
+	}
+	path, err := rpc.WriteRuntimeFileNamed(dir, "datainsight-"+strconv.Itoa(port)+".json", info)
+	if err != nil {
+		return "", fmt.Errorf("serve: %w", err)
+	}
+	return path, nil
+}

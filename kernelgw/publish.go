@@ -1,0 +1,120 @@
+package kernelgw
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/kernelgw/rpc"
+	"github.com/datainsight/datainsight/service"
+)
+
+// runTopic is the topic a run's progress is published to.
+func runTopic(id string) string { return "run:" + id }
+
+// subscribe subscribes c to a run's progress and makes sure it is being
+// published. The client is subscribed first, and a publisher replays the
+// run's events from its start, so a client that subscribes as it starts
+// a run misses none of them. A second client that subscribes while the
+// run is under way gets what follows (and has the state so far from
+// run.subscribe's result).
+func (s *Sidecar) subscribe(c *rpc.Conn, at service.Place, id string) error {
+	if err := c.Subscribe(runTopic(id)); err != nil {
+		return err
+	}
+	s.publish(at, id)
+	return nil
+}
+
+// publish starts publishing a run's events (run.event) and its steps'
+// output (run.log) to the run's topic, unless that is already under way;
+// it goes on until the run ends or the sidecar closes.
+func (s *Sidecar) publish(at service.Place, id string) {
+	topic := runTopic(id)
+	s.mu.Lock()
+	if s.watching[topic] || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.watching[topic] = true
+	s.wg.Add(1)
+	s.mu.Unlock()
+	log := s.log.With("run", id)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.watching, topic)
+			s.mu.Unlock()
+		}()
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			events, err := s.svc.Watch(s.ctx, at, id)
+			if err != nil {
+				log.Warn("sidecar: watch a run", "err", err)
+				return
+			}
+			for ev := range events {
+				if err := s.rpc.Publish(topic, "run.event", ev); err != nil {
+					log.Error("sidecar: publish a run event", "err", err)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			w := &lineWriter{emit: func(step, line string) {
+				if err := s.rpc.Publish(topic, "run.log", LogLine{Run: id, Step: step, Line: line}); err != nil {
+					log.Error("sidecar: publish a log line", "err", err)
+				}
+			}}
+			err := s.svc.Logs(s.ctx, at, id, cluster.LogOptions{Follow: true}, w)
+			w.flush()
+			if err != nil && s.ctx.Err() == nil {
+				log.Warn("sidecar: follow a run's output", "err", err)
+			}
+		}()
+		wg.Wait()
+	}()
+}
+
+// lineWriter splits the output of every step ("STEP | line" lines) into
+// lines, each with its step.
+type lineWriter struct {
+	partial []byte
+	emit    func(step, line string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.partial = append(w.partial, p...)
+			return n, nil
+		}
+		line := append(w.partial, p[:i]...)
+		w.partial = nil
+		w.line(string(line))
+		p = p[i+1:]
+	}
+}
+
+// flush sends a last line that had no newline.
+func (w *lineWriter) flush() {
+	if len(w.partial) > 0 {
+		w.line(string(w.partial))
+		w.partial = nil
+	}
+}
+
+func (w *lineWriter) line(l string) {
+	// Step names are identifiers: the first " | " ends the name.
+	step, text, ok := strings.Cut(l, " | ")
+	if !ok {
+		step, text = "", l
+	}
+	w.emit(step, text)
+}

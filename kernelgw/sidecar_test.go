@@ -1,0 +1,511 @@
+package kernelgw_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/kernelgw"
+	"github.com/datainsight/datainsight/kernelgw/rpc"
+	"github.com/datainsight/datainsight/service"
+)
+
+const token = "sidecar-test-token-0123456789"
+
+// notebook has three steps, each printing what it computed.
+const notebook = `{
+ "cells": [
+  {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:load"]}, "outputs": [], "source": ["values = [1, 2, 3]\n", "print('load says', len(values))"]},
+  {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {"tags": ["block:double"]}, "outputs": [], "source": ["doubled = [v * 2 for v in values]\n", "print('double says', doubled)"]},
+  {"cell_type": "code", "execution_count": null, "id": "c", "metadata": {"tags": ["block:total"]}, "outputs": [], "source": ["total = sum(doubled)\n", "print('total says', total)"]}
+ ],
+ "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+`
+
+type sidecar struct {
+	url  string // http://127.0.0.1:PORT
+	root string
+}
+
+// start serves a sidecar on a real loopback port, with a notebook root
+// holding nb.ipynb; it is closed, and must close cleanly, when the test
+// ends.
+func start(t *testing.T) *sidecar {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(notebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	python := os.Getenv("DATAINSIGHT_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc := service.New(service.Config{Python: python, RunsDir: filepath.Join(t.TempDir(), "runs")}, service.Options{Logger: log})
+	auth, err := rpc.TokenAuth(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := kernelgw.New(svc, kernelgw.Options{Root: root, Auth: auth, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := rpc.Listen(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- sc.Serve(l) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sc.Close(ctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &sidecar{url: "http://" + l.Addr().String(), root: root}
+}
+
+type rpcError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data"`
+}
+
+type response struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+	Result json.RawMessage `json:"result"`
+	Error  *rpcError       `json:"error"`
+}
+
+// post calls a method over HTTP with the token (or with auth, when set).
+func (s *sidecar) post(t *testing.T, auth, method string, params any) (*response, int) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, s.url+"/rpc", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if auth == "" {
+		auth = "token " + token
+	}
+	if auth != "none" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r response
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("%s: decode the response: %v", method, err)
+	}
+	return &r, resp.StatusCode
+}
+
+// call calls a method over HTTP and decodes its result into out.
+func (s *sidecar) call(t *testing.T, method string, params, out any) {
+	t.Helper()
+	r, status := s.post(t, "", method, params)
+	if r.Error != nil || status != http.StatusOK {
+		t.Fatalf("%s: status %d, error %+v", method, status, r.Error)
+	}
+	if err := json.Unmarshal(r.Result, out); err != nil {
+		t.Fatalf("%s: decode the result %s: %v", method, r.Result, err)
+	}
+}
+
+func TestAnalyzeAndCompileOverHTTP(t *testing.T) {
+	s := start(t)
+
+	var an struct {
+		Analysis struct {
+			Steps []struct {
+				Name string            `json:"name"`
+				Ins  map[string]string `json:"ins"`
+				Outs []string          `json:"outs"`
+			} `json:"steps"`
+			Diagnostics []json.RawMessage `json:"diagnostics"`
+		} `json:"analysis"`
+	}
+	s.call(t, "analyze", map[string]any{"path": "nb.ipynb"}, &an)
+	var names []string
+	for _, st := range an.Analysis.Steps {
+		names = append(names, st.Name)
+	}
+	if got := strings.Join(names, " "); got != "load double total" {
+		t.Fatalf("analyze: steps %q, want load double total", got)
+	}
+	if got := an.Analysis.Steps[1].Ins["values"]; got != "load" {
+		t.Errorf("analyze: double loads values from %q, want load", got)
+	}
+	if got := an.Analysis.Steps[2].Ins["doubled"]; got != "double" {
+		t.Errorf("analyze: total loads doubled from %q, want double", got)
+	}
+
+	// An unsaved body is analysed as it is, not as the file on disk is.
+	var edited map[string]any
+	if err := json.Unmarshal([]byte(notebook), &edited); err != nil {
+		t.Fatal(err)
+	}
+	cells := edited["cells"].([]any)
+	edited["cells"] = append(cells, map[string]any{"cell_type": "code", "execution_count": nil, "id": "d",
+		"metadata": map[string]any{"tags": []string{"block:report"}}, "outputs": []any{}, "source": "print(total)"})
+	s.call(t, "analyze", map[string]any{"path": "nb.ipynb", "body": edited}, &an)
+	if n := len(an.Analysis.Steps); n != 4 || an.Analysis.Steps[3].Ins["total"] != "total" {
+		t.Errorf("analyze of the unsaved body: %d steps (%+v), want 4, the last loading total", n, an.Analysis.Steps)
+	}
+	s.call(t, "analyze", map[string]any{"body": edited}, &an)
+	if n := len(an.Analysis.Steps); n != 4 {
+		t.Errorf("analyze of a body without a path: %d steps, want 4", n)
+	}
+
+	var comp struct {
+		Workflow    string            `json:"workflow"`
+		Diagnostics []json.RawMessage `json:"diagnostics"`
+	}
+	s.call(t, "compile", map[string]any{"path": "nb.ipynb"}, &comp)
+	for _, want := range []string{"kind: Workflow", "name: load", "name: double", "name: total", "print('total says', total)"} {
+		if !strings.Contains(comp.Workflow, want) {
+			t.Errorf("compile: the workflow lacks %q:\n%s", want, comp.Workflow)
+		}
+	}
+
+	// A notebook with errors is refused, with its diagnostics as data.
+	broken := strings.Replace(notebook, `"block:total"`, `"block:total", "prev:nowhere"`, 1)
+	r, _ := s.post(t, "", "compile", map[string]any{"body": json.RawMessage(broken)})
+	if r.Error == nil || r.Error.Code != rpc.CodeFailed || !strings.Contains(string(r.Error.Data), "diagnostics") {
+		t.Errorf("compile of a broken notebook: %+v, want a Failed error with diagnostics", r.Error)
+	}
+
+	// The method list describes what was registered.
+	req, _ := http.NewRequest(http.MethodGet, s.url+"/rpc/methods", nil)
+	req.Header.Set("Authorization", "token "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list bytes.Buffer
+	list.ReadFrom(resp.Body)
+	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log"} {
+		if !strings.Contains(list.String(), `"`+m+`"`) {
+			t.Errorf("/rpc/methods does not list %s", m)
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	s := start(t)
+
+	for _, auth := range []string{"none", "token wrong-token"} {
+		r, status := s.post(t, auth, "analyze", map[string]any{"path": "nb.ipynb"})
+		if status != http.StatusUnauthorized || r.Error == nil || r.Error.Code != rpc.CodeUnauthorized {
+			t.Errorf("analyze with Authorization %q: status %d, error %+v; want 401 Unauthorized", auth, status, r.Error)
+		}
+	}
+
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.ipynb")
+	if err := os.WriteFile(secret, []byte(notebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(s.root, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method string
+		params map[string]any
+	}{
+		{"analyze", map[string]any{"path": "../secret.ipynb"}},
+		{"analyze", map[string]any{"path": secret}},
+		{"compile", map[string]any{"path": "link/secret.ipynb"}},
+		{"run", map[string]any{"path": secret}},
+		{"runs", map[string]any{"path": secret}},
+		{"run.logs", map[string]any{"run": "x-12345", "path": "../secret.ipynb"}},
+	} {
+		r, _ := s.post(t, "", tc.method, tc.params)
+		if r.Error == nil || r.Error.Code != rpc.CodeForbiddenPath || !strings.Contains(r.Error.Message, `field "path"`) {
+			t.Errorf("%s %v: error %+v, want ForbiddenPath naming the field", tc.method, tc.params, r.Error)
+			continue
+		}
+		var data map[string]string
+		if err := json.Unmarshal(r.Error.Data, &data); err != nil || data["field"] != "path" {
+			t.Errorf("%s %v: error data %s, want field: path", tc.method, tc.params, r.Error.Data)
+		}
+	}
+
+	// Bad params name their field; an unknown run is NotFound.
+	r, _ := s.post(t, "", "run.get", map[string]any{"run": "nope-12345"})
+	if r.Error == nil || r.Error.Code != rpc.CodeNotFound {
+		t.Errorf("run.get of an unknown run: %+v, want NotFound", r.Error)
+	}
+	r, _ = s.post(t, "", "run", map[string]any{"path": "nb.ipynb", "backend": "slurm"})
+	if r.Error == nil || r.Error.Code != rpc.CodeInvalidParams || !strings.Contains(r.Error.Message, "backend") {
+		t.Errorf("run on an unknown backend: %+v, want InvalidParams naming backend", r.Error)
+	}
+	r, _ = s.post(t, "", "run", map[string]any{"path": "nb.ipynb", "subscribe": true})
+	if r.Error == nil || !strings.Contains(r.Error.Message, "WebSocket") {
+		t.Errorf("run with subscribe over HTTP: %+v, want an error saying it needs a WebSocket", r.Error)
+	}
+}
+
+// wsClient is a WebSocket client that keeps every message it reads.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+	msgs chan response
+}
+
+func (s *sidecar) dial(t *testing.T) *wsClient {
+	t.Helper()
+	h := http.Header{"Authorization": {"token " + token}}
+	conn, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/ws", h)
+	if err != nil {
+		t.Fatalf("dial: %v (%v)", err, resp)
+	}
+	c := &wsClient{t: t, conn: conn, msgs: make(chan response, 1024)}
+	go func() {
+		defer close(c.msgs)
+		for {
+			var m response
+			if err := conn.ReadJSON(&m); err != nil {
+				return
+			}
+			c.msgs <- m
+		}
+	}()
+	t.Cleanup(func() { conn.Close() })
+	return c
+}
+
+func (c *wsClient) send(id int, method string, params any) {
+	c.t.Helper()
+	if err := c.conn.WriteJSON(map[string]any{"jsonrpc": "2.0", "id": id, "method": method, "params": params}); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next returns the next message, failing the test after a minute.
+func (c *wsClient) next() response {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if !ok {
+			c.t.Fatal("the connection ended")
+		}
+		return m
+	case <-time.After(time.Minute):
+		c.t.Fatal("no message for a minute")
+	}
+	return response{}
+}
+
+func TestRunOverWebSocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs python3 steps")
+	}
+	python := os.Getenv("DATAINSIGHT_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	if _, err := exec.LookPath(python); err != nil {
+		t.Skipf("no %s: %v", python, err)
+	}
+	s := start(t)
+	c := s.dial(t)
+	c.send(1, "run", map[string]any{"path": "nb.ipynb", "subscribe": true})
+
+	// Read until the run has ended and every line printed has come: the
+	// response, the run's events and its log lines come on one socket,
+	// in no fixed order between the three.
+	var runID string
+	var events []cluster.Event
+	logs := map[string][]string{}
+	ended := false
+	wantLines := map[string]string{"load": "load says 3", "double": "double says [2, 4, 6]", "total": "total says 12"}
+	haveLines := func() bool {
+		for step, line := range wantLines {
+			found := false
+			for _, l := range logs[step] {
+				found = found || l == line
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}
+	for runID == "" || !ended || !haveLines() {
+		m := c.next()
+		switch m.Method {
+		case "":
+			if m.Error != nil {
+				t.Fatalf("run: %+v", m.Error)
+			}
+			var res struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(m.Result, &res); err != nil || res.ID == "" {
+				t.Fatalf("run: result %s: %v", m.Result, err)
+			}
+			runID = res.ID
+		case "run.event":
+			var ev cluster.Event
+			if err := json.Unmarshal(m.Params, &ev); err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, ev)
+			ended = ended || ev.Type == cluster.EventRun && ev.Phase.Done()
+		case "run.log":
+			var l kernelgw.LogLine
+			if err := json.Unmarshal(m.Params, &l); err != nil {
+				t.Fatal(err)
+			}
+			logs[l.Step] = append(logs[l.Step], l.Line)
+		default:
+			t.Fatalf("unexpected message %+v", m)
+		}
+	}
+
+	var seq []string
+	for _, ev := range events {
+		if ev.Run != runID {
+			t.Errorf("event of run %s, want %s: %+v", ev.Run, runID, ev)
+		}
+		seq = append(seq, fmt.Sprintf("%s:%s:%s", ev.Type, ev.Step, ev.Phase))
+	}
+	t.Logf("events: %s", strings.Join(seq, " "))
+	index := func(what string) int {
+		for i, s := range seq {
+			if s == what {
+				return i
+			}
+		}
+		t.Errorf("no event %s in %s", what, strings.Join(seq, " "))
+		return -1
+	}
+	last := -1
+	for _, step := range []string{"load", "double", "total"} {
+		running, succeeded := index("step:"+step+":Running"), index("step:"+step+":Succeeded")
+		// The steps depend on each other, so each starts after the one
+		// before it succeeded.
+		if !(last < running && running < succeeded) {
+			t.Errorf("step %s: Running at %d, Succeeded at %d, the step before succeeded at %d: want them in that order", step, running, succeeded, last)
+		}
+		last = succeeded
+	}
+	if end := index("run::Succeeded"); end != len(seq)-1 || end < last {
+		t.Errorf("the run's Succeeded is event %d of %d, want the last", end, len(seq))
+	}
+
+	// run.logs returns what the steps printed, each line with its step.
+	c.send(2, "run.logs", map[string]any{"run": runID})
+	var all struct {
+		Logs string `json:"logs"`
+	}
+	c.result(2, &all)
+	for step, line := range wantLines {
+		if !strings.Contains(all.Logs, step+" | "+line+"\n") {
+			t.Errorf("run.logs lacks %q:\n%s", step+" | "+line, all.Logs)
+		}
+	}
+	c.send(3, "run.logs", map[string]any{"run": runID, "step": "total"})
+	c.result(3, &all)
+	// One step's output is raw: its lines, unprefixed.
+	if !slices.Contains(strings.Split(all.Logs, "\n"), "total says 12") || strings.Contains(all.Logs, "total | ") || strings.Contains(all.Logs, "load says") {
+		t.Errorf("run.logs of step total: %q, want its lines only, without prefixes", all.Logs)
+	}
+
+	// The same over HTTP: state, list, report; a finished run's
+	// subscription says so and sends nothing more.
+	var run cluster.Run
+	s.call(t, "run.get", map[string]any{"run": runID}, &run)
+	if run.Phase != cluster.Succeeded || len(run.Steps) != 3 {
+		t.Errorf("run.get: %s with %d steps, want Succeeded with 3", run.Phase, len(run.Steps))
+	}
+	var runs struct {
+		Runs []cluster.Run `json:"runs"`
+	}
+	s.call(t, "runs", map[string]any{"path": "nb.ipynb"}, &runs)
+	if len(runs.Runs) != 1 || runs.Runs[0].ID != runID {
+		t.Errorf("runs: %+v, want the one run", runs.Runs)
+	}
+	var report struct {
+		Report string `json:"report"`
+		Format string `json:"format"`
+	}
+	s.call(t, "run.report", map[string]any{"run": runID, "step": "double"}, &report)
+	if report.Format != "ipynb" || !strings.Contains(report.Report, "double says [2, 4, 6]") {
+		t.Errorf("run.report: %s report without the step's output:\n%s", report.Format, report.Report)
+	}
+	c.send(4, "run.subscribe", map[string]any{"run": runID})
+	var sub struct {
+		Topic string      `json:"topic"`
+		Run   cluster.Run `json:"run"`
+	}
+	c.result(4, &sub)
+	if sub.Run.Phase != cluster.Succeeded || sub.Topic != "run:"+runID {
+		t.Errorf("run.subscribe to a finished run: %+v", sub)
+	}
+	r, _ := s.post(t, "", "run.retry", map[string]any{"run": runID})
+	if r.Error == nil || r.Error.Code != rpc.CodeConflict {
+		t.Errorf("run.retry of a run that succeeded: %+v, want Conflict", r.Error)
+	}
+	var del struct {
+		Deleted string `json:"deleted"`
+	}
+	s.call(t, "run.delete", map[string]any{"run": runID}, &del)
+	r, _ = s.post(t, "", "run.get", map[string]any{"run": runID})
+	if r.Error == nil || r.Error.Code != rpc.CodeNotFound {
+		t.Errorf("run.get after run.delete: %+v, want NotFound", r.Error)
+	}
+}
+
+// result reads messages until the response to id, skipping
+// notifications, and decodes its result.
+func (c *wsClient) result(id int, out any) {
+	c.t.Helper()
+	for {
+		m := c.next()
+		if m.Method != "" {
+			continue
+		}
+		if string(m.ID) != fmt.Sprint(id) {
+			c.t.Fatalf("response to %s, want %d", m.ID, id)
+		}
+		if m.Error != nil {
+			c.t.Fatalf("call %d: %+v", id, m.Error)
+		}
+		if err := json.Unmarshal(m.Result, out); err != nil {
+			c.t.Fatalf("call %d: result %s: %v", id, m.Result, err)
+		}
+		return
+	}
+}
