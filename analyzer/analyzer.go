@@ -35,7 +35,9 @@ type Step struct {
 	Params  []string          `json:"params"`
 	Metrics []string          `json:"metrics"`
 	// Imports are import statements of earlier steps this step replays
-	// because it uses a name they bind (modules are never marshalled).
+	// because it uses a name they bind (modules are never marshalled),
+	// and the session settings statements of earlier steps, each after
+	// the imports it needs (see the settings rule).
 	Imports  []string              `json:"imports"`
 	Settings notebook.StepSettings `json:"settings"`
 

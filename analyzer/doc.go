@@ -8,7 +8,7 @@
 // An Analyzer caches per-cell facts, so re-analysing after one edit reparses
 // that cell only.
 //
-// Where DESIGN §3 is terse, these rules hold (the flow fixtures r01–r12
+// Where DESIGN §3 is terse, these rules hold (the flow fixtures r01–r14
 // show each):
 //
 //   - Loading. A step loads a name only if the value from before it can be
@@ -82,6 +82,34 @@
 //     t.m(…) for a loop target t walking x, changes x. A call of a
 //     module's function (np.save) is none of these; instantiating a
 //     class still may run any of its methods.
+//   - Global random state (r13). A call of a function of a global random
+//     generator reads and changes that generator's state, a pseudo-value
+//     with a reserved name: __rng_numpy__ for numpy.random's module-level
+//     functions (seed, rand, randint, choice, shuffle, normal, …; not the
+//     constructors default_rng, RandomState, Generator), __rng_random__
+//     for the random module's (seed, random, shuffle, sample, gauss, …;
+//     not random.Random), __rng_torch__ for torch's (manual_seed, rand,
+//     randn, randint, randperm, normal, bernoulli, multinomial, …). The
+//     callee's first name is resolved through the import that bound it
+//     (import numpy as np, from numpy import random as npr, from random
+//     import shuffle): a name bound otherwise draws from no global
+//     generator. So the steps drawing from one generator load the state
+//     the one before left, in notebook order, and other steps stay
+//     parallel; the first starts from a fresh process's state. The
+//     runtime saves such a value from the generator's state and loads it
+//     by setting the state, binding no name. Calls inside notebook
+//     functions are not followed. See session.go.
+//   - Session settings (r14). A top-level statement of a step that only
+//     changes a process-wide setting (pd.set_option, pd.options.… = …,
+//     np.set_printoptions, torch.set_printoptions,
+//     warnings.filterwarnings/simplefilter, plt.style.use,
+//     plt.rcParams[…] = … and .update(…), matplotlib's, sns.set,
+//     set_theme, set_style, set_context, set_palette), whose arguments are
+//     literals or names bound by imports, parameters or the shared cells,
+//     is replayed at the start of every later step, in notebook order,
+//     after the imports it needs: it is listed in Step.Imports with them,
+//     as the import statements of earlier steps are. One reading a value
+//     a step computed is not replayed.
 //   - Metrics. A metric naming a value is reported by the step that last
 //     wrote it; one naming a parameter no step rebinds, or a value of the
 //     imports/functions cells, by the pipeline's last step (as Kale does),

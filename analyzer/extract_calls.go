@@ -33,6 +33,7 @@ func (w *walker) call(i int32) {
 		w.expr(fn)
 	}
 	w.expr(args)
+	w.rngCall(fn)
 
 	switch {
 	case callee != "":

@@ -233,6 +233,7 @@ func (w *walker) stmtKind(i int32) {
 	case kBlock, kModule:
 		w.block(i)
 	case kExprStmt:
+		w.setting(i)
 		for c := w.first(i); c >= 0; c = w.next(c) {
 			if w.isCode(c) {
 				w.expr(c)

@@ -20,7 +20,13 @@ type cellFacts struct {
 	Actions  []action              // module-level effects, in source order
 	Funcs    map[string]*funcFacts // functions and classes defined at module level (last definition wins)
 	Imports  []importStmt          // module-level import statements, in order
-	Problems []problem             // syntax errors, shell lines, cell magics, ...
+	Settings []settingStmt         // top-level statements that may change a process-wide setting, in order
+	// RNGCalls are the module-level calls that may draw from a global
+	// random generator: Name is the name the dotted callee Method starts
+	// from (np in np.random.rand); the graph resolves it (rngUse) after
+	// the cell's actions.
+	RNGCalls []action
+	Problems []problem // syntax errors, shell lines, cell magics, ...
 
 	// Regions is the tree of the cell's conditional regions (see
 	// action.Region): Regions[r] is the region r is nested in, -1 for the

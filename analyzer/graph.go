@@ -95,6 +95,9 @@ type graph struct {
 	// methodIdx lists, for a method name, the classes defined in the
 	// notebook (at module level) that define a method of that name.
 	methodIdx map[string][]string
+	// settings are the settings statements the steps replayed so far
+	// ran, in notebook order: every later step replays them.
+	settings []activeSetting
 }
 
 // stepRun is the state of one step while its cells are replayed.
@@ -265,6 +268,8 @@ func (g *graph) runStep(i int) {
 		idx: i, local: make(map[string]*binding, n/2), ins: map[string]int{}, params: map[string]bool{},
 		reported: map[string]bool{}, fileWrite: map[string]bool{}, fileRead: map[string]bool{}, after: map[string]bool{},
 	}
+	st.cell = s.Cells[0]
+	g.replaySettings(st)
 	for _, c := range s.Cells {
 		f := g.facts[c]
 		if f == nil {
@@ -273,6 +278,12 @@ func (g *graph) runStep(i int) {
 		st.cell = c
 		for _, a := range f.Actions {
 			g.apply(st, f, a)
+		}
+		for _, a := range f.RNGCalls {
+			g.rngUse(st, f, a)
+		}
+		if len(f.Settings) > 0 {
+			g.noteSettings(st, f, c)
 		}
 	}
 	// Commit the step's bindings: later steps see this step as the last
@@ -640,6 +651,7 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 		b.imp = importFor(f, name, a.Line)
 	case valFunction, valClass, valLambda:
 		b.fn = f.Funcs[name]
+		g.importsFor(st, b.fn)
 	}
 	if a.From != "" {
 		if c := g.funcOf(st, a.From); c != nil && c.Class {
@@ -648,6 +660,25 @@ func (g *graph) write(st *stepRun, f *cellFacts, a action) {
 	}
 	st.local[name] = b
 	g.setStr(a)
+}
+
+// importsFor replays, in the step defining fn, the earlier steps' imports
+// of the modules fn's body uses. A function (or a class, or a value
+// holding one) may be passed on and called where no step code names those
+// modules; the runtime gives a step the module bindings of the steps it
+// loads from, so they must be bound where the function is defined.
+func (g *graph) importsFor(st *stepRun, fn *funcFacts) {
+	if fn == nil {
+		return
+	}
+	for _, name := range fn.Reads {
+		if _, own := st.local[name]; own {
+			continue
+		}
+		if b := g.last[name]; b != nil && b.kind == bindModule && !contains(st.imports, b.imp) {
+			st.imports = append(st.imports, b.imp)
+		}
+	}
 }
 
 // rebindChecks warns when a step rebinds (how: "reassigned") or changes

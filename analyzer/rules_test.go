@@ -262,3 +262,19 @@ func TestMethodSummaries(t *testing.T) {
 		t.Errorf("W mutates %q: a class still merges its methods", w.Mutates)
 	}
 }
+
+// A step defining a function replays the earlier imports its body uses;
+// a step only calling it through a value replays none.
+func TestFunctionDefinitionReplaysItsImports(t *testing.T) {
+	an := analyzeFixture(t, "r15-function-defined-imports-its-modules.py")
+	rules, apply := stepByName(an, "rules"), stepByName(an, "apply")
+	if rules == nil || apply == nil {
+		t.Fatalf("steps %v, want rules and apply", an.Steps)
+	}
+	if !reflect.DeepEqual(rules.Imports, []string{"import re"}) {
+		t.Errorf("rules: imports %q, want [import re]", rules.Imports)
+	}
+	if len(apply.Imports) != 0 {
+		t.Errorf("apply: imports %q, want none", apply.Imports)
+	}
+}

@@ -59,7 +59,7 @@ func stepScript(nb *notebook.Notebook, an *analyzer.Analysis, s *analyzer.Step, 
 		shared(spec.Functions, "functions")
 	}
 	if len(s.Imports) > 0 {
-		w("\n# Modules imported by earlier steps and used here (modules are never marshalled).\n")
+		w("\n# Modules imported by earlier steps and used here (modules are never marshalled),\n# and the session settings earlier steps made.\n")
 		for _, imp := range s.Imports {
 			w("%s\n", imp)
 		}
@@ -72,6 +72,12 @@ func stepScript(nb *notebook.Notebook, an *analyzer.Analysis, s *analyzer.Step, 
 		}
 		sort.Strings(names)
 		for _, n := range names {
+			if analyzer.IsRNGState(n) {
+				// A global random generator's state: load sets it and
+				// binds no name.
+				w("_di_step.load(%s, %s)\n", notebook.PyQuote(n), notebook.PyQuote(s.Ins[n]))
+				continue
+			}
 			w("%s = _di_step.load(%s, %s)\n", n, notebook.PyQuote(n), notebook.PyQuote(s.Ins[n]))
 		}
 	}

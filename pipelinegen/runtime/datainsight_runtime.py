@@ -71,7 +71,7 @@ os.environ.setdefault("DATAINSIGHT_PYTHON_EXE", sys.executable)
 __all__ = [
     "Step", "MarshalError", "ParameterError", "MagicError",
     "sh", "getoutput", "run_cell_magic", "line_magic", "run_line_magic", "capture", "setenv", "chdir",
-    "save_value", "load_value", "read_manifest", "verify_file",
+    "save_value", "load_value", "read_manifest", "verify_file", "RNG_STATES", "rng_state", "set_rng_state",
     "EXIT_OK", "EXIT_CELL_FAILED", "EXIT_MARSHAL_FAILED",
 ]
 
@@ -2163,6 +2163,62 @@ class _InheritedModule(types.ModuleType):
         return "<module %r, imported when first used>" % d["__name__"]
 
 
+# -- global random generators ---------------------------------------------
+#
+# In a kernel the global random generators advance from cell to cell; each
+# step is a fresh process. The analyzer treats a generator's state as a
+# value (its RNG rule): a step that draws from numpy.random's legacy global
+# generator, the random module or torch's default generator loads the
+# pseudo-value __rng_numpy__, __rng_random__ or __rng_torch__ from the step
+# that drew before it and saves it for the next. These names are never
+# bound in the namespace: save reads the generator's state
+# (np.random.get_state(), random.getstate(), torch.get_rng_state() and,
+# where CUDA is initialised, torch.cuda.get_rng_state_all()) and load sets
+# it, returning None.
+#
+# Session settings (pd.set_option(...), np.set_printoptions(...),
+# warnings.filterwarnings(...), plt.rcParams[...] = ..., ...) need nothing
+# here: the generator replays them, after the imports they need, at the
+# start of every later step (the analyzer's settings rule).
+
+RNG_STATES = ("__rng_numpy__", "__rng_random__", "__rng_torch__")
+
+
+def _rng_module(name):
+    import importlib
+    return importlib.import_module({"__rng_numpy__": "numpy", "__rng_random__": "random",
+                                    "__rng_torch__": "torch"}[name])
+
+
+def rng_state(name):
+    """The current state of the global generator the pseudo-value name stands for."""
+    mod = _rng_module(name)
+    if name == "__rng_numpy__":
+        return mod.random.get_state()
+    if name == "__rng_random__":
+        return mod.getstate()
+    cuda = None
+    try:
+        if mod.cuda.is_available() and mod.cuda.is_initialized():
+            cuda = mod.cuda.get_rng_state_all()
+    except Exception:  # a build without CUDA, or a broken driver: the CPU state still counts
+        cuda = None
+    return {"cpu": mod.get_rng_state(), "cuda": cuda}
+
+
+def set_rng_state(name, state):
+    """Set the global generator the pseudo-value name stands for to state (from rng_state)."""
+    mod = _rng_module(name)
+    if name == "__rng_numpy__":
+        mod.random.set_state(state)
+    elif name == "__rng_random__":
+        mod.setstate(state)
+    else:
+        mod.set_rng_state(state["cpu"])
+        if state.get("cuda") is not None and mod.cuda.is_available():
+            mod.cuda.set_rng_state_all(state["cuda"])
+
+
 class Step:
     """One pipeline step of one run: loads, runs cells, saves, reports."""
 
@@ -2382,6 +2438,9 @@ class Step:
                 value = members[name]
             else:
                 value = load_value(directory, name, entry)
+            if name in RNG_STATES:
+                set_rng_state(name, value)  # a generator's state: set, never bound
+                value = None
         except MarshalError as e:
             self._fail(EXIT_MARSHAL_FAILED, e)
             return None
@@ -2633,6 +2692,15 @@ class Step:
         errors = []
         todo = []
         for name, cell in outputs.items():
+            if name in RNG_STATES:
+                # A global generator's state, not a name of the namespace.
+                try:
+                    state = rng_state(name)
+                except Exception as e:
+                    errors.append(MarshalError("cannot save %r: %s: %s" % (name, type(e).__name__, _one_line(e))))
+                    continue
+                self._save_one(name, state, cell, ctx, errors)
+                continue
             if not isinstance(name, str) or not name.isidentifier():
                 errors.append(MarshalError("cannot save %r: not a Python name" % (name,)))
                 continue

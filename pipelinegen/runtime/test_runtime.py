@@ -1597,3 +1597,61 @@ class InheritedModulesTest(TempRoot):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RNGStateTest(TempRoot):
+    """The global random generators' states pass between steps as pseudo-values, never bound."""
+
+    def _pass(self, name, setup, draw):
+        prod = self.script("prod", """
+            _di_step = _di.Step("prod", notebook="nb.ipynb")
+            _di_step.run_cell(1, %r, globals())
+            _di_step.save(globals(), {%r: 1})
+            _di_step.finish()
+        """ % (setup, name))
+        self.assertEqual(prod.returncode, 0, prod.stderr)
+        cons = self.script("cons", """
+            _di_step = _di.Step("cons", notebook="nb.ipynb")
+            print(_di_step.load(%r, "prod"), %r in globals())
+            _di_step.run_cell(2, %r, globals())
+            _di_step.finish()
+        """ % (name, name, draw))
+        self.assertEqual(cons.returncode, 0, cons.stderr)
+        first, drawn = cons.stdout.strip().split("\n", 1)
+        self.assertEqual(first, "None False")
+        # What one process gives running both cells.
+        whole = subprocess.run([sys.executable, "-c", setup + "\n" + draw], stdout=subprocess.PIPE,
+                               universal_newlines=True, check=True)
+        self.assertEqual(drawn, whole.stdout.strip())
+        return drawn
+
+    def test_random_module(self):
+        self._pass("__rng_random__", "import random\nrandom.seed(7)\nrandom.random()\n",
+                   "import random\nprint(random.random(), random.randint(1, 100))\n")
+
+    @need("numpy")
+    def test_numpy_legacy_global(self):
+        self._pass("__rng_numpy__", "import numpy as np\nnp.random.seed(42)\nnp.random.randint(1, 7, size=5)\n",
+                   "import numpy as np\nprint(np.random.randint(1, 7, size=8), np.random.randn())\n")
+
+    @need("torch")
+    def test_torch_default_generator(self):
+        self._pass("__rng_torch__", "import torch\ntorch.manual_seed(3)\ntorch.rand(2)\n",
+                   "import torch\nprint(torch.rand(3).tolist(), torch.randint(0, 9, (2,)).tolist())\n")
+
+    def test_state_is_saved_without_a_binding(self):
+        import random
+        state = random.getstate()
+        try:
+            random.seed(5)
+            want = random.getstate()
+            prod = self.step("prod")
+            prod.save(main_ns(), {"__rng_random__": 1})
+            self.assertEqual(di.read_manifest(prod.dir)["values"]["__rng_random__"]["cell"], 1)
+            random.seed(6)
+            ns = main_ns()
+            self.assertIsNone(self.step("cons").load("__rng_random__", "prod"))
+            self.assertEqual(random.getstate(), want)
+            self.assertNotIn("__rng_random__", ns)
+        finally:
+            random.setstate(state)
