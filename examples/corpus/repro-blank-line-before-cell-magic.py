@@ -1,0 +1,7 @@
+# %% tags=["step:a"]
+
+%%capture cap
+x = 1
+print(x)
+# %% tags=["step:b"]
+print(x + 1)
