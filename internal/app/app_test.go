@@ -33,3 +33,4 @@ func TestInterruptStopsABlockedRead(t *testing.T) {
 		}
 	}
 }
+

@@ -126,7 +126,7 @@ files, and every step before it is reused too.`,
 				fmt.Fprintln(s.out, r.ID)
 				return nil
 			}
-			return follow(cmd.Context(), s, svc, service.Place{Notebook: c.Ref}, r.ID, stepNames(c.Pipeline), asJSON, verbose)
+			return follow(cmd.Context(), s, svc, service.Place{Notebook: c.Ref}, r.ID, stepNames(c.Pipeline), asJSON, verbose, true)
 		},
 	}
 	rf.add(cmd)
@@ -188,9 +188,14 @@ func newRunnerCmd(s *streams) *cobra.Command {
 }
 
 // follow shows a run's progress until it ends, then a summary. Ctrl-C
-// cancels the run.
-func follow(ctx context.Context, s *streams, svc *service.Service, at service.Place, id string, steps []string, asJSON, verbose bool) error {
-	events, err := svc.Watch(context.WithoutCancel(ctx), at, id)
+// cancels the run when this command started it (own); a mere watcher
+// stops watching and leaves the run going, as kubectl's watches do.
+func follow(ctx context.Context, s *streams, svc *service.Service, at service.Place, id string, steps []string, asJSON, verbose, own bool) error {
+	// The watch outlives ctx (a cancelled run still reports its end), but
+	// not this function.
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	events, err := svc.Watch(wctx, at, id)
 	if err != nil {
 		return err
 	}
@@ -217,6 +222,11 @@ func follow(ctx context.Context, s *streams, svc *service.Service, at service.Pl
 			}
 			pg.event(ev)
 		case <-ctx.Done():
+			if !own {
+				pg.close()
+				fmt.Fprintf(s.errOut, "\nstopped watching %s; it goes on (`datainsight runs --watch %s` follows it again)\n", id, id)
+				return exitError{exitInterrupted}
+			}
 			if !cancelled {
 				cancelled = true
 				fmt.Fprintf(s.errOut, "\ncancelling %s…\n", id)
@@ -317,7 +327,7 @@ end with the same live view as run.`,
 				for _, st := range r.Steps {
 					steps = append(steps, st.Name)
 				}
-				return follow(cmd.Context(), s, svc, service.Place{}, r.ID, steps, asJSON, false)
+				return follow(cmd.Context(), s, svc, service.Place{}, r.ID, steps, asJSON, false, false)
 			}
 			var at service.Place
 			if len(args) == 1 {
@@ -531,7 +541,7 @@ func rerunCmd(s *streams, cmd *cobra.Command, start func(*service.Service, conte
 		for _, st := range r.Steps {
 			steps = append(steps, st.Name)
 		}
-		return follow(cmd.Context(), s, svc, service.Place{}, r.ID, steps, asJSON, verbose)
+		return follow(cmd.Context(), s, svc, service.Place{}, r.ID, steps, asJSON, verbose, true)
 	}
 	rf.add(cmd)
 	cmd.Flags().BoolVarP(&detach, "detach", "d", false, detachHelp)
