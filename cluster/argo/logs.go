@@ -329,9 +329,14 @@ type lineWriter struct {
 	w       io.Writer
 	mu      *sync.Mutex
 	prefix  string
-	partial []byte // with a prefix: the line begun
-	open    bool   // without one: the last byte written was not a newline
+	partial []byte // with a prefix: the line begun, at most maxPartial bytes
+	open    bool   // the last byte written was not a newline
 }
+
+// maxPartial bounds how much of an unended line a prefixed lineWriter holds
+// back; a longer line is written in pieces (its rest unprefixed), so that
+// memory stays bounded on a log without newlines, as the local backend's.
+const maxPartial = 64 << 10
 
 func newLineWriter(w io.Writer, mu *sync.Mutex, prefix string) *lineWriter {
 	return &lineWriter{w: w, mu: mu, prefix: prefix}
@@ -353,12 +358,22 @@ func (l *lineWriter) Write(b []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		out = append(out, l.prefix...)
+		if !l.open {
+			out = append(out, l.prefix...)
+		}
 		out = append(out, l.partial...)
 		out = append(out, b[:i+1]...)
-		l.partial, b = l.partial[:0], b[i+1:]
+		l.partial, l.open, b = l.partial[:0], false, b[i+1:]
 	}
-	l.partial = append(l.partial, b...)
+	if len(l.partial)+len(b) > maxPartial {
+		if !l.open {
+			out = append(out, l.prefix...)
+		}
+		out = append(append(out, l.partial...), b...)
+		l.partial, l.open = l.partial[:0], true
+	} else {
+		l.partial = append(l.partial, b...)
+	}
 	if len(out) > 0 {
 		if _, err := l.w.Write(out); err != nil {
 			return 0, err
@@ -374,6 +389,8 @@ func (l *lineWriter) Close() error {
 	switch {
 	case l.prefix == "" && l.open:
 		out = []byte{'\n'}
+	case l.prefix != "" && l.open:
+		out = append(l.partial, '\n')
 	case l.prefix != "" && len(l.partial) > 0:
 		out = append(append([]byte(l.prefix), l.partial...), '\n')
 	}

@@ -196,6 +196,29 @@ func TestLineWriter(t *testing.T) {
 	}
 }
 
+// TestLineWriterLongLine: a line without a newline is held back only up
+// to maxPartial; it once grew without bound (a step printing a progress
+// bar with \r for hours).
+func TestLineWriterLongLine(t *testing.T) {
+	var b bytes.Buffer
+	var mu sync.Mutex
+	w := newLineWriter(&b, &mu, "s | ")
+	long := strings.Repeat("x", 3*maxPartial+5)
+	w.Write([]byte("short\n"))
+	for i := 0; i < len(long); i += 1000 {
+		w.Write([]byte(long[i:min(i+1000, len(long))]))
+	}
+	if cap(w.partial) > 2*maxPartial {
+		t.Errorf("held back %d bytes of an unended line, want at most about %d", cap(w.partial), maxPartial)
+	}
+	w.Write([]byte("\nnext\n"))
+	w.Write([]byte("end"))
+	w.Close()
+	if want := "s | short\ns | " + long + "\ns | next\ns | end\n"; b.String() != want {
+		t.Errorf("got %d bytes, want %d: the long line is not whole and prefixed once", b.Len(), len(want))
+	}
+}
+
 func TestCheckClonesBeforeTheRunWaitsForEver(t *testing.T) {
 	src := func(name, size string) *corev1.PersistentVolumeClaim {
 		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}}
