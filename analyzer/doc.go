@@ -61,8 +61,10 @@
 //     immutable values aside: it loads each from the step that
 //     last touched the group and saves each, so that a later step loads
 //     the whole group from one step, whose save keeps the values that
-//     share objects together. Making a group touches its members the
-//     same way. A name leaves its group when it is rebound (train =
+//     share objects together. Making a group touches its own members
+//     the same way without changing them: a step only reading a member
+//     loads it from the step that last changed it, so sibling steps
+//     grouping the same value stay parallel (r16). A name leaves its group when it is rebound (train =
 //     train[cols]: combine still holds the old frame); a rebinding that
 //     may not happen keeps it in (see spread in graph.go). Only displays
 //     count: a call such as list(…), tuple(…) or dict(…), or a display

@@ -48,6 +48,12 @@ type binding struct {
 	// group is the may-alias group the value is in (a display of names
 	// and the names it holds), nil for none: see spread.
 	group *aliasGroup
+	// same is set on a member's binding made by a step that put the
+	// member into a group without changing it: the binding (of an earlier
+	// step) whose value this one equals. A plain read loads from there,
+	// so that a step reading the member waits for no grouping step; a
+	// change of the group loads from here, with the group (see spread).
+	same *binding
 
 	// A binding made by a write that may not happen (action.Cond) is
 	// maybe until the step writes the name for sure: where the write did
@@ -114,6 +120,8 @@ type stepRun struct {
 	after     map[string]bool
 	cell      int  // the cell being replayed
 	spreading bool // mutate is passing a change on to an alias group
+	grouping  bool // group is touching the members of a group it makes
+	changing  bool // mutateOne is reading the value it changes
 }
 
 func build(nb *notebook.Notebook, spec *notebook.Pipeline, facts []*cellFacts) *Analysis {
@@ -448,6 +456,9 @@ func (g *graph) read(st *stepRun, name string, a action, strict bool) {
 			st.imports = append(st.imports, b.imp)
 		}
 	case b.kind == bindValue:
+		if b.same != nil && !st.changing {
+			b = b.same
+		}
 		st.ins[name] = b.step
 		g.loadedFrom(name, b)
 	}
@@ -729,7 +740,14 @@ func (g *graph) mutate(st *stepRun, name string, a action) {
 // step before that touched the group and saves each, so that a later
 // step loads the whole group from one step (whose save keeps the values
 // that share objects together, as one pickle). The step making a group
-// touches its members the same way. A name leaves its group when it is
+// touches its members the same way, but it does not change them: a step
+// that only reads a member loads it from the step that last changed it
+// (binding.same), so that steps each putting the same earlier value in a
+// container of their own (b = [a] beside d = [a]) stay parallel; and it
+// touches only the display's own names, not those of a group it merges
+// with. The price: after b = [a] and d = [a] in sibling steps, a step
+// changing b[0] loads a from d and b from b, copies that share nothing.
+// A name leaves its group when it is
 // rebound (train = train[cols]: combine still holds the old train); a
 // rebinding that may not happen keeps it in, so that a later change
 // through the name still changes the group (the rebinding itself
@@ -761,8 +779,7 @@ func (g *graph) current(st *stepRun, name string) *binding {
 }
 
 // group makes container, just bound (by a) to a display holding members,
-// one may-alias group with them, merged with any group one of them is
-// in, and touches the group's other names (see spread).
+// one may-alias group with them, merged with any group one of them is in.
 func (g *graph) group(st *stepRun, a action) {
 	names := map[string]bool{a.Name: true}
 	join := func(b *binding) {
@@ -796,13 +813,29 @@ func (g *graph) group(st *stepRun, a action) {
 			b.group = grp
 		}
 	}
-	g.spread(st, grp, a.Name, a)
+	// Only the display's own members: the names of a group it merged
+	// with are not touched (b = [a] then d = [a] must not order d after b).
+	st.grouping = true
+	for _, m := range a.Members {
+		if c := g.current(st, m); m != a.Name && names[m] && c != nil && c.kind != bindDeleted && !g.immutable(st, m) {
+			g.mutateOne(st, m, action{Kind: actMutate, Name: m, Line: a.Line, Col: a.Col, Cond: a.Cond, Region: a.Region})
+		}
+	}
+	st.grouping = false
 }
 
 // mutateOne changes name in place, without the alias group.
 func (g *graph) mutateOne(st *stepRun, name string, a action) {
 	g.methods(st, name, a)
+	// A change loads the value the group's other names were saved with;
+	// making a group needs only the value.
+	changing := st.changing
+	st.changing = !st.grouping
+	defer func() { st.changing = changing }()
 	if b, ok := st.local[name]; ok {
+		if !st.grouping {
+			b.same = nil // changed now, not merely grouped
+		}
 		g.read(st, name, a, true)
 		if b.kind == bindDeleted {
 			return
@@ -831,6 +864,13 @@ func (g *graph) mutateOne(st *stepRun, name string, a action) {
 	nb.kind, nb.cell, nb.line, nb.col = bindValue, st.cell, a.Line, a.Col
 	// The step loaded the value it changed: it surely holds it now.
 	nb.maybe, nb.loaded, nb.prev, nb.cover = false, false, nil, nil
+	nb.same = nil
+	if st.grouping && prev.kind == bindValue {
+		nb.same = prev
+		if prev.same != nil {
+			nb.same = prev.same
+		}
+	}
 	if prev.kind == bindParam || a.Aug {
 		nb.value = valOther
 		delete(g.strVal, name)

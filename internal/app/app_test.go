@@ -33,4 +33,3 @@ func TestInterruptStopsABlockedRead(t *testing.T) {
 		}
 	}
 }
-
