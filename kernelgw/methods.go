@@ -143,6 +143,7 @@ func (s *Sidecar) register() error {
 		rpc.Register(srv, "analyze", "Analyses a notebook (saved, or as edited): its steps, the values that flow between them, and its diagnostics.", s.analyze),
 		rpc.Register(srv, "compile", "Compiles a notebook into an Argo Workflow (YAML). A notebook with errors is refused; data.diagnostics has them.", s.compile),
 		rpc.Register(srv, "run", "Runs a notebook as a pipeline and returns at once with the run's id; follow it with subscribe, or run.subscribe.", s.run),
+		rpc.Register(srv, "check", "Checks, in a running kernel of the notebook, that every value a step outputs can be passed to the steps that use it: lists those the runtime cannot save (open files, generators, locks, ...).", s.check),
 		rpc.Register(srv, "runs", "Lists runs, newest first.", s.runs),
 		rpc.Register(srv, "run.get", "Returns a run's state: its phase and each step's.", s.runGet),
 		rpc.Register(srv, "run.logs", "Returns a run's output so far: one step's, or every step's with each line prefixed \"STEP | \".", s.runLogs),

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/datainsight/datainsight/kernelgw/jupyter"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
 	"github.com/datainsight/datainsight/service"
 )
@@ -30,6 +31,10 @@ type Options struct {
 	// outlive the sidecar (the service needs Options.Spawn); otherwise
 	// they run in this process and end with it.
 	Detach bool
+	// Jupyter is a client of the Jupyter server whose kernels the users'
+	// notebooks run in, for the methods that look into a live kernel
+	// (check); without it they fail.
+	Jupyter *jupyter.Client
 	// RPC tunes the server's limits; its Auth, AllowedOrigins and Logger
 	// are set from the fields above.
 	RPC rpc.Config
@@ -44,6 +49,8 @@ type Sidecar struct {
 	rpc    *rpc.Server
 	log    *slog.Logger
 	detach bool
+
+	jupyter *jupyter.Client
 
 	// ctx ends at Close, and with it the goroutines that publish runs'
 	// progress.
@@ -78,7 +85,7 @@ func New(svc *service.Service, opts Options) (*Sidecar, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sidecar{svc: svc, root: root, rpc: srv, log: log, detach: opts.Detach,
-		ctx: ctx, cancel: cancel, watching: map[string]bool{}}
+		jupyter: opts.Jupyter, ctx: ctx, cancel: cancel, watching: map[string]bool{}}
 	if err := s.register(); err != nil {
 		cancel()
 		return nil, err

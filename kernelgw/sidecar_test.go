@@ -19,6 +19,7 @@ import (
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/kernelgw"
+	"github.com/datainsight/datainsight/kernelgw/jupyter"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
 	"github.com/datainsight/datainsight/service"
 )
@@ -48,7 +49,13 @@ type sidecar struct {
 // ends.
 func start(t *testing.T) *sidecar {
 	t.Helper()
-	root := t.TempDir()
+	return startIn(t, t.TempDir(), nil)
+}
+
+// startIn is start with the notebook root given (it gets nb.ipynb too),
+// and a client of the Jupyter server the kernels run in (or nil).
+func startIn(t *testing.T, root string, jc *jupyter.Client) *sidecar {
+	t.Helper()
 	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(notebook), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +69,7 @@ func start(t *testing.T) *sidecar {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := kernelgw.New(svc, kernelgw.Options{Root: root, Auth: auth, Logger: log})
+	sc, err := kernelgw.New(svc, kernelgw.Options{Root: root, Auth: auth, Logger: log, Jupyter: jc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +221,7 @@ func TestAnalyzeAndCompileOverHTTP(t *testing.T) {
 	defer resp.Body.Close()
 	var list bytes.Buffer
 	list.ReadFrom(resp.Body)
-	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log"} {
+	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "check"} {
 		if !strings.Contains(list.String(), `"`+m+`"`) {
 			t.Errorf("/rpc/methods does not list %s", m)
 		}

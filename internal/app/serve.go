@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/datainsight/datainsight/kernelgw"
+	"github.com/datainsight/datainsight/kernelgw/jupyter"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
 )
 
@@ -23,10 +24,14 @@ const defaultServeAddr = "127.0.0.1:8899"
 // tokenEnv gives serve its token when --token does not.
 const tokenEnv = "DATAINSIGHT_TOKEN"
 
+// jupyterTokenEnv gives serve the Jupyter server's token when
+// --jupyter-token does not.
+const jupyterTokenEnv = "JUPYTER_TOKEN"
+
 func newServeCmd(s *streams) *cobra.Command {
 	var rf runFlags
 	var readf readFlags
-	var addr, root, token string
+	var addr, root, token, jupyterURL, jupyterToken string
 	var origins []string
 	var inProcess bool
 	cmd := &cobra.Command{
@@ -35,7 +40,7 @@ func newServeCmd(s *streams) *cobra.Command {
 		Long: `Serve runs the sidecar: JSON-RPC 2.0 over HTTP (POST /rpc) and WebSocket (/ws)
 for the JupyterLab panel and for calls from inside the kernel — analyze,
 compile, run, runs, run.get, run.logs, run.report, run.cancel, run.retry,
-run.resubmit, run.delete, run.subscribe — with the same configuration as the
+run.resubmit, run.delete, run.subscribe, check — with the same configuration as the
 command line (flags, DATAINSIGHT_* variables, ~/.config/datainsight/config.yaml).
 GET /rpc/methods lists the methods and their params.
 
@@ -45,7 +50,8 @@ is --token, else $DATAINSIGHT_TOKEN, else a new random one. Either way it is
 written, readable only by you, to the runtime file whose path is printed
 with the URL (in $DATAINSIGHT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/datainsight,
 else ~/.local/share/datainsight/runtime). Notebook paths in requests must lie
-under --root. Ctrl-C stops it; runs it started go on.`,
+under --root. check looks into the user's live kernel: it needs the Jupyter
+server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN). Ctrl-C stops it; runs it started go on.`,
 		Example: `  datainsight serve --root ~/notebooks
   datainsight serve --addr 127.0.0.1:9000 --root . --token "$(cat ~/.datainsight-token)"`,
 		Args: exactArgs(0, "no arguments"),
@@ -68,8 +74,17 @@ under --root. Ctrl-C stops it; runs it started go on.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+			var jc *jupyter.Client
+			if jupyterURL != "" {
+				if jupyterToken == "" {
+					jupyterToken = os.Getenv(jupyterTokenEnv)
+				}
+				if jc, err = jupyter.New(jupyter.Config{URL: jupyterURL, Token: jupyterToken, Logger: logger}); err != nil {
+					return usagef("serve: --jupyter-url: %v", err)
+				}
+			}
 			sc, err := kernelgw.New(svc, kernelgw.Options{
-				Root: root, Auth: auth, AllowedOrigins: origins, Logger: logger, Detach: !inProcess,
+				Root: root, Auth: auth, AllowedOrigins: origins, Logger: logger, Detach: !inProcess, Jupyter: jc,
 			})
 			if err != nil {
 				return err
@@ -110,6 +125,8 @@ under --root. Ctrl-C stops it; runs it started go on.`,
 	cmd.Flags().StringVar(&root, "root", ".", "the notebook root: requests may name notebooks under it only")
 	cmd.Flags().StringVar(&token, "token", "", "the token clients must send (default $DATAINSIGHT_TOKEN, else a new random one)")
 	cmd.Flags().StringArrayVar(&origins, "allow-origin", nil, "a browser origin allowed besides the sidecar's own, scheme://host[:port]: Jupyter's, for the panel (repeatable)")
+	cmd.Flags().StringVar(&jupyterURL, "jupyter-url", "", "the Jupyter server the notebooks' kernels run in, http(s)://host:port/[base/], for check (which looks into a live kernel)")
+	cmd.Flags().StringVar(&jupyterToken, "jupyter-token", "", "the Jupyter server's token (default $JUPYTER_TOKEN)")
 	cmd.Flags().BoolVar(&inProcess, "in-process", false, "carry out local runs in this process (they end with it) instead of in processes of their own")
 	rf.add(cmd)
 	readf.add(cmd)

@@ -76,6 +76,7 @@ type Options struct {
 	Port    int           // default: a free port
 	RootDir string        // default: a new temporary directory
 	Args    []string      // more command-line arguments for jupyter server
+	Env     []string      // more KEY=VALUE environment for the server and its kernels (PYTHONPATH too)
 	Timeout time.Duration // how long starting may take (default 2 min: a busy machine)
 }
 
@@ -233,6 +234,7 @@ func (s *Server) start(ctx context.Context) error {
 		"IPYTHONDIR="+filepath.Join(s.dir, "ipython"),
 		"PYDEVD_DISABLE_FILE_VALIDATION=1",
 	)
+	cmd.Env = append(cmd.Env, s.opts.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own process group, so Kill reaches everything it spawned in it;
 	// and a signal if the test binary dies without cleaning up.

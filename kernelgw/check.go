@@ -1,0 +1,194 @@
+package kernelgw
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/datainsight/datainsight/kernelgw/jupyter"
+	"github.com/datainsight/datainsight/kernelgw/rpc"
+	"github.com/datainsight/datainsight/pipelinegen"
+)
+
+// CheckParams are check's params.
+type CheckParams struct {
+	NotebookParams
+	Kernel string `json:"kernel" doc:"The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), whose values are checked."`
+}
+
+// Unsavable is a value that a step outputs and that the marshalling
+// runtime cannot save.
+type Unsavable struct {
+	Name   string `json:"name" doc:"The variable's name."`
+	Type   string `json:"type" doc:"Its type in the kernel, e.g. _io.TextIOWrapper."`
+	Step   string `json:"step" doc:"The step that outputs it."`
+	Reason string `json:"reason" doc:"Why it cannot be passed between steps, and what to do instead."`
+}
+
+// CheckResult lists the outputs that could not be passed between steps.
+type CheckResult struct {
+	Unsavable []Unsavable `json:"unsavable" doc:"Outputs, present in the kernel, that the runtime cannot save (empty when all can be)."`
+	Checked   int         `json:"checked" doc:"How many outputs were present in the kernel and checked."`
+	Missing   []string    `json:"missing" doc:"Outputs not defined in the kernel (their cells have not run), which were not checked."`
+}
+
+// checkMarker starts the line the snippet prints its answer on.
+const checkMarker = "__datainsight_check__ "
+
+// checkTimeout bounds the execution in the user's kernel (which may be busy
+// with a cell of the user's: the check waits behind it).
+const checkTimeout = 2 * time.Minute
+
+// checkCode runs in the user's kernel. Everything it binds lives in the
+// dict exec is given: the user's namespace is read, never written. The
+// runtime is loaded from the source the sidecar sends (the kernel may not
+// share the sidecar's file system) and kept in sys.modules under a name
+// that carries its hash, so that a second check does not load it again.
+const checkCode = `
+import sys, json, types
+mod = sys.modules.get(MODNAME)
+if mod is None:
+    mod = types.ModuleType(MODNAME)
+    mod.__file__ = "<datainsight runtime>"
+    sys.modules[MODNAME] = mod
+    try:
+        exec(compile(SOURCE, "<datainsight runtime>", "exec"), mod.__dict__)
+    except BaseException:
+        del sys.modules[MODNAME]
+        raise
+try:
+    from IPython import get_ipython
+    ns = get_ipython().user_ns
+except Exception:
+    ns = sys.modules["__main__"].__dict__
+out = {"unsavable": [], "checked": 0, "missing": []}
+for name, step in OUTS:
+    if name not in ns:
+        out["missing"].append(name)
+        continue
+    value = ns[name]
+    out["checked"] += 1
+    try:
+        reason = mod._unsavable_reason(value)
+    except Exception as e:
+        reason = "cannot be inspected: %s: %s" % (type(e).__name__, e)
+    if reason:
+        out["unsavable"].append({"name": name, "type": mod._type_label(value), "step": step, "reason": reason})
+    del value
+print(MARKER + json.dumps(out))
+`
+
+// checkSnippet is the code sent to the kernel: checkCode run by exec in a
+// private dict, so that no name is left in the user's namespace.
+func checkSnippet(outs [][2]string) (string, error) {
+	src := pipelinegen.RuntimeSource()
+	sum := sha256.Sum256(src)
+	vars := map[string]any{
+		"MODNAME": "_datainsight_runtime_" + hex.EncodeToString(sum[:6]),
+		"SOURCE":  string(src),
+		"OUTS":    outs,
+		"MARKER":  checkMarker,
+	}
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("exec(")
+	code, _ := json.Marshal(checkCode)
+	b.Write(code)
+	b.WriteString(", {\"__builtins__\": __builtins__, \"__name__\": \"_datainsight_check\"")
+	for _, k := range names {
+		// JSON strings, lists and numbers are Python literals too.
+		v, err := json.Marshal(vars[k])
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, ", %q: %s", k, v)
+	}
+	b.WriteString("})\n")
+	return b.String(), nil
+}
+
+func (s *Sidecar) check(ctx context.Context, _ *rpc.Conn, p CheckParams) (CheckResult, error) {
+	if s.jupyter == nil {
+		return CheckResult{}, rpc.Errorf(rpc.CodeFailed, "check needs the Jupyter server the kernels run in: start serve with --jupyter-url (and --jupyter-token)")
+	}
+	if p.Kernel == "" {
+		return CheckResult{}, rpc.FieldError("kernel", "required: the id of a running kernel")
+	}
+	src, err := s.source(p.NotebookParams, false)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	a, err := s.svc.Analyze(ctx, src)
+	if err != nil {
+		return CheckResult{}, rpcError(err)
+	}
+	outs := [][2]string{}
+	for _, st := range a.Analysis.Steps {
+		for _, o := range st.Outs {
+			outs = append(outs, [2]string{o, st.Name})
+		}
+	}
+	res := CheckResult{Unsavable: []Unsavable{}, Missing: []string{}}
+	if len(outs) == 0 {
+		return res, nil
+	}
+	code, err := checkSnippet(outs)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	k, err := s.jupyter.Connect(ctx, p.Kernel)
+	if err != nil {
+		return CheckResult{}, kernelError(p.Kernel, err)
+	}
+	defer k.Close()
+	out, err := k.Execute(ctx, code, &jupyter.ExecuteOptions{Silent: true})
+	if err != nil {
+		return CheckResult{}, kernelError(p.Kernel, err)
+	}
+	var line string
+	for _, l := range strings.Split(out.Stdout(), "\n") {
+		if rest, ok := strings.CutPrefix(l, checkMarker); ok {
+			line = rest
+		}
+	}
+	if line == "" {
+		return CheckResult{}, rpc.Errorf(rpc.CodeFailed, "kernel %s: the check printed no answer", p.Kernel)
+	}
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		return CheckResult{}, rpc.Errorf(rpc.CodeFailed, "kernel %s: the check's answer: %v", p.Kernel, err)
+	}
+	if res.Unsavable == nil {
+		res.Unsavable = []Unsavable{}
+	}
+	if res.Missing == nil {
+		res.Missing = []string{}
+	}
+	return res, nil
+}
+
+// kernelError gives errors about the user's kernel the codes clients
+// branch on.
+func kernelError(id string, err error) error {
+	var ee *jupyter.ExecError
+	switch {
+	case errors.Is(err, jupyter.ErrKernelNotFound), errors.Is(err, jupyter.ErrKernelLost):
+		return &rpc.Error{Code: rpc.CodeNotFound, Message: fmt.Sprintf("kernel %s: %v", id, err), Data: map[string]string{"field": "kernel"}}
+	case errors.Is(err, context.DeadlineExceeded):
+		return rpc.Errorf(rpc.CodeTimeout, "kernel %s: no answer in %v (is it busy?)", id, checkTimeout)
+	case errors.As(err, &ee):
+		return rpc.Errorf(rpc.CodeFailed, "kernel %s: the check raised %v", id, ee)
+	}
+	return rpc.Errorf(rpc.CodeFailed, "kernel %s: %v", id, err)
+}

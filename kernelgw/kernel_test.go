@@ -1,0 +1,265 @@
+package kernelgw_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/jupytertest"
+	"github.com/datainsight/datainsight/kernelgw"
+	"github.com/datainsight/datainsight/kernelgw/jupyter"
+)
+
+// Tests against a real Jupyter server and IPython kernel: the check
+// method, and the kernel-side package's %datainsight magic.
+
+// jupyterClient is a client of srv that logs into the test's output.
+func jupyterClient(t *testing.T, srv *jupytertest.Server) *jupyter.Client {
+	t.Helper()
+	c, err := jupyter.New(jupyter.Config{URL: srv.URL, Token: srv.Token,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// kernel starts a kernel and connects to it; both end with t.
+func kernel(t *testing.T, c *jupyter.Client) *jupyter.Kernel {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	km, err := c.StartKernel(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c.DeleteKernel(ctx, km.ID)
+	})
+	k, err := c.Connect(ctx, km.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
+// execute runs code in k and fails t unless it succeeds.
+func execute(t *testing.T, k *jupyter.Kernel, code string, opts *jupyter.ExecuteOptions, timeout time.Duration) *jupyter.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	res, err := k.Execute(ctx, code, opts)
+	if err != nil {
+		t.Fatalf("execute %q: %v\noutputs: %+v", code, err, res.Outputs)
+	}
+	return res
+}
+
+// checkNotebook has a step whose outputs include values no step can be
+// given (an open file, a generator, a lock) and values that can (a
+// DataFrame, an int), and a step that uses them all.
+const checkNotebook = `{
+ "cells": [
+  {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:make"]}, "outputs": [],
+   "source": ["import threading\n", "import pandas as pd\n", "f = open('nb.ipynb')\n", "gen = (i * i for i in range(3))\n", "lock = threading.Lock()\n", "df = pd.DataFrame({'a': [1, 2]})\n", "n = 42\n"]},
+  {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {"tags": ["block:use", "prev:make"]}, "outputs": [],
+   "source": ["print(f.name, list(gen), lock.locked(), len(df), n)\n"]}
+ ],
+ "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+`
+
+// namespace lists the names in the kernel's user namespace, by a silent
+// execution (which adds none itself).
+func namespace(t *testing.T, k *jupyter.Kernel) string {
+	t.Helper()
+	res := execute(t, k, "print(sorted(get_ipython().user_ns))", &jupyter.ExecuteOptions{Silent: true}, time.Minute)
+	return res.Stdout()
+}
+
+func TestCheckFindsUnsavableValuesInTheKernel(t *testing.T) {
+	root := t.TempDir()
+	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root})
+	jc := jupyterClient(t, srv)
+	s := startIn(t, root, jc)
+	if err := os.WriteFile(filepath.Join(root, "check.ipynb"), []byte(checkNotebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k := kernel(t, jc)
+
+	// Before the cells ran, nothing is checked: every output is missing.
+	var res kernelgw.CheckResult
+	s.call(t, "check", map[string]any{"path": "check.ipynb", "kernel": k.ID()}, &res)
+	if res.Checked != 0 || len(res.Unsavable) != 0 || len(res.Missing) != 5 {
+		t.Errorf("check before the cells ran: %+v, want the 5 outputs missing", res)
+	}
+
+	execute(t, k, "import threading\nimport pandas as pd\nf = open('nb.ipynb')\ngen = (i * i for i in range(3))\n"+
+		"lock = threading.Lock()\ndf = pd.DataFrame({'a': [1, 2]})\nn = 42\n", nil, 2*time.Minute)
+	before := namespace(t, k)
+
+	s.call(t, "check", map[string]any{"path": "check.ipynb", "kernel": k.ID()}, &res)
+	got := map[string]kernelgw.Unsavable{}
+	for _, u := range res.Unsavable {
+		got[u.Name] = u
+	}
+	want := map[string]string{"f": "open files", "gen": "generators", "lock": "locks"}
+	for name, reason := range want {
+		u, ok := got[name]
+		if !ok {
+			t.Errorf("check does not list %s: %+v", name, res.Unsavable)
+			continue
+		}
+		if u.Step != "make" || u.Type == "" || !strings.Contains(u.Reason, reason) {
+			t.Errorf("check: %s: %+v, want step make, a type, and a reason about %s", name, u, reason)
+		}
+	}
+	for _, name := range []string{"df", "n"} {
+		if _, ok := got[name]; ok {
+			t.Errorf("check lists %s, which can be saved: %+v", name, got[name])
+		}
+	}
+	if len(got) != len(want) || res.Checked != 5 || len(res.Missing) != 0 {
+		t.Errorf("check: %+v, want f, gen and lock of 5 checked", res)
+	}
+	if got["f"].Type != "_io.TextIOWrapper" || got["gen"].Type != "generator" {
+		t.Errorf("check: types %q and %q, want _io.TextIOWrapper and generator", got["f"].Type, got["gen"].Type)
+	}
+
+	// The check left nothing in the user's namespace, and the generator
+	// was not consumed.
+	if after := namespace(t, k); after != before {
+		t.Errorf("the check changed the user's namespace:\nbefore %s\nafter  %s", before, after)
+	}
+	if out := execute(t, k, "print(list(gen))", nil, time.Minute).Stdout(); strings.TrimSpace(out) != "[0, 1, 4]" {
+		t.Errorf("the generator after the check: %q, want [0, 1, 4]", out)
+	}
+	// A second check (the runtime already loaded in the kernel) agrees.
+	var again kernelgw.CheckResult
+	s.call(t, "check", map[string]any{"path": "check.ipynb", "kernel": k.ID()}, &again)
+	if len(again.Unsavable) != 3 || again.Checked != 5 {
+		t.Errorf("second check: %+v, want the same 3 of 5", again)
+	}
+
+	// A kernel that does not exist is a NotFound error naming the field.
+	r, _ := s.post(t, "", "check", map[string]any{"path": "check.ipynb", "kernel": "00000000-0000-0000-0000-000000000000"})
+	if r.Error == nil || !strings.Contains(r.Error.Message, "kernel") {
+		t.Errorf("check of a kernel that does not exist: %+v", r.Error)
+	}
+}
+
+func TestCheckWithoutJupyter(t *testing.T) {
+	s := start(t)
+	r, _ := s.post(t, "", "check", map[string]any{"path": "nb.ipynb", "kernel": "x"})
+	if r.Error == nil || !strings.Contains(r.Error.Message, "--jupyter-url") {
+		t.Errorf("check without a Jupyter server: %+v, want an error naming --jupyter-url", r.Error)
+	}
+}
+
+// pythonPackage is kernelgw/python, the kernel-side package.
+func pythonPackage(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "datainsight", "__init__.py")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// outputText joins the text/plain of a result's displays and its streams.
+func outputText(res *jupyter.Result) string {
+	var b strings.Builder
+	for _, o := range res.Outputs {
+		switch o.Type {
+		case jupyter.OutputStream:
+			b.WriteString(o.Text)
+		case jupyter.OutputDisplayData, jupyter.OutputExecuteResult:
+			var s string
+			if json.Unmarshal(o.Data["text/plain"], &s) == nil {
+				b.WriteString(s + "\n")
+			}
+		}
+	}
+	return b.String()
+}
+
+func TestMagicRunsTheNotebook(t *testing.T) {
+	root := t.TempDir()
+	s := startIn(t, root, nil)
+	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root, Env: []string{
+		"PYTHONPATH=" + pythonPackage(t),
+		"DATAINSIGHT_URL=" + s.url,
+		"DATAINSIGHT_TOKEN=" + token,
+	}})
+	k := kernel(t, jupyterClient(t, srv))
+
+	execute(t, k, "%load_ext datainsight", nil, time.Minute)
+	res := execute(t, k, "%datainsight run nb.ipynb", nil, 4*time.Minute)
+	text := outputText(res)
+	m := regexp.MustCompile(`(?m)^run (\S+) Succeeded$`).FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("%%datainsight run: no line \"run ID Succeeded\" in its output:\n%s\noutputs: %+v", text, res.Outputs)
+	}
+	t.Logf("%%datainsight run printed:\n%s", text)
+	id := m[1]
+	// The progress display was updated in place to the end: one display,
+	// naming the run, its steps and their end.
+	var displays []string
+	for _, o := range res.Outputs {
+		if o.Type == jupyter.OutputDisplayData {
+			var s string
+			json.Unmarshal(o.Data["text/plain"], &s)
+			displays = append(displays, s)
+		}
+	}
+	if len(displays) != 1 || !strings.Contains(displays[0], id) || !strings.Contains(displays[0], "Succeeded") ||
+		!strings.Contains(displays[0], "total") {
+		t.Errorf("%%datainsight run: displays %q, want one naming run %s, its steps, and Succeeded", displays, id)
+	}
+	if strings.Contains(text, "Traceback") {
+		t.Errorf("%%datainsight run printed a traceback:\n%s", text)
+	}
+
+	var run cluster.Run
+	s.call(t, "run.get", map[string]any{"run": id, "path": "nb.ipynb"}, &run)
+	if run.Phase != cluster.Succeeded || len(run.Steps) != 3 {
+		t.Errorf("run %s through the sidecar: %s with %d steps, want Succeeded with 3", id, run.Phase, len(run.Steps))
+	}
+
+	// status and logs of that run.
+	if out := outputText(execute(t, k, "%datainsight status "+id, nil, time.Minute)); !strings.Contains(out, id) || !strings.Contains(out, "Succeeded") {
+		t.Errorf("%%datainsight status %s: %q", id, out)
+	}
+	if out := outputText(execute(t, k, "%datainsight logs "+id+" total", nil, time.Minute)); !strings.Contains(out, "total says 12") {
+		t.Errorf("%%datainsight logs %s total: %q, want the step's output", id, out)
+	}
+
+	// Errors are one line, never a traceback: a wrong token, no sidecar.
+	for _, c := range []struct{ env, want string }{
+		{`{"DATAINSIGHT_TOKEN": "wrong-token-0123456789"}`, "refused the token"},
+		{`{"DATAINSIGHT_URL": "http://127.0.0.1:1"}`, "cannot reach the Datainsight sidecar"},
+	} {
+		code := "import os as _os, datainsight.magics as _m\n_env = dict(_os.environ)\n_os.environ.update(" + c.env + ")\n" +
+			"try:\n    _m.Magic()('status " + id + "')\nfinally:\n    _os.environ.clear(); _os.environ.update(_env)\n"
+		out := execute(t, k, code, nil, time.Minute)
+		if errText := out.Stderr(); !strings.Contains(errText, c.want) || strings.Contains(errText, "Traceback") ||
+			strings.Count(strings.TrimSpace(errText), "\n") != 0 {
+			t.Errorf("%%datainsight status with %s: stderr %q, want one line saying %q", c.env, errText, c.want)
+		}
+	}
+}
