@@ -136,11 +136,6 @@ func TestNotebooksMatchJupyter(t *testing.T) {
 // print something other than Jupyter, and why: each is a fault not fixed
 // yet, checked to still differ so that its fix is noticed.
 var knownDivergent = map[string]string{
-	// Item is loaded from the step defining it, wh (holding Items) from a
-	// later step: dill recreates the class once per value, so
-	// isinstance(item, Item) is False. Classes defined in a step need one
-	// identity across the values that carry them.
-	"kale-class-between-steps": "a class defined in a step has one identity per value that carries it",
 	// squeeze_rule (a step's function, registered in a dict) calls
 	// squeeze, a function of an earlier step; the step calling it through
 	// the dict never names squeeze, so it does not load it.

@@ -846,8 +846,316 @@ def _save_dill(f, value, ctx):
 
 def _load_dill(path, entry):
     dill = _import_for("dill", entry.get("type", "value"), entry.get("name"), "load")
-    with open(path, "rb") as f:
-        return dill.load(f)
+    unpickler = _dill_unpickler(dill)
+    exclude = {}
+    while True:
+        with open(path, "rb") as f:
+            u = unpickler(f, exclude)
+            value = u.load()
+        wrong = u.mismatched()
+        if not wrong:
+            break
+        # A class taken for one the step has was not the same once its
+        # closures were filled in: load again, without that choice.
+        del value
+        for k, token in wrong:
+            exclude.setdefault(k, set()).add(token)
+    u.keep_classes()
+    return value
+
+
+# ---------------------------------------------------------------------------
+# One identity per notebook class in a step
+#
+# dill pickles a class defined in the notebook (__main__) by value, once per
+# value that carries it: a step that loads Item (from the step defining it)
+# and wh = Warehouse([Item(...)]) (from a later step) would get two Item
+# classes, and isinstance(wh.items[0], Item) would be False, where Jupyter
+# has one class. So every notebook class that dill recreates in this process
+# (a step runs in a process of its own) goes through _MainClasses.find: a
+# class of the same name and the same definition (_same_class_def) as one the
+# step already has is that class, not a new one, whatever order the values
+# load in; the class the name is bound to is that object too, since binding
+# Item loads it the same way. The step "has" the classes its loads created
+# first, and the class bound in __main__ under that name, if it is the same
+# definition (a cell the step ran itself).
+#
+# A definition is what a class statement makes: the metaclass, name,
+# qualified name, bases, docstring, annotations, __slots__ and the methods,
+# properties, class/static methods and nested classes, compared by their
+# code, defaults, closures and attributes. A notebook that redefines a class
+# differently keeps two classes, as Jupyter keeps old instances on the old
+# class. Class attributes that hold data (Warehouse.restocks = 0) are not
+# part of it: steps change them (Warehouse.restocks += 1), so the values
+# carrying a class may disagree about them; the class the step created
+# first wins, with its attribute values, and the other copies' values are
+# dropped (a data attribute shared with instances, e.g. a list every
+# instance holds, is then no longer the class's own). Only a redefinition
+# that changes nothing but data attributes is taken for the same class.
+#
+# dill fills a class's closure cells after it creates the class, so the
+# choice made when the class is created compares everything but cells; once
+# the value is loaded the choice is checked with them, and the value loaded
+# again without a choice that was wrong (_load_dill).
+
+_CLASS_DEF_SKIP = frozenset(("__dict__", "__weakref__", "__prepare__", "__qualname__"))
+_CLASS_DEF_KEEP = frozenset(("__module__", "__doc__", "__slots__", "__annotations__", "__match_args__"))
+_SCALARS = (type(None), bool, int, float, complex, str, bytes, range, slice, type(Ellipsis), type(NotImplemented))
+
+
+class _MainClasses:
+    """The notebook classes this process has, by __name__ (see above)."""
+
+    by_name = {}
+
+    @classmethod
+    def find(cls, metatype, name, bases, namespace, also=(), exclude=()):
+        """The class the step has that a class dill is about to create
+        (metatype(name, bases, namespace)) is, as (token, class), or None.
+
+        also: (token, class) for the classes the value being loaded has
+        created so far; a class is known by id(class) otherwise. exclude:
+        tokens of the classes not to take.
+        """
+        candidates = [(id(c), c) for c in cls.by_name.get(name, ())]
+        bound = getattr(sys.modules.get("__main__"), name, None)
+        if isinstance(bound, type) and _from_main(bound) and getattr(bound, "__qualname__", None) == name:
+            candidates.append((id(bound), bound))
+        candidates += [(t, c) for t, c in also if c.__name__ == name]
+        seen = set()
+        for token, have in candidates:
+            if id(have) in seen or token in exclude:
+                continue
+            seen.add(id(have))
+            if _same_class_def((metatype, name, None, bases, namespace), _class_def(have), {}, cells=False):
+                return token, have
+        return None
+
+    @classmethod
+    def keep(cls, klass):
+        have = cls.by_name.setdefault(klass.__name__, [])
+        if not any(k is klass for k in have):
+            have.append(klass)
+
+
+def _main_class_args(args):
+    """args to dill's _create_type, less the metaclass, for a notebook class."""
+    return (len(args) == 3 and isinstance(args[0], str) and isinstance(args[1], tuple)
+            and isinstance(args[2], dict) and args[2].get("__module__") == "__main__")
+
+
+def _class_def(klass):
+    return (type(klass), klass.__name__, klass.__qualname__, klass.__bases__, dict(klass.__dict__))
+
+
+def _definition_items(namespace):
+    slots = namespace.get("__slots__", ())
+    if isinstance(slots, str):
+        slots = (slots,)
+    out = {}
+    for k, v in namespace.items():
+        if k in _CLASS_DEF_SKIP or (isinstance(slots, (tuple, list)) and k in slots):
+            continue
+        if k in _CLASS_DEF_KEEP or _defines_code(v):
+            out[k] = v
+    return out
+
+
+def _defines_code(v):
+    if isinstance(v, (types.FunctionType, classmethod, staticmethod, property, type)):
+        return True
+    # Other descriptors (functools.cached_property, partialmethod, ...), not
+    # the ones type() makes for __slots__.
+    return (hasattr(type(v), "__get__")
+            and not isinstance(v, (types.GetSetDescriptorType, types.MemberDescriptorType)))
+
+
+def _same_class_def(a, b, seen, cells=True):
+    """Whether two (metaclass, name, qualname, bases, namespace) define the
+    same class; a qualname None is not known yet and not compared."""
+    (ma, na, qa, ba, da), (mb, nb, qb, bb, db) = a, b
+    if na != nb or (qa is not None and qb is not None and qa != qb):
+        return False
+    if not (_same_value(ma, mb, seen, cells) and _same_value(tuple(ba), tuple(bb), seen, cells)):
+        return False
+    da, db = _definition_items(da), _definition_items(db)
+    if da.keys() != db.keys():
+        return False
+    return all(_same_value(da[k], db[k], seen, cells) for k in da)
+
+
+def _same_value(a, b, seen, cells=True):
+    """Structural equality for what a class definition holds; False when unsure.
+
+    seen maps pairs being compared to themselves: a cycle (a method whose
+    closure holds its class) compares equal.
+    """
+    if a is b:
+        return True
+    t = type(a)
+    if t is not type(b):
+        return False
+    if t in _SCALARS:
+        if t is float and a != a:
+            return b != b  # nan
+        return a == b
+    key = (id(a), id(b))
+    if key in seen:
+        return True
+    seen[key] = (a, b)  # keeps both alive while ids are compared
+    if t is types.CodeType:
+        return a == b
+    if t is types.FunctionType:
+        return (a.__code__ == b.__code__ and a.__name__ == b.__name__ and a.__qualname__ == b.__qualname__
+                and a.__module__ == b.__module__
+                and _same_value(a.__defaults__, b.__defaults__, seen, cells)
+                and _same_value(a.__kwdefaults__, b.__kwdefaults__, seen, cells)
+                and _same_value(a.__closure__, b.__closure__, seen, cells)
+                and _same_value(a.__dict__, b.__dict__, seen, cells)
+                and _same_value(a.__annotations__, b.__annotations__, seen, cells))
+    if t is types.CellType:
+        if not cells:
+            return True  # dill has not filled it in yet
+        try:
+            ca = a.cell_contents
+        except ValueError:
+            ca = _same_value
+        try:
+            cb = b.cell_contents
+        except ValueError:
+            cb = _same_value
+        return _same_value(ca, cb, seen, cells)
+    if t in (tuple, list):
+        return len(a) == len(b) and all(_same_value(x, y, seen, cells) for x, y in zip(a, b))
+    if t is dict:
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k], seen, cells) for k in a)
+    if t in (classmethod, staticmethod):
+        return _same_value(a.__func__, b.__func__, seen, cells)
+    if t is property:
+        return all(_same_value(getattr(a, n), getattr(b, n), seen, cells) for n in ("fget", "fset", "fdel", "__doc__"))
+    if t is types.MethodType:
+        return _same_value(a.__func__, b.__func__, seen, cells) and _same_value(a.__self__, b.__self__, seen, cells)
+    if isinstance(a, type):
+        # Two copies of one notebook class (or two classes, one a copy of the other).
+        return (_from_main(a) and _from_main(b)
+                and _same_class_def(_class_def(a), _class_def(b), seen, cells))
+    if isinstance(a, (types.ModuleType, types.BuiltinFunctionType)):
+        return False  # not the same object
+    if t.__eq__ is not object.__eq__:
+        try:
+            return bool(a == b)
+        except Exception:
+            return False
+    if isinstance(a, _lock_types()):
+        return True
+    state_a, state_b = _object_state(a), _object_state(b)
+    if state_a is None or state_b is None:
+        return False
+    return _same_value(state_a, state_b, seen, cells)
+
+
+def _object_state(obj):
+    """An instance's attributes (__dict__ and __slots__), or None if it has neither."""
+    state = {}
+    d = getattr(obj, "__dict__", None)
+    if isinstance(d, dict):
+        state.update(d)
+    elif d is not None:
+        return None
+    slotted = False
+    for klass in type(obj).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        if isinstance(slots, str):
+            slots = (slots,)
+        for s in slots:
+            if s in ("__dict__", "__weakref__"):
+                continue
+            slotted = True
+            state["slot " + s] = getattr(obj, s, _object_state)
+    if d is None and not slotted:
+        return None
+    return state
+
+
+_DILL_UNPICKLER = None
+
+
+def _dill_unpickler(dill):
+    """dill's Unpickler, with notebook classes given one identity per step (see _MainClasses)."""
+    global _DILL_UNPICKLER
+    if _DILL_UNPICKLER is not None:
+        return _DILL_UNPICKLER
+    create_type = dill._dill._create_type
+    setattrs = tuple({id(setattr): setattr, id(getattr(dill._dill, "_setattr", setattr)):
+                      getattr(dill._dill, "_setattr", setattr)}.values())
+
+    class Unpickler(dill.Unpickler):
+        def __init__(self, file, exclude=None):
+            # ignore: dill would move the loaded value itself onto whatever
+            # class __main__ binds under its class's name, same or not.
+            dill.Unpickler.__init__(self, file, ignore=True)
+            self._exclude = exclude or {}
+            self._made = []  # per notebook class created: (metatype, args, class, token of the class reused or None)
+            self._reused = {}  # id(class) -> its index in _made, for the classes reused
+            self._wrong = set()  # indexes in _made whose reuse was wrong
+
+        def find_class(self, module, name):
+            obj = dill.Unpickler.find_class(self, module, name)
+            if obj is create_type:
+                return self._create_type
+            if any(obj is s for s in setattrs):
+                return self._setattr
+            return obj
+
+        def _create_type(self, metatype, *args):
+            if not _main_class_args(args):
+                return create_type(metatype, *args)
+            k = len(self._made)
+            name, bases, namespace = args
+            # Made earlier in this value: known by index, since loading
+            # again makes a new one.
+            fresh = [(("made", j), c) for j, (_, _, c, token) in enumerate(self._made) if token is None]
+            found = _MainClasses.find(metatype, name, bases, namespace, fresh, self._exclude.get(k, ()))
+            if found is not None:
+                token, have = found
+                self._reused.setdefault(id(have), k)
+                self._made.append((metatype, args, have, token))
+                return have
+            klass = create_type(metatype, *args)
+            self._made.append((metatype, args, klass, None))
+            return klass
+
+        def _setattr(self, obj, name, value):
+            k = self._reused.get(id(obj))
+            if k is None or not isinstance(obj, type):
+                return setattr(obj, name, value)
+            # The class the step had keeps its attributes (dill sets
+            # __qualname__ after creating a nested class): one that does not
+            # match tells the choice was wrong.
+            if name == "__qualname__" and obj.__qualname__ != value:
+                self._wrong.add(k)
+            return None
+
+        def mismatched(self):
+            """(index, token) for each class reused in place of one that, complete, differs from it."""
+            out = []
+            for k, (metatype, args, klass, token) in enumerate(self._made):
+                if token is None:
+                    continue
+                name, bases, namespace = args
+                if k in self._wrong or not _same_class_def((metatype, name, None, bases, namespace),
+                                                           _class_def(klass), {}):
+                    out.append((k, token))
+            return out
+
+        def keep_classes(self):
+            # New classes, and one taken from __main__: the step has it even
+            # once __main__ binds its name to something else.
+            for (_, _, klass, _) in self._made:
+                _MainClasses.keep(klass)
+
+    _DILL_UNPICKLER = Unpickler
+    return Unpickler
 
 
 def _save_torch(f, value, ctx):

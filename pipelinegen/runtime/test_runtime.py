@@ -1180,6 +1180,156 @@ class AcrossProcessesTest(TempRoot):
         self.assertEqual(cons.stdout.strip(), "True 5")
 
 
+class MainClassIdentityTest(TempRoot):
+    """A class defined in a step has one identity in a step that loads it
+    from several values (dill pickles it by value, once per value)."""
+
+    DEFINE = (
+        "from dataclasses import dataclass, field\n"
+        "@dataclass\n"
+        "class Item:\n"
+        "    sku: str\n"
+        "    stock: int\n"
+        "    history: list = field(default_factory=list)\n"
+        "    def sell(self, n):\n"
+        "        self.stock -= n\n"
+        "        return n\n"
+        "class Warehouse:\n"
+        "    restocks = 0\n"
+        "    def __init__(self, items):\n"
+        "        self.items = {it.sku: it for it in items}\n"
+        "class Big(Warehouse):\n"
+        "    def __init__(self, items):\n"
+        "        super().__init__(items)\n"
+        "        Warehouse.restocks += 1\n"
+    )
+
+    def run_ok(self, name, body):
+        r = self.script(name, body)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout.strip()
+
+    def produce(self, redefined_sell=None):
+        self.run_ok("define", """
+            _di_step = _di.Step("define", notebook="nb.ipynb")
+            _di_step.run_cell(1, %r, globals())
+            _di_step.save(globals(), {"Item": 1, "Warehouse": 1, "Big": 1})
+            _di_step.finish()
+        """ % self.DEFINE)
+        self.run_ok("stock", """
+            _di_step = _di.Step("stock", notebook="nb.ipynb")
+            Item = _di_step.load("Item", "define")
+            Warehouse = _di_step.load("Warehouse", "define")
+            Big = _di_step.load("Big", "define")
+            _di_step.run_cell(2, "wh = Big([Item('apple', 5), Item('pear', 3)])\\n", globals())
+            _di_step.save(globals(), {"wh": 2})
+            _di_step.finish()
+        """)
+        if redefined_sell is not None:
+            # Another step redefines Item (same cell, another method body).
+            self.run_ok("redefine", """
+                _di_step = _di.Step("redefine", notebook="nb.ipynb")
+                _di_step.run_cell(1, %r, globals())
+                _di_step.run_cell(3, "odd = Item('fig', 9)\\n", globals())
+                _di_step.save(globals(), {"odd": 3})
+                _di_step.finish()
+            """ % self.DEFINE.replace("self.stock -= n", redefined_sell))
+
+    CHECK = ("its = list(wh.items.values())\\n"
+             "print(all(isinstance(it, Item) for it in its), all(type(it) is Item for it in its),"
+             " type(wh) is Big, isinstance(wh, Warehouse), Big.__bases__ == (Warehouse,),"
+             " its[0].sell(2), its[0].stock, Item('kiwi', 1).sell(1), Big([]).items, Warehouse.restocks)\\n")
+
+    @need("dill")
+    def test_values_from_different_steps_share_the_class(self):
+        self.produce()
+        for order in (("wh", "Item", "Warehouse", "Big"), ("Item", "Warehouse", "Big", "wh"),
+                      ("Big", "wh", "Item", "Warehouse")):
+            with self.subTest(order=order):
+                loads = "".join("%s = _di_step.load(%r, %r)\n" % (n, n, "stock" if n == "wh" else "define")
+                                for n in order)
+                out = self.run_ok("report", """
+                    _di_step = _di.Step("report", notebook="nb.ipynb")
+                    %s
+                    _di_step.run_cell(4, "%s", globals())
+                    _di_step.finish()
+                """ % (textwrap.indent(loads, " " * 20).strip(), self.CHECK))
+                # Class attributes are the first-created class's: wh's copy
+                # of Warehouse counts stock's Big(...), define's does not;
+                # Big([]) here counts one more.
+                restocks = 2 if order[0] == "wh" else 1
+                self.assertEqual(out, "True True True True True 2 3 1 {} %d" % restocks)
+
+    @need("dill")
+    def test_a_redefined_class_stays_distinct(self):
+        self.produce(redefined_sell="self.stock -= 2 * n")
+        out = self.run_ok("report", """
+            _di_step = _di.Step("report", notebook="nb.ipynb")
+            odd = _di_step.load("odd", "redefine")
+            wh = _di_step.load("wh", "stock")
+            Item = _di_step.load("Item", "define")
+            _di_step.run_cell(4, "it = wh.items['apple']\\n"
+                                 "print(isinstance(it, Item), isinstance(odd, Item), type(odd).__name__,"
+                                 " odd.sell(1), odd.stock, it.sell(1), it.stock)\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(out, "True False Item 1 7 1 4")
+
+    @need("dill")
+    def test_a_class_differing_only_in_closures_stays_distinct(self):
+        # dill fills closures in after it makes the class: the choice made
+        # without them is checked once the value is loaded.
+        for step, k in (("p1", 2), ("p2", 3), ("p3", 2)):
+            self.run_ok(step, """
+                _di_step = _di.Step(%r, notebook="nb.ipynb")
+                _di_step.run_cell(1, "def scaled(k):\\n    def deco(f):\\n        def w(self):\\n"
+                                     "            return k * f(self)\\n        return w\\n    return deco\\n"
+                                     "class C:\\n    @scaled(%d)\\n    def f(self):\\n        return 1\\n"
+                                     "v = C()\\n", globals())
+                _di_step.save(globals(), {"v": 1})
+                _di_step.finish()
+            """ % (step, k))
+        out = self.run_ok("cons", """
+            _di_step = _di.Step("cons", notebook="nb.ipynb")
+            x = _di_step.load("v", "p1")
+            y = _di_step.load("v", "p2")
+            z = _di_step.load("v", "p3")
+            _di_step.run_cell(4, "print(type(x) is type(y), type(x) is type(z), x.f(), y.f(), z.f())\\n", globals())
+            _di_step.finish()
+        """)
+        self.assertEqual(out, "False True 2 3 2")
+
+    @need("dill")
+    def test_a_class_bound_in_main_is_taken_when_it_is_the_same(self):
+        self.produce()
+        # The step runs the defining cell itself: the loaded values use its classes.
+        out = self.run_ok("report", """
+            _di_step = _di.Step("report", notebook="nb.ipynb")
+            _di_step.run_cell(1, %r, globals())
+            mine = Item
+            wh = _di_step.load("wh", "stock")
+            _di_step.run_cell(4, "print(Item is mine, all(type(it) is Item for it in wh.items.values()),"
+                                 " type(wh) is Big)\\n", globals())
+            _di_step.finish()
+        """ % self.DEFINE)
+        self.assertEqual(out, "True True True")
+
+    @need("dill")
+    def test_in_process_loads_share_the_class(self):
+        ns = main_ns()
+        exec("class Pt:\n    def __init__(self, x): self.x = x\n    def norm(self): return abs(self.x)\n"
+             "a = [Pt(1)]\nb = {'p': Pt(2)}\n", ns)
+        prod = self.step("p1")
+        prod.save(ns, {"a": 1})
+        prod2 = self.step("p2")
+        prod2.save(ns, {"b": 1})
+        cons = self.step("c1")
+        a, b = cons.load("a", "p1"), cons.load("b", "p2")
+        self.assertIs(type(a[0]), type(b["p"]))
+        self.assertIsNot(type(a[0]), ns["Pt"])  # pickled by value, in this process too
+        self.assertEqual(b["p"].norm(), 2)
+
+
 class ReadRecordTest(TempRoot):
     """files-read.json: every file a step opened for reading, for the cache to check."""
 
