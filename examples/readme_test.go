@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/datainsight/datainsight/internal/testenv"
 )
@@ -57,6 +59,10 @@ func TestReadmeCommands(t *testing.T) {
 			continue
 		}
 		ran++
+		if strings.Contains(c.line, "datainsight serve") {
+			readmeServe(t, repo, bin, c)
+			continue
+		}
 		out := shell(t, repo, "PATH="+shellQuote(bin)+":$PATH "+c.line)
 		for _, want := range c.output {
 			if !strings.Contains(out, want) {
@@ -96,6 +102,78 @@ func TestReadmeCommands(t *testing.T) {
 
 // wantSucceeded fails t unless a run's output says it succeeded with no
 // failed step.
+// readmeServe runs the README's `datainsight serve` as a user would, in a
+// home of its own (the README's /home/me, and /run/user/1000 its runtime
+// folder), until it prints what the README shows; then Ctrl-C stops it,
+// cleanly, and its token file goes with it.
+func readmeServe(t *testing.T, repo, bin string, c readmeCommand) {
+	t.Helper()
+	home, runtime := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(home, "notebooks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "-c", "exec "+c.line)
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "HOME="+home, "XDG_RUNTIME_DIR="+runtime)
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var want []string
+	for _, l := range c.output {
+		l = strings.ReplaceAll(l, "/home/me", home)
+		want = append(want, strings.ReplaceAll(l, "/run/user/1000", runtime))
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !containsAll(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("README: %s\nshows %q, but it printed:\n%s", c.line, want, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	token := filepath.Join(runtime, "datainsight", "datainsight-8899.json")
+	if _, err := os.Stat(token); err != nil {
+		t.Errorf("README: %s: no token file where it says: %v", c.line, err)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("README: %s stopped with Ctrl-C: %v\n%s", c.line, err, out.String())
+	}
+	if _, err := os.Stat(token); err == nil {
+		t.Errorf("README: %s left its token file behind", c.line)
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+// syncBuffer is a bytes.Buffer a running command writes to while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
 func wantSucceeded(t *testing.T, what, out string) {
 	t.Helper()
 	if !regexp.MustCompile(`(?m)^run \S+ succeeded`).MatchString(out) || strings.Contains(out, "failed") {
