@@ -56,6 +56,7 @@ fuzz:
 	$(GO) test ./ipython/ -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cluster/argo/ -run '^$$' -fuzz '^FuzzParseFrames$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./kernelgw/rpc/ -run '^$$' -fuzz '^FuzzDecodeRequest$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./kernelgw/jupyter/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 vet:
 	$(GO) vet ./...

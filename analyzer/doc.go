@@ -8,8 +8,8 @@
 // An Analyzer caches per-cell facts, so re-analysing after one edit reparses
 // that cell only.
 //
-// Where DESIGN §3 is terse, these rules hold (the flow fixtures r01–r14
-// show each):
+// The rules that decide what flows, beyond a read taking the last write (the
+// flow fixtures r01–r16 show each):
 //
 //   - Loading. A step loads a name only if the value from before it can be
 //     observed: some code of the step reads (or mutates, deletes, calls)

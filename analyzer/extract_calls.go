@@ -68,7 +68,7 @@ func (w *walker) call(i int32) {
 
 // methodUse says what calling method attr through the attribute fn does
 // to the name its chain starts from. A method of the name itself (x.m(…))
-// may change it (DESIGN §3: a call can mutate, and copying an unchanged
+// may change it (a call can mutate, and copying an unchanged
 // value costs less than running on stale data). A method of a value the
 // name holds (x[k].m(…), x.a.m(…), x.a[k].m(…)) changes that value, and so
 // x, only for an in-place API (inPlaceMethod) or an inplace=True call:
@@ -224,7 +224,7 @@ type callInfo struct {
 }
 
 // mutatedArg recognises library calls known to change an argument in
-// place (DESIGN §3: an argument is only read unless a known-mutating API
+// place (an argument is only read unless a known-mutating API
 // says so) and returns its position. callee is a bare function's name;
 // otherwise recv is the method's receiver when it is a chain of plain
 // names (np, np.random, np.add), else "", and method the method's name.
@@ -440,7 +440,7 @@ var (
 )
 
 // fileAPIFor recognises the calls that read or write a file named by an
-// argument (DESIGN §3 File edges). recv is the name the method is called
+// argument (file edges). recv is the name the method is called
 // on ("" for a bare function or another receiver).
 func fileAPIFor(recv, method string) (fileAPI, bool) {
 	switch method {

@@ -240,7 +240,7 @@ func (g *graph) shared() {
 // imports or functions cell, that it silences undefined-name everywhere:
 // such a cell runs before every step and may define any name, so a name
 // no cell defines may still exist. Not a warning: the notebook may be
-// right, and a star import there is replayed in every step (DESIGN §3).
+// right, and a star import there is replayed in every step.
 func (g *graph) uncheckedNames(cell int, f *cellFacts, a action) {
 	what := "exec, eval or globals() here"
 	for _, imp := range f.Imports {
@@ -464,7 +464,7 @@ func (g *graph) read(st *stepRun, name string, a action, strict bool) {
 	}
 }
 
-// The loading rule (DESIGN §3 "Maybe-writes", refined): a step loads a
+// The loading rule for maybe-writes: a step loads a
 // name only if the value from before the step can be observed, that is
 //
 //   - the step reads the name (or mutates, deletes or calls it) where no

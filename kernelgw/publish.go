@@ -81,33 +81,69 @@ func (s *Sidecar) publish(at service.Place, id string) {
 }
 
 // lineWriter splits the output of every step ("STEP | line" lines) into
-// lines, each with its step.
+// lines, each with its step. A line longer than maxLine is sent in pieces,
+// each with the step its start named, so that a step printing without
+// newlines holds no more than maxLine of the sidecar's memory (the
+// backends' log writers bound their partial lines the same way, writing
+// the rest of a long line without its prefix).
 type lineWriter struct {
 	partial []byte
+	cont    *string // the step of the long line being sent in pieces
 	emit    func(step, line string)
 }
 
+const maxLine = 64 << 10
+
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
-	for {
+	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			w.partial = append(w.partial, p...)
+			if len(w.partial) >= maxLine {
+				w.piece(string(w.partial))
+				w.partial = w.partial[:0]
+			}
 			return n, nil
 		}
 		line := append(w.partial, p[:i]...)
-		w.partial = nil
-		w.line(string(line))
+		w.partial = w.partial[:0]
+		if w.cont != nil {
+			w.emit(*w.cont, string(line))
+			w.cont = nil
+		} else {
+			w.line(string(line))
+		}
 		p = p[i+1:]
 	}
+	return n, nil
+}
+
+// piece sends part of a long line: the first with its step parsed, the
+// rest with that step.
+func (w *lineWriter) piece(l string) {
+	if w.cont != nil {
+		w.emit(*w.cont, l)
+		return
+	}
+	step, text, ok := strings.Cut(l, " | ")
+	if !ok {
+		step, text = "", l
+	}
+	w.cont = &step
+	w.emit(step, text)
 }
 
 // flush sends a last line that had no newline.
 func (w *lineWriter) flush() {
 	if len(w.partial) > 0 {
-		w.line(string(w.partial))
-		w.partial = nil
+		if w.cont != nil {
+			w.emit(*w.cont, string(w.partial))
+		} else {
+			w.line(string(w.partial))
+		}
 	}
+	w.partial, w.cont = w.partial[:0], nil
 }
 
 func (w *lineWriter) line(l string) {

@@ -772,10 +772,9 @@ func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 		return nil, fmt.Errorf("retry %s: %w", id, err)
 	}
 	ev, _ := json.Marshal(cluster.Event{Time: time.Now().UTC(), Run: id, Type: cluster.EventRun, Phase: cluster.Pending, Message: fmt.Sprintf("retrying %d steps", n)})
-	if f, err := os.OpenFile(filepath.Join(dir, eventsFile), os.O_WRONLY|os.O_APPEND, 0o644); err == nil {
-		f.Write(append(ev, '\n'))
-		f.Close()
-	}
+	// Best effort, as run.json (written above) is the record: a watcher
+	// misses only this line, never reads half of it.
+	appendLine(filepath.Join(dir, eventsFile), ev)
 	err = l.start(dir, st)
 	unlock()
 	if err != nil {
@@ -907,3 +906,22 @@ func runName(name string) string {
 }
 
 func lookPath(p string) (string, error) { return exec.LookPath(p) }
+
+// appendLine appends one line to path, or nothing: a write cut short (the
+// disk filled) is cut off again, so that no half line spoils the next.
+func appendLine(path string, line []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	end, err := f.Seek(0, io.SeekEnd)
+	if err == nil {
+		if _, err = f.Write(append(line, '\n')); err != nil {
+			f.Truncate(end)
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

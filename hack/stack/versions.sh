@@ -1,4 +1,4 @@
-# Pinned versions of the real test stack (../shared/TESTING.md), sourced by
+# Pinned versions of the real test stack, sourced by
 # build.sh and env.sh. internal/kubestack computes the same cache path: change
 # both together.
 ETCD_VERSION=v3.5.21

@@ -167,7 +167,10 @@ func spawnRunner(python, runDir string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the detached runner: %w", err)
 	}
-	return cmd.Process.Release()
+	// Reaped when it ends: a long-lived parent (serve) must not collect
+	// zombies; a short one exits first, and init reaps.
+	go cmd.Wait()
+	return nil
 }
 
 // newRunnerCmd is the hidden command a detached run executes in.

@@ -6,7 +6,7 @@
 //
 // The binaries are built beforehand by hack/stack/build.sh (never from a test)
 // into a cache outside the clone; Start skips the test, naming that script, when
-// they are missing. See ../../../shared/TESTING.md and hack/stack/ for how the
+// they are missing. See hack/stack/ for how the
 // parts fit; hack/stack/kwok/ holds the pod stages (complete, hold, fail,
 // unschedulable) that tests select with the Label* labels on a step's template
 // metadata.

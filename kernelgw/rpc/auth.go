@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -372,6 +373,20 @@ func (o origins) allowed(r *http.Request) bool {
 	}
 	// The same origin: the page came from the host this request is for.
 	// Behind Jupyter's proxy this is Jupyter's, since the proxy passes the
-	// browser's Host on.
-	return origin == normOrigin(u.Scheme, r.Host)
+	// browser's Host on. Only for a host that is an IP address or
+	// localhost: a name could be a DNS-rebinding page's own (evil.example
+	// resolving to 127.0.0.1 makes Origin and Host agree); other names
+	// must be allowed by configuration, as Jupyter requires.
+	return origin == normOrigin(u.Scheme, r.Host) && literalHost(r.Host)
+}
+
+// literalHost reports whether hostport names this machine by address or as
+// localhost, which no other site's page can claim through DNS.
+func literalHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return strings.EqualFold(host, "localhost") || net.ParseIP(host) != nil
 }

@@ -28,6 +28,9 @@ func (s *testServer) do(t *testing.T, method, path, body string, hdr http.Header
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
+	if h := hdr.Get("Host"); h != "" {
+		req.Host = h // the client sends req.Host, never a Host header
+	}
 	resp, err := s.ts.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +100,34 @@ func TestTokenAuthRefusesEmpty(t *testing.T) {
 	}
 	if _, err := rpc.New(rpc.Config{}); err == nil {
 		t.Error("a server without Auth")
+	}
+}
+
+// TestDNSRebinding: a page whose name was made to resolve to 127.0.0.1 sends
+// an Origin that matches the Host it asks for; only a host given as an
+// address or localhost counts as the server's own origin.
+func TestDNSRebinding(t *testing.T) {
+	s := newServer(t, nil)
+	port := s.ts.URL[strings.LastIndex(s.ts.URL, ":")+1:]
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"rebind.example:" + port, false},
+		{"localhost:" + port, true},
+		{"127.0.0.1:" + port, true},
+	} {
+		hdr := tokenHeader(testToken)
+		hdr.Set("Host", tc.host)
+		hdr.Set("Origin", "http://"+tc.host)
+		resp, body := s.do(t, http.MethodPost, "/rpc", addCall, hdr)
+		if tc.ok {
+			if resp.StatusCode != 200 {
+				t.Errorf("host %s: %d %s", tc.host, resp.StatusCode, body)
+			}
+			continue
+		}
+		checkRefused(t, "host "+tc.host, resp, body, 403, rpc.CodeForbidden, "is not allowed")
 	}
 }
 

@@ -1303,7 +1303,7 @@ def _keras_module(value):
 
 
 def _native_format(value, ctx):
-    """The first choice of format for value, by its type (DESIGN §4)."""
+    """The first choice of format for value, by its type."""
     t = type(value)
     np = sys.modules.get("numpy")
     if np is not None and (t is np.ndarray or t is np.memmap) and not value.dtype.hasobject:

@@ -1,4 +1,4 @@
-# File reads and writes (DESIGN §3 File edges): a literal path, or the
+# File reads and writes (file edges): a literal path, or the
 # name holding it; recorded besides the call's ordinary effects.
 
 # %% open and its modes
