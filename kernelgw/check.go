@@ -87,14 +87,30 @@ print(MARKER + json.dumps(out))
 // checkSnippet is the code sent to the kernel: checkCode run by exec in a
 // private dict, so that no name is left in the user's namespace.
 func checkSnippet(outs [][2]string) (string, error) {
+	return runtimeSnippet(checkCode, "_datainsight_check", map[string]any{"OUTS": outs, "MARKER": checkMarker})
+}
+
+// runtimeSnippet is code to send to the kernel that runs code by exec in
+// a private dict named name, with vars bound there (JSON values: strings,
+// lists, numbers, booleans as Python literals) and with MODNAME and SOURCE
+// naming the step runtime and giving its source.
+func runtimeSnippet(code, name string, vars map[string]any) (string, error) {
 	src := pipelinegen.RuntimeSource()
 	sum := sha256.Sum256(src)
-	vars := map[string]any{
+	all := map[string]any{
 		"MODNAME": "_datainsight_runtime_" + hex.EncodeToString(sum[:6]),
 		"SOURCE":  string(src),
-		"OUTS":    outs,
-		"MARKER":  checkMarker,
 	}
+	for k, v := range vars {
+		all[k] = v
+	}
+	return privateSnippet(code, name, all)
+}
+
+// privateSnippet is code that runs code by exec in a private dict named
+// name, with vars bound there, so that nothing is left in the namespace
+// it runs in (the user's, in a kernel).
+func privateSnippet(code, name string, vars map[string]any) (string, error) {
 	names := make([]string, 0, len(vars))
 	for k := range vars {
 		names = append(names, k)
@@ -102,11 +118,13 @@ func checkSnippet(outs [][2]string) (string, error) {
 	sort.Strings(names)
 	var b strings.Builder
 	b.WriteString("exec(")
-	code, _ := json.Marshal(checkCode)
-	b.Write(code)
-	b.WriteString(", {\"__builtins__\": __builtins__, \"__name__\": \"_datainsight_check\"")
+	c, _ := json.Marshal(code)
+	b.Write(c)
+	n, _ := json.Marshal(name)
+	fmt.Fprintf(&b, ", {\"__builtins__\": __builtins__, \"__name__\": %s", n)
 	for _, k := range names {
-		// JSON strings, lists and numbers are Python literals too.
+		// JSON strings, lists and numbers are Python literals too (vars
+		// hold no booleans or nulls, which are not).
 		v, err := json.Marshal(vars[k])
 		if err != nil {
 			return "", err
@@ -146,28 +164,8 @@ func (s *Sidecar) check(ctx context.Context, _ *rpc.Conn, p CheckParams) (CheckR
 	if err != nil {
 		return CheckResult{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
-	defer cancel()
-	k, err := s.jupyter.Connect(ctx, p.Kernel)
-	if err != nil {
-		return CheckResult{}, kernelError(p.Kernel, err)
-	}
-	defer k.Close()
-	out, err := k.Execute(ctx, code, &jupyter.ExecuteOptions{Silent: true})
-	if err != nil {
-		return CheckResult{}, kernelError(p.Kernel, err)
-	}
-	var line string
-	for _, l := range strings.Split(out.Stdout(), "\n") {
-		if rest, ok := strings.CutPrefix(l, checkMarker); ok {
-			line = rest
-		}
-	}
-	if line == "" {
-		return CheckResult{}, rpc.Errorf(rpc.CodeFailed, "kernel %s: the check printed no answer", p.Kernel)
-	}
-	if err := json.Unmarshal([]byte(line), &res); err != nil {
-		return CheckResult{}, rpc.Errorf(rpc.CodeFailed, "kernel %s: the check's answer: %v", p.Kernel, err)
+	if err := s.kernelAnswer(ctx, p.Kernel, "the check", code, checkMarker, &res); err != nil {
+		return CheckResult{}, err
 	}
 	if res.Unsavable == nil {
 		res.Unsavable = []Unsavable{}
@@ -178,9 +176,39 @@ func (s *Sidecar) check(ctx context.Context, _ *rpc.Conn, p CheckParams) (CheckR
 	return res, nil
 }
 
+// kernelAnswer runs code in the kernel id (silently: it is not counted
+// in the kernel's history) and decodes into out the JSON that code
+// printed on a line starting with marker; what names the code in errors.
+func (s *Sidecar) kernelAnswer(ctx context.Context, id, what, code, marker string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	k, err := s.jupyter.Connect(ctx, id)
+	if err != nil {
+		return kernelError(id, what, err)
+	}
+	defer k.Close()
+	res, err := k.Execute(ctx, code, &jupyter.ExecuteOptions{Silent: true})
+	if err != nil {
+		return kernelError(id, what, err)
+	}
+	var line string
+	for _, l := range strings.Split(res.Stdout(), "\n") {
+		if rest, ok := strings.CutPrefix(l, marker); ok {
+			line = rest
+		}
+	}
+	if line == "" {
+		return rpc.Errorf(rpc.CodeFailed, "kernel %s: %s printed no answer", id, what)
+	}
+	if err := json.Unmarshal([]byte(line), out); err != nil {
+		return rpc.Errorf(rpc.CodeFailed, "kernel %s: %s's answer: %v", id, what, err)
+	}
+	return nil
+}
+
 // kernelError gives errors about the user's kernel the codes clients
-// branch on.
-func kernelError(id string, err error) error {
+// branch on; what names the code that ran.
+func kernelError(id, what string, err error) error {
 	var ee *jupyter.ExecError
 	switch {
 	case errors.Is(err, jupyter.ErrKernelNotFound), errors.Is(err, jupyter.ErrKernelLost):
@@ -188,7 +216,7 @@ func kernelError(id string, err error) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return rpc.Errorf(rpc.CodeTimeout, "kernel %s: no answer in %v (is it busy?)", id, checkTimeout)
 	case errors.As(err, &ee):
-		return rpc.Errorf(rpc.CodeFailed, "kernel %s: the check raised %v", id, ee)
+		return rpc.Errorf(rpc.CodeFailed, "kernel %s: %s raised %v", id, what, ee)
 	}
 	return rpc.Errorf(rpc.CodeFailed, "kernel %s: %v", id, err)
 }

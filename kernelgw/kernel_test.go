@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -262,4 +264,217 @@ func TestMagicRunsTheNotebook(t *testing.T) {
 			t.Errorf("%%datainsight status with %s: stderr %q, want one line saying %q", c.env, errText, c.want)
 		}
 	}
+}
+
+// exploreNotebook has a parameter, a step that makes values (a list, a
+// DataFrame, a string) and a step that loads them and uses the parameter.
+const exploreNotebook = `{
+ "cells": [
+  {"cell_type": "code", "execution_count": null, "id": "p", "metadata": {"tags": ["pipeline-parameters"]}, "outputs": [], "source": ["factor = 3\n"]},
+  {"cell_type": "code", "execution_count": null, "id": "i", "metadata": {"tags": ["imports"]}, "outputs": [], "source": ["import pandas as pd\n"]},
+  {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:make"]}, "outputs": [],
+   "source": ["values = [1, 2, 3]\n", "df = pd.DataFrame({'a': [10, 20, 30]})\n", "label = 'made'\n"]},
+  {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {"tags": ["block:use", "prev:make"]}, "outputs": [],
+   "source": ["scaled = [v * factor for v in values]\n", "print(len(df), scaled, label)\n"]}
+ ],
+ "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+`
+
+// runToEnd runs a notebook through the sidecar and waits for the run's end.
+func runToEnd(t *testing.T, s *sidecar, params map[string]any) *cluster.Run {
+	t.Helper()
+	var started kernelgw.RunResult
+	s.call(t, "run", params, &started)
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		var run cluster.Run
+		s.call(t, "run.get", map[string]any{"run": started.ID, "path": params["path"]}, &run)
+		if run.Phase.Done() {
+			return &run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s did not end in time: %+v", started.ID, run)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestExploreLoadsAStepsInputsIntoTheKernel(t *testing.T) {
+	root := t.TempDir()
+	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root})
+	jc := jupyterClient(t, srv)
+	s := startIn(t, root, jc)
+	if err := os.WriteFile(filepath.Join(root, "explore.ipynb"), []byte(exploreNotebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := runToEnd(t, s, map[string]any{"path": "explore.ipynb", "params": map[string]string{"factor": "5"}})
+	if run.Phase != cluster.Succeeded {
+		t.Fatalf("the run: %s (%s), want Succeeded", run.Phase, run.Message)
+	}
+	k := kernel(t, jc)
+	execute(t, k, "keep = 'mine'\n", nil, time.Minute)
+	before := namespace(t, k)
+
+	var res kernelgw.ExploreResult
+	s.call(t, "explore", map[string]any{"run": run.ID, "step": "use", "kernel": k.ID(), "path": "explore.ipynb"}, &res)
+	t.Logf("explore: %+v", res)
+	got := map[string]kernelgw.Explored{}
+	for _, b := range res.Bound {
+		got[b.Name] = b
+	}
+	if len(res.Unavailable) != 0 || len(got) != 4 {
+		t.Errorf("explore: bound %+v, unavailable %+v; want values, df, label and factor bound", res.Bound, res.Unavailable)
+	}
+	for name, want := range map[string]string{"values": "list", "df": "pandas.core.frame.DataFrame", "label": "str", "factor": "int"} {
+		if got[name].Type != want {
+			t.Errorf("explore: %s is a %q, want %q", name, got[name].Type, want)
+		}
+	}
+	if b := got["df"]; b.Source != "step make" || b.Bytes <= 0 || len(b.Shape) != 2 || b.Shape[0] != 3 || b.Length == nil || *b.Length != 3 {
+		t.Errorf("explore: df %+v, want from step make, its file's size, shape [3 1], length 3", b)
+	}
+	if got["factor"].Source != "parameter" {
+		t.Errorf("explore: factor %+v, want a parameter", got["factor"])
+	}
+	// Nothing but the inputs was bound.
+	after := namespace(t, k)
+	var names []string
+	json.Unmarshal([]byte(strings.ReplaceAll(strings.TrimSpace(before), "'", `"`)), &names)
+	wantAfter := append(names, "df", "factor", "label", "values")
+	slicesSort(wantAfter)
+	if afterNames := strings.ReplaceAll(strings.TrimSpace(after), "'", `"`); afterNames != mustJSONList(wantAfter) {
+		t.Errorf("explore left other names in the kernel:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// The values are in the kernel, as the run had them (the parameter's
+	// value of the run, not its default).
+	out := execute(t, k, "print(values, df['a'].tolist(), label, factor, keep)", nil, time.Minute).Stdout()
+	if strings.TrimSpace(out) != "[1, 2, 3] [10, 20, 30] made 5 mine" {
+		t.Errorf("the kernel after explore prints %q, want the run's values", out)
+	}
+
+	// A value file removed since the run: that input is unavailable,
+	// saying why; the others are still loaded.
+	manifest, err := os.ReadFile(filepath.Join(s.runs, run.ID, "make", "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Values map[string]struct {
+			File string `json:"file"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil || m.Values["label"].File == "" {
+		t.Fatalf("the manifest of step make: %v\n%s", err, manifest)
+	}
+	if err := os.Remove(filepath.Join(s.runs, run.ID, "make", m.Values["label"].File)); err != nil {
+		t.Fatal(err)
+	}
+	execute(t, k, "del label", nil, time.Minute)
+	s.call(t, "explore", map[string]any{"run": run.ID, "step": "use", "kernel": k.ID(), "path": "explore.ipynb"}, &res)
+	var gone []string
+	for _, u := range res.Unavailable {
+		gone = append(gone, u.Name)
+		if u.Source != "step make" || !strings.Contains(u.Reason, "missing") {
+			t.Errorf("explore after the file was removed: %+v, want from step make, a reason saying the file is missing", u)
+		}
+	}
+	if !slices.Contains(gone, "label") || len(res.Bound)+len(res.Unavailable) != 4 {
+		t.Errorf("explore after label's file was removed: bound %+v, unavailable %+v", res.Bound, res.Unavailable)
+	}
+	if out := execute(t, k, "print('label' in dir())", nil, time.Minute).Stdout(); strings.TrimSpace(out) != "False" {
+		t.Errorf("an unavailable input was bound anyway: %q", out)
+	}
+
+	// A producer that failed: its values are unavailable, saying so; the
+	// parameters are still bound.
+	failing := strings.Replace(exploreNotebook, `"label = 'made'\n"`, `"label = 'made'\n", "raise ValueError('no')\n"`, 1)
+	if err := os.WriteFile(filepath.Join(root, "fails.ipynb"), []byte(failing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	failed := runToEnd(t, s, map[string]any{"path": "fails.ipynb"})
+	if failed.Phase != cluster.Failed {
+		t.Fatalf("the failing run: %s, want Failed", failed.Phase)
+	}
+	s.call(t, "explore", map[string]any{"run": failed.ID, "step": "use", "kernel": k.ID(), "path": "fails.ipynb"}, &res)
+	if len(res.Unavailable) != 3 || len(res.Bound) != 1 || res.Bound[0].Name != "factor" {
+		t.Errorf("explore of a step whose producer failed: bound %+v, unavailable %+v; want factor bound, 3 unavailable", res.Bound, res.Unavailable)
+	}
+	for _, u := range res.Unavailable {
+		if !strings.Contains(u.Reason, "make") || !strings.Contains(u.Reason, "Failed") {
+			t.Errorf("explore: %+v, want a reason saying step make failed", u)
+		}
+	}
+
+	// Errors name the field.
+	for _, c := range []struct {
+		params map[string]any
+		field  string
+	}{
+		{map[string]any{"run": "no-such-run", "step": "use", "kernel": k.ID(), "path": "explore.ipynb"}, "run"},
+		{map[string]any{"run": run.ID, "step": "nope", "kernel": k.ID(), "path": "explore.ipynb"}, "step"},
+		{map[string]any{"run": run.ID, "step": "use", "kernel": "00000000-0000-0000-0000-000000000000", "path": "explore.ipynb"}, "kernel"},
+	} {
+		r, _ := s.post(t, "", "explore", c.params)
+		if r.Error == nil || !strings.Contains(r.Error.Message, c.field) || !strings.Contains(string(r.Error.Data), `"field":"`+c.field+`"`) {
+			t.Errorf("explore %v: %+v, want an error naming field %s", c.params, r.Error, c.field)
+		}
+	}
+}
+
+func TestEnvDescribesTheKernel(t *testing.T) {
+	root := t.TempDir()
+	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root})
+	jc := jupyterClient(t, srv)
+	s := startIn(t, root, jc)
+	k := kernel(t, jc)
+	before := namespace(t, k)
+
+	var res kernelgw.EnvResult
+	s.call(t, "env", map[string]any{"kernel": k.ID()}, &res)
+	want, err := exec.Command(jupytertest.Python, "-c", "import sys; print(sys.version)").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Kernel.SysVersion != strings.TrimSpace(string(want)) || res.Kernel.Executable == "" || !strings.HasPrefix(string(want), res.Kernel.Version) {
+		t.Errorf("env: the kernel's Python %q (%q, %s), want %q", res.Kernel.SysVersion, res.Kernel.Version, res.Kernel.Executable, want)
+	}
+	hasNumpy := func(pkgs []kernelgw.Distribution) bool {
+		for _, d := range pkgs {
+			if strings.EqualFold(d.Name, "numpy") && d.Version != "" {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasNumpy(res.Kernel.Packages) {
+		t.Errorf("env: the kernel's packages do not list numpy: %+v", res.Kernel.Packages)
+	}
+	if res.Local == nil || !hasNumpy(res.Local.Packages) {
+		t.Fatalf("env: local runs' environment %+v, warnings %+v", res.Local, res.Warnings)
+	}
+	for _, w := range res.Warnings {
+		if w.Kind == "version" {
+			t.Errorf("env: %+v, but the kernel and local runs use the same Python", w)
+		}
+	}
+	t.Logf("env: kernel %s %s, %d packages; local %s, %d packages; %d warnings", res.Kernel.Version, res.Kernel.Executable,
+		len(res.Kernel.Packages), res.Local.Executable, len(res.Local.Packages), len(res.Warnings))
+	if after := namespace(t, k); after != before {
+		t.Errorf("env changed the user's namespace:\nbefore %s\nafter  %s", before, after)
+	}
+	r, _ := s.post(t, "", "env", map[string]any{"kernel": ""})
+	if r.Error == nil || !strings.Contains(string(r.Error.Data), `"kernel"`) {
+		t.Errorf("env without a kernel: %+v, want an error naming the field", r.Error)
+	}
+}
+
+func slicesSort(s []string) { slices.Sort(s) }
+
+func mustJSONList(s []string) string {
+	b, _ := json.Marshal(s)
+	return strings.ReplaceAll(string(b), ",", ", ")
 }

@@ -33,7 +33,7 @@ type Options struct {
 	Detach bool
 	// Jupyter is a client of the Jupyter server whose kernels the users'
 	// notebooks run in, for the methods that look into a live kernel
-	// (check); without it they fail.
+	// (check, explore, env); without it they fail.
 	Jupyter *jupyter.Client
 	// RPC tunes the server's limits; its Auth, AllowedOrigins and Logger
 	// are set from the fields above.

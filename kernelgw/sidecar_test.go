@@ -42,6 +42,7 @@ const notebook = `{
 type sidecar struct {
 	url  string // http://127.0.0.1:PORT
 	root string
+	runs string // the local runs' folder
 }
 
 // start serves a sidecar on a real loopback port, with a notebook root
@@ -64,7 +65,8 @@ func startIn(t *testing.T, root string, jc *jupyter.Client) *sidecar {
 		python = "python3"
 	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := service.New(service.Config{Python: python, RunsDir: filepath.Join(t.TempDir(), "runs")}, service.Options{Logger: log})
+	runs := filepath.Join(t.TempDir(), "runs")
+	svc := service.New(service.Config{Python: python, RunsDir: runs}, service.Options{Logger: log})
 	auth, err := rpc.TokenAuth(token)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +91,7 @@ func startIn(t *testing.T, root string, jc *jupyter.Client) *sidecar {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &sidecar{url: "http://" + l.Addr().String(), root: root}
+	return &sidecar{url: "http://" + l.Addr().String(), root: root, runs: runs}
 }
 
 type rpcError struct {
@@ -221,7 +223,7 @@ func TestAnalyzeAndCompileOverHTTP(t *testing.T) {
 	defer resp.Body.Close()
 	var list bytes.Buffer
 	list.ReadFrom(resp.Body)
-	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "check"} {
+	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "check", "explore", "env", "settings.get", "settings.set"} {
 		if !strings.Contains(list.String(), `"`+m+`"`) {
 			t.Errorf("/rpc/methods does not list %s", m)
 		}

@@ -116,6 +116,13 @@ var datainsightKeys = []string{"name", "description", "image", "volumes", "works
 // (metadata.datainsight.volumes[1].mount_path), and a setting with a
 // mistake is left unset.
 func parseSettings(md map[string]json.RawMessage) (Settings, []Diagnostic) {
+	s, r := readSettings(md)
+	return s, r.diags
+}
+
+// readSettings is parseSettings, with the reader that holds the problems
+// found and the field of each.
+func readSettings(md map[string]json.RawMessage) (Settings, *settingsReader) {
 	var s Settings
 	r := &settingsReader{}
 	// Which object the volumes came from, for the paths of later checks.
@@ -139,17 +146,43 @@ func parseSettings(md map[string]json.RawMessage) (Settings, []Diagnostic) {
 				VolumeClone, v.Name, v.MountPath)
 		}
 	}
-	return s, r.diags
+	return s, r
 }
 
 // settingsReader reads settings from decoded JSON, keeping every mistake
 // as a diagnostic that names the field's path.
 type settingsReader struct {
-	diags []Diagnostic
+	diags  []Diagnostic
+	fields []string // the field each of diags is about
 }
 
 func (r *settingsReader) add(sev Severity, code, path, format string, args ...any) {
 	r.diags = append(r.diags, Diagnostic{Severity: sev, Code: code, Message: path + ": " + fmt.Sprintf(format, args...)})
+	r.fields = append(r.fields, path)
+}
+
+// SettingProblem is a mistake in (or a note about) one pipeline setting.
+type SettingProblem struct {
+	// Field is the setting's path, e.g.
+	// metadata.datainsight.volumes[1].mount_path.
+	Field    string   `json:"field"`
+	Severity Severity `json:"severity"`
+	Code     string   `json:"code"`
+	// Message says what is wrong, without the field.
+	Message string `json:"message"`
+}
+
+// CheckSettings reads the pipeline settings of a notebook's metadata
+// exactly as ParsePipeline does, and returns every problem found with the
+// field it is about: a setting with an error is left unset in the result.
+func CheckSettings(md map[string]json.RawMessage) (Settings, []SettingProblem) {
+	s, r := readSettings(md)
+	out := make([]SettingProblem, 0, len(r.diags))
+	for i, d := range r.diags {
+		f := r.fields[i]
+		out = append(out, SettingProblem{Field: f, Severity: d.Severity, Code: d.Code, Message: strings.TrimPrefix(d.Message, f+": ")})
+	}
+	return s, out
 }
 
 func (r *settingsReader) errorf(path, format string, args ...any) {
