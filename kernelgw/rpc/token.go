@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // NewToken returns a new random token: 24 bytes from crypto/rand in hex,
@@ -69,6 +70,9 @@ func WriteRuntimeFileNamed(dir, name string, info RuntimeInfo) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("write runtime file: %w", err)
 	}
+	if err := checkPrivateDir(dir); err != nil {
+		return "", fmt.Errorf("write runtime file: %w", err)
+	}
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("write runtime file: %w", err)
@@ -107,4 +111,25 @@ func ReadRuntimeFile(path string) (RuntimeInfo, error) {
 		return info, fmt.Errorf("read runtime file %s: %w", path, err)
 	}
 	return info, nil
+}
+
+// checkPrivateDir refuses a runtime folder that another user could change:
+// one of theirs (made before us in a shared temporary folder), or one that
+// others may write to. There they could swap the file that tells clients
+// where the sidecar is, and read the token a client then sends.
+func checkPrivateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return fmt.Errorf("%s belongs to another user (uid %d)", dir, st.Uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s may be written by others (mode %v): make it 0700", dir, fi.Mode().Perm())
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/datainsight/datainsight/kernelgw/rpc"
@@ -80,5 +81,26 @@ func TestWriteRuntimeFile(t *testing.T) {
 	must(t, err)
 	if fi, _ := os.Stat(dir2); fi.Mode().Perm() != 0o700 {
 		t.Errorf("folder mode %v", fi.Mode().Perm())
+	}
+}
+
+// A runtime folder others may write to is refused: they could swap the
+// file that tells clients where the sidecar is.
+func TestRuntimeFileRefusesASharedFolder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rt")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rpc.WriteRuntimeFileNamed(dir, "datainsight-1.json", rpc.RuntimeInfo{URL: "http://127.0.0.1:1", Token: "t"}); err == nil || !strings.Contains(err.Error(), "written by others") {
+		t.Errorf("a world-writable runtime folder: err = %v, want a refusal", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rpc.WriteRuntimeFileNamed(dir, "datainsight-1.json", rpc.RuntimeInfo{URL: "http://127.0.0.1:1", Token: "t"}); err != nil {
+		t.Errorf("a private runtime folder: %v", err)
 	}
 }
