@@ -582,8 +582,10 @@ func (s *Server) invoke(ctx context.Context, c *Conn, m *method, params json.Raw
 func (s *Server) Serve(l net.Listener) error {
 	s.mu.Lock()
 	if s.closing {
+		// Closed before it served: as after Close, nil, and l is ours.
 		s.mu.Unlock()
-		return http.ErrServerClosed
+		l.Close()
+		return nil
 	}
 	if s.httpSrv != nil {
 		s.mu.Unlock()

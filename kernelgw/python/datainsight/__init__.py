@@ -8,6 +8,11 @@ JSON-RPC; ``%load_ext datainsight`` adds the ``%datainsight`` magic:
     %datainsight logs RUN [STEP]
 
 Standard library only (the magic needs IPython, which a kernel has).
+
+``datainsight.serverext`` is a Jupyter server extension (it needs
+jupyter_server and tornado): enabled with
+``jupyter server --ServerApp.jpserver_extensions="{'datainsight': True}"``, it
+runs the sidecar beside the server and proxies it under ``/datainsight/``.
 """
 
 from .client import Client, Error, NotConfigured, RPCError, Unauthorized, Unreachable  # noqa: F401
@@ -25,3 +30,9 @@ def load_ipython_extension(ipython):
 
 def unload_ipython_extension(ipython):
     ipython.magics_manager.magics["line"].pop("datainsight", None)
+
+
+def _jupyter_server_extension_points():
+    """The Jupyter server extension (datainsight.serverext): runs the sidecar
+    beside the server and proxies it under /datainsight/."""
+    return [{"module": "datainsight.serverext"}]
