@@ -315,6 +315,38 @@ func TestServerExtension(t *testing.T) {
 	if out := outputText(execute(t, k, "%datainsight status "+runID, nil, time.Minute)); !strings.Contains(out, "Succeeded") {
 		t.Errorf("%%datainsight status %s in a kernel of the server: %q", runID, out)
 	}
+	// A run started from the kernel with %datainsight run: its progress
+	// reaches a WebSocket client through Jupyter's proxy, as the panel
+	// follows a run the notebook's own magic started.
+	started := outputText(execute(t, k, "%datainsight run nb.ipynb -d --no-cache", nil, time.Minute))
+	m := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(started)
+	if m == nil {
+		t.Fatalf("%%datainsight run -d printed no run id: %q", started)
+	}
+	c.send(2, "run.subscribe", map[string]any{"run": m[1], "path": "nb.ipynb"})
+	for seen := []string{}; ; {
+		msg := c.next()
+		if msg.Method == "" && msg.Error != nil {
+			t.Fatalf("run.subscribe %s through the proxy: %+v", m[1], msg.Error)
+		}
+		if msg.Method != "run.event" {
+			continue
+		}
+		var ev struct{ Run, Type, Step, Phase string }
+		if err := json.Unmarshal(msg.Params, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Run != m[1] {
+			continue
+		}
+		seen = append(seen, ev.Type+":"+ev.Step+":"+ev.Phase)
+		if ev.Type == "run" && (ev.Phase == "Succeeded" || ev.Phase == "Failed" || ev.Phase == "Error") {
+			if ev.Phase != "Succeeded" || len(seen) < 4 {
+				t.Errorf("the kernel's run %s through the proxy: %s", m[1], strings.Join(seen, " "))
+			}
+			break
+		}
+	}
 	env := execute(t, k, "import os; print(os.environ.get('DATAINSIGHT_URL'))", nil, time.Minute).Stdout()
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+\s*$`).MatchString(env) {
 		t.Errorf("DATAINSIGHT_URL in the kernel: %q", env)
