@@ -172,7 +172,7 @@ func (s *Service) local(nb NotebookRef) (*localBackend, error) {
 	defer s.mu.Unlock()
 	lb := s.locals[dir]
 	if lb == nil {
-		lb = &localBackend{l: &local.Local{Dir: dir, Python: s.cfg.Python}}
+		lb = &localBackend{l: &local.Local{Dir: dir, Python: s.cfg.Python, Log: s.log}}
 		s.locals[dir] = lb
 	}
 	return lb, nil

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +50,10 @@ type Local struct {
 	// Snapshot, when set, is saved with each new run (the notebook as it
 	// was when the run started).
 	Snapshot []byte
+	// Log, when set, is told what the records could not say: a run's
+	// state that could not be written (the disk is full). The detached
+	// runner points it at its runner.log.
+	Log *slog.Logger
 
 	mu   sync.Mutex
 	live map[string]*liveRun // runs carried out by this process
@@ -924,4 +929,12 @@ func appendLine(path string, line []byte) error {
 		err = cerr
 	}
 	return err
+}
+
+// logger returns l.Log, or one that discards.
+func (l *Local) logger() *slog.Logger {
+	if l.Log != nil {
+		return l.Log
+	}
+	return slog.New(slog.DiscardHandler)
 }

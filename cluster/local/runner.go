@@ -113,7 +113,7 @@ func (r *runner) save() bool {
 		err = writeJSON(filepath.Join(r.dir, stateFile), r.st)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "datainsight: run %s: %v\n", r.st.ID, err)
+		r.l.logger().Error("run state not recorded", "run", r.st.ID, "err", err)
 		r.noteNoSpace(err)
 		return false
 	}
@@ -187,7 +187,7 @@ func (r *runner) saveSpare() bool {
 		err = r.spare.Write(append(data, '\n'), 0o644)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "datainsight: run %s: its final state could not be recorded: %v\n", r.st.ID, err)
+		r.l.logger().Error("run's final state not recorded", "run", r.st.ID, "err", err)
 		return false
 	}
 	return true

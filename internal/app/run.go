@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -182,7 +183,8 @@ func newRunnerCmd(s *streams) *cobra.Command {
 		Args:   exactArgs(1, "a run directory"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := filepath.Clean(args[0])
-			b := &local.Local{Dir: filepath.Dir(dir), Python: python}
+			// Its stderr is the run's runner.log.
+			b := &local.Local{Dir: filepath.Dir(dir), Python: python, Log: slog.New(slog.NewTextHandler(s.errOut, nil))}
 			return b.Execute(cmd.Context(), dir)
 		},
 	}
