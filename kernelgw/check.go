@@ -45,28 +45,10 @@ const checkMarker = "__datainsight_check__ "
 // with a cell of the user's: the check waits behind it).
 const checkTimeout = 2 * time.Minute
 
-// checkCode runs in the user's kernel. Everything it binds lives in the
-// dict exec is given: the user's namespace is read, never written. The
-// runtime is loaded from the source the sidecar sends (the kernel may not
-// share the sidecar's file system) and kept in sys.modules under a name
-// that carries its hash, so that a second check does not load it again.
-const checkCode = `
-import sys, json, types
-mod = sys.modules.get(MODNAME)
-if mod is None:
-    mod = types.ModuleType(MODNAME)
-    mod.__file__ = "<datainsight runtime>"
-    sys.modules[MODNAME] = mod
-    try:
-        exec(compile(SOURCE, "<datainsight runtime>", "exec"), mod.__dict__)
-    except BaseException:
-        del sys.modules[MODNAME]
-        raise
-try:
-    from IPython import get_ipython
-    ns = get_ipython().user_ns
-except Exception:
-    ns = sys.modules["__main__"].__dict__
+// checkCode runs in the user's kernel, after the runtime's loader.
+// Everything it binds lives in the dict exec is given: the user's
+// namespace is read, never written.
+const checkCode = runtimeLoader + `
 out = {"unsavable": [], "checked": 0, "missing": []}
 for name, step in OUTS:
     if name not in ns:
