@@ -50,6 +50,7 @@ echo "## logs of a 200 MB step log, beside cat of the same file"
 go test ./cluster/local/ -run '^$' -bench 'LogTail' -count "$COUNT" | medians
 hack/bench-logs.sh
 
+echo; echo "## sidecar (datainsight serve): memory, analyze over a WebSocket, fan-out"; COUNT="$COUNT" hack/bench-sidecar.sh
 echo
 echo "## Argo backend against the real stack (submit and status latency, 200 tracked runs)"
 go test -tags bench -c -o /tmp/datainsight-argo.test ./cluster/argo/
