@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/cluster/local"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -61,9 +62,10 @@ func (s *Service) Submit(ctx context.Context, c *Compiled, opts SubmitOptions) (
 		snapshot = c.Notebook.Bytes()
 	}
 	spawn, err := s.spawner(lb, opts.Detach)
-	r, err := lb.with(c.Ref.Dir, snapshot, spawn, err, func() (*cluster.Run, error) {
-		return lb.l.Submit(ctx, c.Pipeline, copts)
-	})
+	if err != nil {
+		return nil, err
+	}
+	r, err := lb.l.SubmitCall(ctx, c.Pipeline, copts, local.Call{WorkDir: c.Ref.Dir, Snapshot: snapshot, Spawn: spawn})
 	if err == nil {
 		s.log.Info("run submitted", "run", r.ID, "backend", r.Backend, "notebook", c.Pipeline.Notebook, "detached", opts.Detach)
 	}
@@ -93,19 +95,6 @@ func (s *Service) spawner(lb *localBackend, detach bool) (func(string) error, er
 	}
 	python := lb.l.Python
 	return func(runDir string) error { return s.spawn(python, runDir) }, nil
-}
-
-// with runs fn with the local backend set up for one call: its steps'
-// folder, the notebook snapshot, and how its runner starts.
-func (lb *localBackend) with(workDir string, snapshot []byte, spawn func(string) error, spawnErr error, fn func() (*cluster.Run, error)) (*cluster.Run, error) {
-	if spawnErr != nil {
-		return nil, spawnErr
-	}
-	lb.mu.Lock()
-	defer lb.mu.Unlock()
-	lb.l.WorkDir, lb.l.Snapshot, lb.l.Spawn = workDir, snapshot, spawn
-	defer func() { lb.l.WorkDir, lb.l.Snapshot, lb.l.Spawn = "", nil, nil }()
-	return fn()
 }
 
 // Get returns a run's current state.
@@ -168,25 +157,34 @@ type RerunOptions struct {
 // Retry reruns the failed and downstream steps of a finished run, in
 // place, and returns it as soon as it has restarted.
 func (s *Service) Retry(ctx context.Context, at Place, id string, opts RerunOptions) (*cluster.Run, error) {
-	return s.rerun(ctx, at, opts, func(b cluster.Backend) (*cluster.Run, error) { return b.Retry(ctx, id) })
+	return s.rerun(ctx, at, id, opts, false)
 }
 
 // Resubmit starts a new run of a finished run's pipeline with the same
 // parameters, every step run again.
 func (s *Service) Resubmit(ctx context.Context, at Place, id string, opts RerunOptions) (*cluster.Run, error) {
-	return s.rerun(ctx, at, opts, func(b cluster.Backend) (*cluster.Run, error) { return b.Resubmit(ctx, id) })
+	return s.rerun(ctx, at, id, opts, true)
 }
 
-func (s *Service) rerun(ctx context.Context, at Place, opts RerunOptions, start func(cluster.Backend) (*cluster.Run, error)) (*cluster.Run, error) {
+func (s *Service) rerun(ctx context.Context, at Place, id string, opts RerunOptions, resubmit bool) (*cluster.Run, error) {
 	b, lb, err := s.backend(at)
 	if err != nil {
 		return nil, err
 	}
 	if lb == nil {
-		return start(b)
+		if resubmit {
+			return b.Resubmit(ctx, id)
+		}
+		return b.Retry(ctx, id)
 	}
 	spawn, err := s.spawner(lb, opts.Detach)
-	return lb.with("", nil, spawn, err, func() (*cluster.Run, error) { return start(b) })
+	if err != nil {
+		return nil, err
+	}
+	if resubmit {
+		return lb.l.ResubmitCall(ctx, id, local.Call{Spawn: spawn})
+	}
+	return lb.l.RetryCall(ctx, id, local.Call{Spawn: spawn})
 }
 
 // List returns runs, newest first: those of at's notebook when it names

@@ -58,8 +58,7 @@ const maxAnalyzers = 32
 // through the same instance; mu guards the fields of l that a Submit or a
 // Retry sets for itself.
 type localBackend struct {
-	mu sync.Mutex
-	l  *local.Local
+	l *local.Local // per-call inputs go in local.Call: l is never changed
 }
 
 // New returns a Service. cfg comes from LoadConfig.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/notebook"
@@ -196,5 +197,51 @@ func TestSubmitRefusals(t *testing.T) {
 	}
 	if err := svc.Delete(ctx, service.Place{Notebook: a.Ref}, r.ID); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSubmitsDoNotWaitForEachOther: the sidecar shares one Service, and a
+// detached submit waits for its runner; another notebook's submit (here,
+// of the same runs folder) must not queue behind it. Per-call inputs once
+// went through fields of a shared backend, under a lock held that long.
+func TestSubmitsDoNotWaitForEachOther(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"a.ipynb", "b.ipynb"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(nbJSON), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started, release := make(chan string, 2), make(chan struct{})
+	spawn := func(python, runDir string) error {
+		started <- runDir
+		<-release
+		return errors.New("not started: this test only holds the spawn")
+	}
+	svc := service.New(service.Config{Python: "/usr/bin/python3", RunsDir: filepath.Join(t.TempDir(), "runs")}, service.Options{Spawn: spawn})
+	ctx := context.Background()
+	done := make(chan error, 2)
+	for _, name := range []string{"a.ipynb", "b.ipynb"} {
+		c, err := svc.Compile(ctx, service.Source{Path: filepath.Join(dir, name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			_, err := svc.Submit(ctx, c, service.SubmitOptions{Detach: true})
+			done <- err
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		select {
+		case <-started:
+		case <-time.After(30 * time.Second):
+			close(release)
+			t.Fatalf("only %d of 2 concurrent submits reached their runner's start: one waits for the other", i)
+		}
+	}
+	close(release)
+	for i := 0; i < 2; i++ {
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "only holds the spawn") {
+			t.Errorf("submit: %v, want the spawn's error", err)
+		}
 	}
 }

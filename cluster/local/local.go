@@ -96,26 +96,42 @@ func (l *Local) runDir(id string) (string, error) {
 	return dir, nil
 }
 
+// Call holds one call's inputs that Local's fields WorkDir, Snapshot and
+// Spawn give otherwise: a process serving many notebooks at once (the
+// sidecar) passes them with each call instead of changing a shared Local.
+type Call struct {
+	WorkDir  string
+	Snapshot []byte
+	Spawn    func(runDir string) error
+}
+
+func (l *Local) call() Call { return Call{WorkDir: l.WorkDir, Snapshot: l.Snapshot, Spawn: l.Spawn} }
+
 // Submit records a new run and starts it.
 func (l *Local) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions) (*cluster.Run, error) {
+	return l.SubmitCall(ctx, p, opts, l.call())
+}
+
+// SubmitCall is Submit with the call's own inputs.
+func (l *Local) SubmitCall(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions, c Call) (*cluster.Run, error) {
 	if l.Python == "" {
 		return nil, errors.New("local backend: no Python interpreter configured")
 	}
-	workDir := l.WorkDir
-	if workDir == "" {
-		workDir = filepath.Dir(p.Notebook)
+	if c.WorkDir == "" {
+		c.WorkDir = filepath.Dir(p.Notebook)
 	}
-	return l.submit(ctx, p, opts, workDir, l.Snapshot)
+	return l.submit(ctx, p, opts, c)
 }
 
 // submit records and starts a run whose steps run in workDir. A relative
 // folder is made absolute here, against the current folder, because the
 // steps and a detached runner are started with other working directories.
-func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions, workDir string, snapshot []byte) (*cluster.Run, error) {
+func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster.SubmitOptions, c Call) (*cluster.Run, error) {
 	params, err := pipelinegen.ParameterValues(p, opts.Parameters)
 	if err != nil {
 		return nil, err
 	}
+	workDir, snapshot := c.WorkDir, c.Snapshot
 	if workDir, err = filepath.Abs(workDir); err != nil {
 		return nil, err
 	}
@@ -174,12 +190,12 @@ func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 	if err != nil {
 		return nil, err
 	}
-	err = l.start(dir, st)
+	err = l.start(dir, st, c.Spawn)
 	unlock()
 	if err != nil {
 		return nil, err
 	}
-	if l.Spawn != nil {
+	if c.Spawn != nil {
 		if err := l.awaitRunner(ctx, dir); err != nil {
 			return nil, err
 		}
@@ -229,7 +245,7 @@ func (l *Local) writeRun(dir string, p *pipelinegen.Pipeline, st *state, snapsho
 // goroutines of this one. Callers hold the run's lock, and have recorded
 // this process as the run's (st), so that nothing takes the run for one
 // whose runner died before its runner has taken it over.
-func (l *Local) start(dir string, st *state) error {
+func (l *Local) start(dir string, st *state, spawn func(runDir string) error) error {
 	if st.RunnerPID != os.Getpid() {
 		st.RunnerPID = os.Getpid()
 		st.RunnerStart, _ = processStart(st.RunnerPID)
@@ -237,8 +253,8 @@ func (l *Local) start(dir string, st *state) error {
 			return err
 		}
 	}
-	if l.Spawn != nil {
-		return l.Spawn(dir)
+	if spawn != nil {
+		return spawn(dir)
 	}
 	r, err := newRunner(l, dir)
 	if err != nil {
@@ -726,6 +742,12 @@ func (l *Local) Cancel(ctx context.Context, id string) error {
 
 // Retry reruns the unsucceeded steps of a finished run in place.
 func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
+	return l.RetryCall(ctx, id, l.call())
+}
+
+// RetryCall is Retry with the call's own inputs (only Spawn counts: the
+// run keeps its folder and notebook).
+func (l *Local) RetryCall(ctx context.Context, id string, c Call) (*cluster.Run, error) {
 	dir, err := l.runDir(id)
 	if err != nil {
 		return nil, err
@@ -780,12 +802,12 @@ func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 	// Best effort, as run.json (written above) is the record: a watcher
 	// misses only this line, never reads half of it.
 	appendLine(filepath.Join(dir, eventsFile), ev)
-	err = l.start(dir, st)
+	err = l.start(dir, st, c.Spawn)
 	unlock()
 	if err != nil {
 		return nil, err
 	}
-	if l.Spawn != nil {
+	if c.Spawn != nil {
 		if err := l.awaitRunner(ctx, dir); err != nil {
 			return nil, err
 		}
@@ -796,6 +818,12 @@ func (l *Local) Retry(ctx context.Context, id string) (*cluster.Run, error) {
 // Resubmit starts a new run of a finished run's pipeline and parameters,
 // without the cache: every step runs again.
 func (l *Local) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
+	return l.ResubmitCall(ctx, id, l.call())
+}
+
+// ResubmitCall is Resubmit with the call's own inputs (only Spawn counts:
+// the new run is of the earlier run's folder and notebook).
+func (l *Local) ResubmitCall(ctx context.Context, id string, c Call) (*cluster.Run, error) {
 	dir, st, err := l.load(id)
 	if err != nil {
 		return nil, err
@@ -811,7 +839,7 @@ func (l *Local) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	snap, _ := os.ReadFile(filepath.Join(dir, snapshotFile))
 	// In the folder that run's steps ran in: the notebook's path as typed
 	// then may be relative to another folder than this command's.
-	return l.submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism}, st.WorkDir, snap)
+	return l.submit(ctx, p, cluster.SubmitOptions{Parameters: st.Parameters, NoCache: true, Parallelism: st.Parallelism}, Call{WorkDir: st.WorkDir, Snapshot: snap, Spawn: c.Spawn})
 }
 
 // List returns the runs under Dir, newest first. A run whose record is
