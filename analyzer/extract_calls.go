@@ -437,6 +437,7 @@ type fileAPI struct {
 var (
 	pandasReadKws  = []string{"filepath_or_buffer", "path_or_buf", "path", "io"}
 	pandasWriteKws = []string{"path_or_buf", "path", "excel_writer"}
+	imageKws       = []string{"fname", "filename", "uri"}
 )
 
 // fileAPIFor recognises the calls that read or write a file named by an
@@ -451,6 +452,10 @@ func fileAPIFor(recv, method string) (fileAPI, bool) {
 	case "read_csv", "read_table", "read_fwf", "read_parquet", "read_json", "read_pickle", "read_excel",
 		"read_feather", "read_hdf", "read_stata", "read_orc", "read_xml", "read_sas", "read_spss":
 		return fileAPI{false, 0, pandasReadKws}, true
+	case "imread": // plt, matplotlib.image, cv2, imageio, skimage.io
+		return fileAPI{false, 0, imageKws}, true
+	case "imsave", "imwrite":
+		return fileAPI{true, 0, imageKws}, true
 	}
 	switch recv {
 	case "np", "numpy":

@@ -33,15 +33,26 @@ const python = "/usr/bin/python3"
 // nbclientScript executes a notebook in a real kernel and prints each code
 // cell's stdout, by cell index.
 const nbclientScript = `
-import json, sys, nbformat, nbclient
+import json, os, sys, tempfile, nbformat, nbclient
+from jupyter_client.manager import KernelManager
 path, cwd = sys.argv[1], sys.argv[2]
 nb = nbformat.read(path, as_version=4)
 # skip cells are not part of the pipeline: run what the pipeline runs.
 for c in nb.cells:
     if "skip" in c.metadata.get("tags", []):
         c.source = ""
-nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
-                        resources={"metadata": {"path": cwd}}).execute()
+# The kernel's channels on Unix sockets of a folder of its own: TCP ports
+# chosen by binding port 0 and letting go race between kernels started side
+# by side ("Address already in use"), and the notebook's folder stays as the
+# pipeline's is.
+sockets = tempfile.mkdtemp()
+try:
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+    nbclient.NotebookClient(nb, km=km, timeout=300, allow_errors=True,
+                            resources={"metadata": {"path": cwd}}).execute()
+finally:
+    import shutil
+    shutil.rmtree(sockets, ignore_errors=True)
 out = {}
 for i, c in enumerate(nb.cells):
     if c.cell_type == "code":
