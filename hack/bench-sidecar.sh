@@ -5,7 +5,7 @@
 # Memory: the RSS of `datainsight serve` idle (VmRSS once it has settled)
 # and while it tracks RUNS local runs of a tiny notebook, started with `run`
 # (detached, as serve runs them) and subscribed to over one WebSocket
-# (kernelgw's TestSidecarRunsDriver), beside the peak RSS of
+# (kernelgw's test binary, as its runsDriver), beside the peak RSS of
 # `datainsight version`: the binary's own floor. Targets: idle <= floor +
 # 15 MB, RUNS runs <= floor + 30 MB.
 #
@@ -88,7 +88,7 @@ idle=$(for _ in 1 2 3 4 5; do rss_kib "$serve_pid"; sleep 1; done | median)
 go test -c -o "$work/kernelgw.test" ./kernelgw/
 DATAINSIGHT_BENCH_URL=$url DATAINSIGHT_BENCH_TOKEN=$token DATAINSIGHT_BENCH_RUNS=$RUNS \
 	DATAINSIGHT_BENCH_NOTEBOOK=tiny.ipynb \
-	"$work/kernelgw.test" -test.run '^TestSidecarRunsDriver$' -test.v -test.timeout 15m >"$work/driver.log" 2>&1 &
+	"$work/kernelgw.test" >"$work/driver.log" 2>&1 &
 driver_pid=$!
 t0=$(date +%s%N)
 until grep -q '^started' "$work/driver.log"; do

@@ -32,6 +32,7 @@ import (
 	"github.com/datainsight/datainsight/analyzer"
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/internal/synth"
+	"github.com/datainsight/datainsight/internal/testenv"
 	"github.com/datainsight/datainsight/kernelgw"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
 	nbfile "github.com/datainsight/datainsight/notebook"
@@ -311,7 +312,7 @@ func BenchmarkFanout(b *testing.B) {
 		python = "python3"
 	}
 	if _, err := exec.LookPath(python); err != nil {
-		b.Skipf("no %s for the run: %v", python, err)
+		testenv.Missing(b, "no %s for the run: %v", python, err)
 	}
 	root := b.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(tinyNotebook("0")), 0o644); err != nil {
@@ -443,18 +444,19 @@ func BenchmarkFanout(b *testing.B) {
 	b.ReportMetric(pct(each, 0.99), "each-p99-ms")
 }
 
-// TestSidecarRunsDriver starts runs on the `datainsight serve` at
-// $DATAINSIGHT_BENCH_URL (with $DATAINSIGHT_BENCH_TOKEN) and tracks them
-// over one WebSocket, for hack/bench-sidecar.sh: it calls run, with
-// subscribe, $DATAINSIGHT_BENCH_RUNS times (default 50) for the notebook
+// benchDriver, when set, makes this test binary hack/bench-sidecar.sh's
+// driver instead of running tests (see TestMain): runsDriver.
+const benchDriver = "DATAINSIGHT_BENCH_URL"
+
+// runsDriver starts runs on the `datainsight serve` at $DATAINSIGHT_BENCH_URL
+// (with $DATAINSIGHT_BENCH_TOKEN) and tracks them over one WebSocket, for
+// hack/bench-sidecar.sh: it calls run, with subscribe,
+// $DATAINSIGHT_BENCH_RUNS times (default 50) for the notebook
 // $DATAINSIGHT_BENCH_NOTEBOOK (a path under the server's root), prints
 // "started N" once every run has started, and "ended N succeeded M" once
-// every run has ended. Skipped unless the URL is set.
-func TestSidecarRunsDriver(t *testing.T) {
-	url := os.Getenv("DATAINSIGHT_BENCH_URL")
-	if url == "" {
-		t.Skip("hack/bench-sidecar.sh's driver: needs DATAINSIGHT_BENCH_URL")
-	}
+// every run has ended. It fails unless every run succeeded.
+func runsDriver() error {
+	url := os.Getenv(benchDriver)
 	n, _ := strconv.Atoi(os.Getenv("DATAINSIGHT_BENCH_RUNS"))
 	if n <= 0 {
 		n = 50
@@ -464,11 +466,20 @@ func TestSidecarRunsDriver(t *testing.T) {
 		fmt.Fprintf(out, format+"\n", args...)
 		out.Flush()
 	}
-	conn := dialBench(t, "ws"+strings.TrimPrefix(url, "http")+"/ws", os.Getenv("DATAINSIGHT_BENCH_TOKEN"))
+	ws := "ws" + strings.TrimPrefix(url, "http") + "/ws"
+	conn, resp, err := websocket.DefaultDialer.Dial(ws, http.Header{"Authorization": {"token " + os.Getenv("DATAINSIGHT_BENCH_TOKEN")}})
+	if err != nil {
+		return fmt.Errorf("dial %s: %v (%v)", ws, err, resp)
+	}
+	defer conn.Close()
 	for i := 1; i <= n; i++ {
-		req := request(t, i, "run", map[string]any{"path": os.Getenv("DATAINSIGHT_BENCH_NOTEBOOK"), "subscribe": true, "no_cache": true})
+		req, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": i, "method": "run",
+			"params": map[string]any{"path": os.Getenv("DATAINSIGHT_BENCH_NOTEBOOK"), "subscribe": true, "no_cache": true}})
+		if err != nil {
+			return err
+		}
 		if err := conn.WriteMessage(websocket.TextMessage, req); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	runs := map[string]bool{}    // started
@@ -480,22 +491,22 @@ func TestSidecarRunsDriver(t *testing.T) {
 	for len(runs) < n || len(ended) < n {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
-			t.Fatalf("%d runs started, %d ended: %v", len(runs), len(ended), err)
+			return fmt.Errorf("%d runs started, %d ended: %v", len(runs), len(ended), err)
 		}
 		var m benchMsg
 		if err := json.Unmarshal(data, &m); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		switch m.Method {
 		case "":
 			if m.Error != nil {
-				t.Fatalf("run %s: %d %s", m.ID, m.Error.Code, m.Error.Message)
+				return fmt.Errorf("run %s: %d %s", m.ID, m.Error.Code, m.Error.Message)
 			}
 			var r struct {
 				ID string `json:"id"`
 			}
 			if err := json.Unmarshal(m.Result, &r); err != nil || r.ID == "" {
-				t.Fatalf("run: %s: %v", m.Result, err)
+				return fmt.Errorf("run: %s: %v", m.Result, err)
 			}
 			runs[r.ID] = true
 			if p, ok := early[r.ID]; ok {
@@ -505,7 +516,7 @@ func TestSidecarRunsDriver(t *testing.T) {
 			events++
 			var ev cluster.Event
 			if err := json.Unmarshal(m.Params, &ev); err != nil {
-				t.Fatal(err)
+				return err
 			}
 			if ev.Type == cluster.EventRun && ev.Phase.Done() {
 				if runs[ev.Run] {
@@ -530,6 +541,7 @@ func TestSidecarRunsDriver(t *testing.T) {
 	}
 	say("ended %d succeeded %d events %d lines %d", len(ended), ok, events, lines)
 	if ok != n {
-		t.Errorf("%d of %d runs succeeded", ok, n)
+		return fmt.Errorf("%d of %d runs succeeded", ok, n)
 	}
+	return nil
 }

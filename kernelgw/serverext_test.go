@@ -3,6 +3,7 @@ package kernelgw_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -34,6 +35,13 @@ const asCLI = "DATAINSIGHT_KERNELGW_TEST_AS_CLI"
 func TestMain(m *testing.M) {
 	if os.Getenv(asCLI) == "1" {
 		os.Exit(app.Main())
+	}
+	if os.Getenv(benchDriver) != "" {
+		if err := runsDriver(); err != nil {
+			fmt.Fprintln(os.Stderr, "runs driver:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/testenv"
 	"github.com/datainsight/datainsight/kernelgw"
 	"github.com/datainsight/datainsight/kernelgw/jupyter"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
@@ -345,7 +346,7 @@ func TestRunOverWebSocket(t *testing.T) {
 		python = "python3"
 	}
 	if _, err := exec.LookPath(python); err != nil {
-		t.Skipf("no %s: %v", python, err)
+		testenv.Missing(t, "no %s: %v", python, err)
 	}
 	s := start(t)
 	c := s.dial(t)

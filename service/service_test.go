@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/testenv"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/service"
 )
@@ -141,7 +142,7 @@ func TestCompileSources(t *testing.T) {
 func TestSubmitRefusals(t *testing.T) {
 	python := "/usr/bin/python3"
 	if _, err := exec.LookPath(python); err != nil {
-		t.Skip("no python3")
+		testenv.Missing(t, "no %s: %v", python, err)
 	}
 	dir := t.TempDir()
 	for _, name := range []string{"a.ipynb", "b.ipynb"} {
