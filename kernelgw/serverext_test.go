@@ -213,40 +213,38 @@ func (s *extServer) dialWS(t *testing.T, h http.Header) (*wsClient, *http.Respon
 func runOverWS(t *testing.T, c *wsClient, id int) string {
 	t.Helper()
 	c.send(id, "run", map[string]any{"path": "nb.ipynb", "subscribe": true})
-	var runID string
+	runID, phases := followRun(t, c, "")
+	if !strings.HasSuffix(phases[len(phases)-1], ":Succeeded") {
+		t.Fatalf("run %s: %s", runID, strings.Join(phases, " "))
+	}
+	t.Logf("run.event through the proxy: %s", strings.Join(phases, " "))
+	return runID
+}
+
+// followRun reads c's messages until run (the first run to end, for "")
+// has ended, and returns its id and its events as "type:step:phase". A call
+// answered with an error fails the test.
+func followRun(t *testing.T, c *wsClient, run string) (string, []string) {
+	t.Helper()
 	var phases []string
 	for {
 		m := c.next()
-		switch m.Method {
-		case "":
-			if m.Error != nil {
-				t.Fatalf("run over the proxied WebSocket: %+v", m.Error)
-			}
-			var res struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal(m.Result, &res); err != nil || res.ID == "" {
-				t.Fatalf("run: result %s: %v", m.Result, err)
-			}
-			runID = res.ID
-		case "run.event":
-			var ev struct {
-				Run, Type, Step, Phase string
-			}
-			if err := json.Unmarshal(m.Params, &ev); err != nil {
-				t.Fatal(err)
-			}
-			phases = append(phases, ev.Type+":"+ev.Step+":"+ev.Phase)
-			if ev.Type == "run" && (ev.Phase == "Succeeded" || ev.Phase == "Failed" || ev.Phase == "Error") {
-				if ev.Phase != "Succeeded" {
-					t.Fatalf("run %s ended %s: %s", ev.Run, ev.Phase, strings.Join(phases, " "))
-				}
-				if runID == "" {
-					runID = ev.Run
-				}
-				t.Logf("run.event through the proxy: %s", strings.Join(phases, " "))
-				return runID
-			}
+		if m.Method == "" && m.Error != nil {
+			t.Fatalf("over the proxied WebSocket: %+v", m.Error)
+		}
+		if m.Method != "run.event" {
+			continue
+		}
+		var ev struct{ Run, Type, Step, Phase string }
+		if err := json.Unmarshal(m.Params, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if run != "" && ev.Run != run {
+			continue
+		}
+		phases = append(phases, ev.Type+":"+ev.Step+":"+ev.Phase)
+		if ev.Type == "run" && (ev.Phase == "Succeeded" || ev.Phase == "Failed" || ev.Phase == "Error") {
+			return ev.Run, phases
 		}
 	}
 }
@@ -332,28 +330,8 @@ func TestServerExtension(t *testing.T) {
 		t.Fatalf("%%datainsight run -d printed no run id: %q", started)
 	}
 	c.send(2, "run.subscribe", map[string]any{"run": m[1], "path": "nb.ipynb"})
-	for seen := []string{}; ; {
-		msg := c.next()
-		if msg.Method == "" && msg.Error != nil {
-			t.Fatalf("run.subscribe %s through the proxy: %+v", m[1], msg.Error)
-		}
-		if msg.Method != "run.event" {
-			continue
-		}
-		var ev struct{ Run, Type, Step, Phase string }
-		if err := json.Unmarshal(msg.Params, &ev); err != nil {
-			t.Fatal(err)
-		}
-		if ev.Run != m[1] {
-			continue
-		}
-		seen = append(seen, ev.Type+":"+ev.Step+":"+ev.Phase)
-		if ev.Type == "run" && (ev.Phase == "Succeeded" || ev.Phase == "Failed" || ev.Phase == "Error") {
-			if ev.Phase != "Succeeded" || len(seen) < 4 {
-				t.Errorf("the kernel's run %s through the proxy: %s", m[1], strings.Join(seen, " "))
-			}
-			break
-		}
+	if _, seen := followRun(t, c, m[1]); seen[len(seen)-1] != "run::Succeeded" || len(seen) < 4 {
+		t.Errorf("the kernel's run %s through the proxy: %s", m[1], strings.Join(seen, " "))
 	}
 	env := execute(t, k, "import os; print(os.environ.get('DATAINSIGHT_URL'))", nil, time.Minute).Stdout()
 	if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+\s*$`).MatchString(env) {

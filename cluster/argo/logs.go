@@ -1,7 +1,6 @@
 package argo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -320,81 +319,35 @@ func (a *Argo) podLog(ctx context.Context, pod string, follow bool, lw *lineWrit
 	return lw.Close()
 }
 
-// lineWriter writes to a writer shared with other steps' logs: with a
-// prefix, whole lines at a time, each starting with the prefix, so that
-// steps followed side by side do not cut into each other's lines; without
-// one, as it comes (a progress bar redrawn with \r shows as it moves).
-// Close ends a last line that has no newline.
+// lineWriter writes one step's log to a writer shared with other steps'
+// logs, through cluster.Lines (whole prefixed lines, bounded), under the
+// writers' common lock. Close ends a last line that has no newline.
 type lineWriter struct {
-	w       io.Writer
-	mu      *sync.Mutex
-	prefix  string
-	partial []byte // with a prefix: the line begun, at most maxPartial bytes
-	open    bool   // the last byte written was not a newline
+	w     io.Writer
+	mu    *sync.Mutex
+	lines cluster.Lines
+	out   []byte // what one Write writes; reused
 }
 
-// maxPartial bounds how much of an unended line a prefixed lineWriter holds
-// back; a longer line is written in pieces (its rest unprefixed), so that
-// memory stays bounded on a log without newlines, as the local backend's.
-const maxPartial = 64 << 10
-
 func newLineWriter(w io.Writer, mu *sync.Mutex, prefix string) *lineWriter {
-	return &lineWriter{w: w, mu: mu, prefix: prefix}
+	return &lineWriter{w: w, mu: mu, lines: cluster.Lines{Prefix: prefix}}
 }
 
 func (l *lineWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.prefix == "" {
-		if len(b) > 0 {
-			l.open = b[len(b)-1] != '\n'
-		}
-		return l.w.Write(b)
-	}
-	n := len(b)
-	var out []byte
-	for {
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			break
-		}
-		if !l.open {
-			out = append(out, l.prefix...)
-		}
-		out = append(out, l.partial...)
-		out = append(out, b[:i+1]...)
-		l.partial, l.open, b = l.partial[:0], false, b[i+1:]
-	}
-	if len(l.partial)+len(b) > maxPartial {
-		if !l.open {
-			out = append(out, l.prefix...)
-		}
-		out = append(append(out, l.partial...), b...)
-		l.partial, l.open = l.partial[:0], true
-	} else {
-		l.partial = append(l.partial, b...)
-	}
-	if len(out) > 0 {
-		if _, err := l.w.Write(out); err != nil {
-			return 0, err
-		}
-	}
-	return n, nil
+	return len(b), l.flush(l.lines.Append(l.out[:0], b))
 }
 
 func (l *lineWriter) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []byte
-	switch {
-	case l.prefix == "" && l.open:
-		out = []byte{'\n'}
-	case l.prefix != "" && l.open:
-		out = append(l.partial, '\n')
-	case l.prefix != "" && len(l.partial) > 0:
-		out = append(append([]byte(l.prefix), l.partial...), '\n')
-	}
-	l.partial, l.open = l.partial[:0], false
+	return l.flush(l.lines.End(l.out[:0]))
+}
+
+// flush writes out, kept for the next call. Callers hold l.mu.
+func (l *lineWriter) flush(out []byte) error {
+	l.out = out[:0]
 	if len(out) == 0 {
 		return nil
 	}

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -197,19 +198,19 @@ func TestLineWriter(t *testing.T) {
 }
 
 // TestLineWriterLongLine: a line without a newline is held back only up
-// to maxPartial; it once grew without bound (a step printing a progress
+// to cluster.MaxPartial; it once grew without bound (a step printing a progress
 // bar with \r for hours).
 func TestLineWriterLongLine(t *testing.T) {
 	var b bytes.Buffer
 	var mu sync.Mutex
 	w := newLineWriter(&b, &mu, "s | ")
-	long := strings.Repeat("x", 3*maxPartial+5)
+	long := strings.Repeat("x", 3*cluster.MaxPartial+5)
 	w.Write([]byte("short\n"))
 	for i := 0; i < len(long); i += 1000 {
 		w.Write([]byte(long[i:min(i+1000, len(long))]))
 	}
-	if cap(w.partial) > 2*maxPartial {
-		t.Errorf("held back %d bytes of an unended line, want at most about %d", cap(w.partial), maxPartial)
+	if w.lines.Held() > 2*cluster.MaxPartial {
+		t.Errorf("held back %d bytes of an unended line, want at most about %d", w.lines.Held(), cluster.MaxPartial)
 	}
 	w.Write([]byte("\nnext\n"))
 	w.Write([]byte("end"))

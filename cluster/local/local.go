@@ -7,7 +7,6 @@ package local
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -464,7 +463,7 @@ func (l *Local) Logs(ctx context.Context, id string, opts cluster.LogOptions, w 
 		if opts.Step == "" {
 			prefix = s + " | "
 		}
-		tails[i] = &logTail{path: filepath.Join(dir, logsDir, s+".log"), prefix: prefix}
+		tails[i] = newLogTail(filepath.Join(dir, logsDir, s+".log"), prefix)
 	}
 	var mu sync.Mutex
 	out := func(b []byte) error {
@@ -565,23 +564,20 @@ func (l *Local) Report(ctx context.Context, id string, opts cluster.ReportOption
 // memory bounded by the buffer (a 200 MB log was once read whole and
 // rescanned per line: quadratic time and the log's size in memory).
 type logTail struct {
-	path    string
-	prefix  string
-	off     int64
-	buf     []byte // a read chunk; reused
-	batch   []byte // what one chunk writes; reused
-	partial []byte // with a prefix: the start of a line not yet ended
-	open    bool   // part of a line is written and its rest is not
+	path  string
+	off   int64
+	buf   []byte // a read chunk; reused
+	batch []byte // what one chunk writes; reused
+	lines cluster.Lines
+}
+
+func newLogTail(path, prefix string) *logTail {
+	return &logTail{path: path, lines: cluster.Lines{Prefix: prefix}}
 }
 
 // logChunk is how much of a log one read takes: large enough that the
 // per-write cost vanishes, small enough to be a fixed cost in memory.
 const logChunk = 256 << 10
-
-// maxPartial bounds how much of an unended line is held back to keep a
-// prefixed line whole; a longer line is written in pieces (its rest
-// unprefixed), so that memory stays bounded on a log without newlines.
-const maxPartial = 64 << 10
 
 // drain writes what the log gained since the last call; final writes a
 // last unended line too, ending it with a newline. It stops, with ctx's
@@ -619,45 +615,20 @@ func (t *logTail) drain(ctx context.Context, out func([]byte) error, final bool)
 			return rerr
 		}
 	}
-	if !final || (!t.open && len(t.partial) == 0) {
+	if !final {
 		return nil
 	}
-	b := t.batch[:0]
-	if !t.open {
-		b = append(b, t.prefix...)
+	b := t.lines.End(t.batch[:0])
+	t.batch = b[:0]
+	if len(b) == 0 {
+		return nil
 	}
-	b = append(append(b, t.partial...), '\n')
-	t.batch, t.partial, t.open = b[:0], t.partial[:0], false
 	return out(b)
 }
 
 // write passes one chunk on: as it is without a prefix, else line by line.
 func (t *logTail) write(chunk []byte, out func([]byte) error) error {
-	if t.prefix == "" {
-		t.open = chunk[len(chunk)-1] != '\n'
-		return out(chunk)
-	}
-	b := t.batch[:0]
-	for {
-		i := bytes.IndexByte(chunk, '\n')
-		if i < 0 {
-			break
-		}
-		if !t.open {
-			b = append(b, t.prefix...)
-		}
-		b = append(append(b, t.partial...), chunk[:i+1]...)
-		t.partial, t.open, chunk = t.partial[:0], false, chunk[i+1:]
-	}
-	if len(t.partial)+len(chunk) > maxPartial {
-		if !t.open {
-			b = append(b, t.prefix...)
-		}
-		b = append(append(b, t.partial...), chunk...)
-		t.partial, t.open = t.partial[:0], true
-	} else {
-		t.partial = append(t.partial, chunk...)
-	}
+	b := t.lines.Append(t.batch[:0], chunk)
 	t.batch = b[:0]
 	if len(b) == 0 {
 		return nil
@@ -940,23 +911,32 @@ func runName(name string) string {
 
 func lookPath(p string) (string, error) { return exec.LookPath(p) }
 
-// appendLine appends one line to path, or nothing: a write cut short (the
-// disk filled) is cut off again, so that no half line spoils the next.
+// appendLine appends one line to path (see writeLine).
 func appendLine(path string, line []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	end, err := f.Seek(0, io.SeekEnd)
-	if err == nil {
-		if _, err = f.Write(append(line, '\n')); err != nil {
-			f.Truncate(end)
-		}
-	}
+	err = writeLine(f, line)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// writeLine appends line and a newline to f, or nothing: a write cut short
+// (the disk filled) is cut off again, which needs no space, so that half a
+// line never spoils the next one.
+func writeLine(f *os.File, line []byte) error {
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		f.Truncate(end)
+		return err
+	}
+	return nil
 }
 
 // logger returns l.Log, or one that discards.

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/datainsight/datainsight/cluster"
 )
 
 // collect drains t into a buffer, recording the largest single write.
@@ -63,7 +65,7 @@ func TestLogTailFollow(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "s.log")
-			tail := &logTail{path: path, prefix: c.prefix}
+			tail := newLogTail(path, c.prefix)
 			var got collect
 			if err := tail.drain(ctx, got.out, false); err != nil {
 				t.Fatalf("drain of a log not yet created: %v", err)
@@ -92,9 +94,9 @@ func TestLogTailFollow(t *testing.T) {
 // proportion to its size.
 func TestLogTailLongLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.log")
-	long := strings.Repeat("x", 3*maxPartial+5)
+	long := strings.Repeat("x", 3*cluster.MaxPartial+5)
 	appendFile(t, path, "short\n"+long)
-	tail := &logTail{path: path, prefix: "s | "}
+	tail := newLogTail(path, "s | ")
 	var got collect
 	if err := tail.drain(context.Background(), got.out, false); err != nil {
 		t.Fatal(err)
@@ -106,8 +108,8 @@ func TestLogTailLongLine(t *testing.T) {
 	if want := "s | short\ns | " + long + "\ns | next\n"; got.String() != want {
 		t.Errorf("got %d bytes, want %d: the long line is not whole and prefixed once", got.Len(), len(want))
 	}
-	if cap(tail.partial) > 2*maxPartial {
-		t.Errorf("held back %d bytes of an unended line, want at most about %d", cap(tail.partial), maxPartial)
+	if tail.lines.Held() > 2*cluster.MaxPartial {
+		t.Errorf("held back %d bytes of an unended line, want at most about %d", tail.lines.Held(), cluster.MaxPartial)
 	}
 }
 
@@ -121,7 +123,7 @@ func TestLogTailStreams(t *testing.T) {
 	writeLog(t, path, size)
 	for _, prefix := range []string{"", "step | "} {
 		t.Run(fmt.Sprintf("prefix=%q", prefix), func(t *testing.T) {
-			tail := &logTail{path: path, prefix: prefix}
+			tail := newLogTail(path, prefix)
 			var n, lines, largest int
 			out := func(b []byte) error {
 				n += len(b)
@@ -156,7 +158,7 @@ func TestLogTailStopsWhenCancelled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.log")
 	writeLog(t, path, 8<<20)
 	ctx, cancel := context.WithCancel(context.Background())
-	tail := &logTail{path: path, prefix: "s | "}
+	tail := newLogTail(path, "s | ")
 	n := 0
 	err := tail.drain(ctx, func(b []byte) error {
 		n += len(b)
@@ -198,7 +200,7 @@ func BenchmarkLogTail(b *testing.B) {
 			b.SetBytes(int64(size / len(logLine) * len(logLine)))
 			b.ReportAllocs()
 			for b.Loop() {
-				tail := &logTail{path: path, prefix: prefix}
+				tail := newLogTail(path, prefix)
 				if err := tail.drain(context.Background(), func([]byte) error { return nil }, true); err != nil {
 					b.Fatal(err)
 				}

@@ -91,16 +91,11 @@ func (r *runner) emit(ev cluster.Event) {
 	ev.Time = time.Now().UTC()
 	ev.Run = r.st.ID
 	line, _ := json.Marshal(ev)
-	if err := r.l.inject("event"); err != nil {
-		r.noteNoSpace(err)
-	} else if end, err := r.events.Seek(0, io.SeekEnd); err == nil {
-		if _, err := r.events.Write(append(line, '\n')); err != nil {
-			// Half a line would spoil the next one too: cut it off
-			// (which needs no space).
-			r.events.Truncate(end)
-			r.noteNoSpace(err)
-		}
+	err := r.l.inject("event")
+	if err == nil {
+		err = writeLine(r.events, line)
 	}
+	r.noteNoSpace(err)
 	close(r.wake)
 	r.wake = make(chan struct{})
 }
