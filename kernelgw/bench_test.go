@@ -163,7 +163,8 @@ func editTarget(tb testing.TB, nb *nbfile.Notebook) int {
 // notebook as edited (its unsaved body, with its cell ids) over a
 // WebSocket, beside the analyzer in-process.
 //
-//	ws-one-cell-edit          one cell edited, the notebook's analyzer reused by the sidecar
+//	ws-one-cell-edit          one cell edited, sent as an edit of the connection's last revision
+//	ws-one-cell-edit-whole-body  the same edit, sent as the whole notebook's body
 //	inprocess-one-cell-edit   the floor: the same edit, analyzer.Analyzer reused
 //	ws-whole-notebook-cold    an unsaved notebook without a path: every cell parsed
 //	inprocess-whole-cold      the floor: analyzer.Analyze of the parsed notebook
@@ -223,6 +224,41 @@ func BenchmarkAnalyzeRoundTrip(b *testing.B) {
 	}
 
 	b.Run("ws-one-cell-edit", func(b *testing.B) {
+		// The body once, then edits of the one cell, each against the
+		// revision the previous call returned, as the panel sends them.
+		var first struct {
+			Revision string `json:"revision"`
+		}
+		m := roundTrip(b, conn, 5, request(b, 5, "analyze", map[string]any{"path": name, "body": json.RawMessage(bodies[1])}))
+		if err := json.Unmarshal(m.Result, &first); err != nil || first.Revision == "" {
+			b.Fatalf("analyze of the body: no revision (%v)", err)
+		}
+		rev := first.Revision
+		id := nb.Cells[target].ID
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			src := edited
+			if i%2 == 1 {
+				src = orig
+			}
+			m := roundTrip(b, conn, 6, request(b, 6, "analyze", map[string]any{"path": name, "base": rev,
+				"edits": []map[string]any{{"id": id, "source": src}}}))
+			b.StopTimer()
+			var r struct {
+				Revision string `json:"revision"`
+			}
+			if err := json.Unmarshal(m.Result, &r); err != nil || r.Revision == "" {
+				b.Fatalf("analyze with edits: no revision (%v)", err)
+			}
+			rev = r.Revision
+			if i == 0 {
+				steps(b, m)
+			}
+			b.StartTimer()
+		}
+	})
+
+	b.Run("ws-one-cell-edit-whole-body", func(b *testing.B) {
 		reqs := [][]byte{
 			request(b, 2, "analyze", map[string]any{"path": name, "body": json.RawMessage(bodies[0])}),
 			request(b, 3, "analyze", map[string]any{"path": name, "body": json.RawMessage(bodies[1])}),

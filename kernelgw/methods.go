@@ -32,6 +32,7 @@ type NotebookParams struct {
 // AnalyzeResult is the analysis of a notebook.
 type AnalyzeResult struct {
 	Analysis *analyzer.Analysis `json:"analysis" doc:"Steps, edges, ins/outs, parameters and diagnostics (as analyze --json prints them)."`
+	Revision string             `json:"revision,omitempty" doc:"Over a WebSocket, for a notebook given as a body or as edits: names this version of it, the base of the next call's edits."`
 }
 
 // CompileParams are compile's params.
@@ -158,6 +159,9 @@ func (s *Sidecar) register() error {
 		rpc.Register(srv, "run.delete", "Deletes a finished run and its records.", s.runDelete),
 		rpc.Register(srv, "run.subscribe", "Subscribes this WebSocket client to a run's progress: run.event for the run's and its steps' state changes (from the run's start), run.log for its steps' output lines.", s.runSubscribe),
 		rpc.Register(srv, "run.unsubscribe", "Ends this WebSocket client's subscription to a run.", s.runUnsubscribe),
+		rpc.Register(srv, "notebook.subscribe", "Subscribes this WebSocket client to a saved notebook's analysis: notebook.analysis each time its file changes on disk. Returns the analysis now.", s.notebookSubscribe),
+		rpc.Register(srv, "notebook.unsubscribe", "Ends this WebSocket client's subscription to a notebook's analysis.", s.notebookUnsubscribe),
+		rpc.DeclareNotification[NotebookAnalysis](srv, "notebook.analysis", "A subscribed notebook changed on disk: its analysis now."),
 		rpc.DeclareNotification[cluster.Event](srv, "run.event", "A run's or a step's state changed (type run or step), as `run --json` prints it."),
 		rpc.DeclareNotification[LogLine](srv, "run.log", "A line a step printed."),
 	}
@@ -218,18 +222,6 @@ func (s *Sidecar) place(path string, b Backend) (service.Place, error) {
 		return at, err
 	}
 	return at, nil
-}
-
-func (s *Sidecar) analyze(ctx context.Context, _ *rpc.Conn, p NotebookParams) (AnalyzeResult, error) {
-	src, err := s.source(p, false)
-	if err != nil {
-		return AnalyzeResult{}, err
-	}
-	a, err := s.svc.Analyze(ctx, src)
-	if err != nil {
-		return AnalyzeResult{}, rpcError(err)
-	}
-	return AnalyzeResult{Analysis: a.Analysis}, nil
 }
 
 func (s *Sidecar) compile(ctx context.Context, _ *rpc.Conn, p CompileParams) (CompileResult, error) {

@@ -58,8 +58,10 @@ type Sidecar struct {
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
-	watching map[string]bool // runs whose progress is being published, by topic
-	wg       sync.WaitGroup
+	watching map[string]bool // runs and notebooks being published, by topic
+
+	drafts drafts // notebooks as clients edit them, for analyze's edits
+	wg     sync.WaitGroup
 }
 
 var _ http.Handler = (*Sidecar)(nil)

@@ -224,7 +224,7 @@ func TestAnalyzeAndCompileOverHTTP(t *testing.T) {
 	defer resp.Body.Close()
 	var list bytes.Buffer
 	list.ReadFrom(resp.Body)
-	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "check", "explore", "env", "settings.get", "settings.set"} {
+	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "notebook.subscribe", "notebook.unsubscribe", "notebook.analysis", "check", "explore", "env", "settings.get", "settings.set"} {
 		if !strings.Contains(list.String(), `"`+m+`"`) {
 			t.Errorf("/rpc/methods does not list %s", m)
 		}
@@ -517,5 +517,222 @@ func (c *wsClient) result(id int, out any) {
 			c.t.Fatalf("call %d: result %s: %v", id, m.Result, err)
 		}
 		return
+	}
+}
+
+// TestAnalyzeEditsOverWebSocket: the panel sends a notebook's body once,
+// then only the cells a keystroke changed, against the revision its last
+// analysis returned.
+func TestAnalyzeEditsOverWebSocket(t *testing.T) {
+	s := start(t)
+	c := s.dial(t)
+	type stepInfo struct {
+		Name string            `json:"name"`
+		Ins  map[string]string `json:"ins"`
+	}
+	type result struct {
+		Analysis struct {
+			Steps []stepInfo `json:"steps"`
+		} `json:"analysis"`
+		Revision string `json:"revision"`
+	}
+	id := 0
+	call := func(params map[string]any) (result, *rpcError) {
+		t.Helper()
+		id++
+		c.send(id, "analyze", params)
+		m := c.next()
+		if string(m.ID) != fmt.Sprint(id) {
+			t.Fatalf("response to %s, want %d", m.ID, id)
+		}
+		var r result
+		if m.Error == nil {
+			if err := json.Unmarshal(m.Result, &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r, m.Error
+	}
+	steps := func(r result) string {
+		var out []string
+		for _, st := range r.Analysis.Steps {
+			var ins []string
+			for v, from := range st.Ins {
+				ins = append(ins, v+"<"+from)
+			}
+			slices.Sort(ins)
+			out = append(out, st.Name+"("+strings.Join(ins, ",")+")")
+		}
+		return strings.Join(out, " ")
+	}
+
+	r1, e := call(map[string]any{"path": "nb.ipynb", "body": json.RawMessage(notebook)})
+	if e != nil || r1.Revision == "" {
+		t.Fatalf("analyze of a body: %+v, revision %q", e, r1.Revision)
+	}
+	if got, want := steps(r1), "load() double(values<load) total(doubled<double)"; got != want {
+		t.Fatalf("steps %s, want %s", got, want)
+	}
+
+	r2, e := call(map[string]any{"path": "nb.ipynb", "base": r1.Revision,
+		"edits": []map[string]any{{"id": "c", "source": "total = sum(values)\nprint('total says', total)"}}})
+	if e != nil {
+		t.Fatalf("analyze with edits: %+v", e)
+	}
+	if got, want := steps(r2), "load() double(values<load) total(values<load)"; got != want {
+		t.Errorf("after the edit: steps %s, want %s", got, want)
+	}
+	if r2.Revision == "" || r2.Revision == r1.Revision {
+		t.Errorf("revision after the edit %q, before %q: want a new one", r2.Revision, r1.Revision)
+	}
+
+	// Edits build on each other: a tag change renames a step.
+	r3, e := call(map[string]any{"path": "nb.ipynb", "base": r2.Revision,
+		"edits": []map[string]any{{"id": "a", "source": "values = [1, 2, 3]", "tags": []string{"block:read"}}}})
+	if e != nil {
+		t.Fatalf("analyze with a tag edit: %+v", e)
+	}
+	if got, want := steps(r3), "read() double(values<read) total(values<read)"; got != want {
+		t.Errorf("after the tag edit: steps %s, want %s", got, want)
+	}
+
+	field := func(e *rpcError) string {
+		var d struct {
+			Field string `json:"field"`
+		}
+		if e != nil {
+			_ = json.Unmarshal(e.Data, &d)
+		}
+		return d.Field
+	}
+	// An older revision is refused: the client resends the body.
+	if _, e := call(map[string]any{"path": "nb.ipynb", "base": r2.Revision, "edits": []map[string]any{{"id": "a", "source": "x = 1"}}}); e == nil || e.Code != rpc.CodeConflict || field(e) != "base" {
+		t.Errorf("a stale base: %+v, want code %d naming base", e, rpc.CodeConflict)
+	}
+	for _, tc := range []struct {
+		name   string
+		params map[string]any
+		field  string
+	}{
+		{"unknown cell", map[string]any{"path": "nb.ipynb", "base": r3.Revision, "edits": []map[string]any{{"id": "a", "source": "x"}, {"id": "nope", "source": "y"}}}, "edits[1]"},
+		{"body and edits", map[string]any{"path": "nb.ipynb", "base": r3.Revision, "body": json.RawMessage(notebook), "edits": []map[string]any{{"id": "a", "source": "x"}}}, "edits"},
+		{"edits without base", map[string]any{"path": "nb.ipynb", "edits": []map[string]any{{"id": "a", "source": "x"}}}, "base"},
+		{"another notebook's revision", map[string]any{"path": "other.ipynb", "base": r3.Revision, "edits": []map[string]any{{"id": "a", "source": "x"}}}, "base"},
+	} {
+		if _, e := call(tc.params); e == nil || field(e) != tc.field {
+			t.Errorf("%s: %+v, want an error naming %s", tc.name, e, tc.field)
+		}
+	}
+	// A failed edit changed nothing: the latest revision still works.
+	if _, e := call(map[string]any{"path": "nb.ipynb", "base": r3.Revision, "edits": []map[string]any{}}); e != nil {
+		t.Errorf("the latest revision after failed edits: %+v", e)
+	}
+
+	// Another connection has drafts of its own; HTTP has none.
+	other := s.dial(t)
+	other.send(1, "analyze", map[string]any{"path": "nb.ipynb", "base": r3.Revision, "edits": []map[string]any{{"id": "a", "source": "x"}}})
+	if m := other.next(); m.Error == nil || m.Error.Code != rpc.CodeConflict {
+		t.Errorf("another connection's revision: %+v, want a conflict", m.Error)
+	}
+	if r, _ := s.post(t, "", "analyze", map[string]any{"path": "nb.ipynb", "base": r3.Revision, "edits": []map[string]any{{"id": "a", "source": "x"}}}); r.Error == nil || !strings.Contains(r.Error.Message, "WebSocket") {
+		t.Errorf("edits over HTTP: %+v, want an error saying they need a WebSocket", r.Error)
+	}
+	// Nothing was written.
+	if b, err := os.ReadFile(filepath.Join(s.root, "nb.ipynb")); err != nil || string(b) != notebook {
+		t.Errorf("the notebook on disk changed (%v)", err)
+	}
+}
+
+// TestNotebookSubscription: a notebook saved on disk (by JupyterLab, or an
+// editor) reaches its subscribers as its analysis.
+func TestNotebookSubscription(t *testing.T) {
+	s := start(t)
+	a, b := s.dial(t), s.dial(t)
+	type sub struct {
+		Topic    string `json:"topic"`
+		Path     string `json:"path"`
+		Analysis struct {
+			Steps []struct {
+				Name string `json:"name"`
+			} `json:"steps"`
+		} `json:"analysis"`
+		Error string `json:"error"`
+	}
+	names := func(v sub) string {
+		var n []string
+		for _, st := range v.Analysis.Steps {
+			n = append(n, st.Name)
+		}
+		return strings.Join(n, " ")
+	}
+	decode := func(raw json.RawMessage) sub {
+		var v sub
+		if err := json.Unmarshal(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []*wsClient{a, b} {
+		c.send(1, "notebook.subscribe", map[string]any{"path": "./nb.ipynb"})
+		m := c.next()
+		if m.Error != nil {
+			t.Fatalf("notebook.subscribe: %+v", m.Error)
+		}
+		if v := decode(m.Result); v.Path != "nb.ipynb" || names(v) != "load double total" {
+			t.Fatalf("notebook.subscribe: path %q, steps %q", v.Path, names(v))
+		}
+	}
+	// Saved as Jupyter saves: a new file renamed over the old one.
+	save := func(body string) {
+		tmp := filepath.Join(s.root, ".nb.ipynb~")
+		if err := os.WriteFile(tmp, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(s.root, "nb.ipynb")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(strings.Replace(notebook, "block:total", "block:sum", 1))
+	for _, c := range []*wsClient{a, b} {
+		m := c.next()
+		if v := decode(m.Params); m.Method != "notebook.analysis" || v.Path != "nb.ipynb" || names(v) != "load double sum" {
+			t.Errorf("after a save: %s %s, want notebook.analysis with steps load double sum", m.Method, m.Params)
+		}
+	}
+	// One client leaves; the other still hears, of a broken file too.
+	a.send(2, "notebook.unsubscribe", map[string]any{"path": "nb.ipynb"})
+	if m := a.next(); m.Error != nil {
+		t.Fatalf("notebook.unsubscribe: %+v", m.Error)
+	}
+	save("{not json")
+	m := b.next()
+	if v := decode(m.Params); m.Method != "notebook.analysis" || v.Error == "" || !strings.Contains(v.Error, "nb.ipynb") {
+		t.Errorf("after a broken save: %s %s, want an error naming the file", m.Method, m.Params)
+	}
+	// The unsubscribed client heard nothing more: its next message is the
+	// answer to its next call.
+	a.send(3, "runs", map[string]any{})
+	if m := a.next(); m.Method != "" || string(m.ID) != "3" {
+		t.Errorf("unsubscribed client got %s %s", m.Method, m.Params)
+	}
+
+	for _, tc := range []struct {
+		params map[string]any
+		want   string
+	}{
+		{map[string]any{}, "path"},
+		{map[string]any{"path": "../outside.ipynb"}, "path"},
+		{map[string]any{"path": "missing.ipynb"}, "missing.ipynb"},
+	} {
+		b.send(9, "notebook.subscribe", tc.params)
+		var m response
+		for m = b.next(); m.Method != ""; m = b.next() {
+		}
+		if m.Error == nil || !strings.Contains(m.Error.Message, tc.want) {
+			t.Errorf("notebook.subscribe %v: %+v, want an error naming %s", tc.params, m.Error, tc.want)
+		}
+	}
+	if r, _ := s.post(t, "", "notebook.subscribe", map[string]any{"path": "nb.ipynb"}); r.Error == nil || !strings.Contains(r.Error.Message, "WebSocket") {
+		t.Errorf("notebook.subscribe over HTTP: %+v, want an error saying it needs a WebSocket", r.Error)
 	}
 }

@@ -24,6 +24,9 @@ type Source struct {
 	Body []byte
 	// Reader gives the notebook when Body does not and Path is "-" or "".
 	Reader io.Reader
+	// Notebook is the notebook already parsed (an editor's draft, kept
+	// between edits), used before anything else.
+	Notebook *notebook.Notebook
 }
 
 // name is how messages name the notebook.
@@ -31,7 +34,7 @@ func (src Source) name() string {
 	switch {
 	case src.Path != "":
 		return src.Path
-	case src.Body != nil:
+	case src.Body != nil || src.Notebook != nil:
 		return "<unsaved notebook>"
 	}
 	return "<stdin>"
@@ -57,6 +60,9 @@ func (s *Service) Load(ctx context.Context, src Source) (NotebookRef, *notebook.
 	ref, err := ResolveNotebook(src.Path)
 	if err != nil {
 		return ref, nil, err
+	}
+	if src.Notebook != nil {
+		return ref, src.Notebook, nil
 	}
 	if src.Path == "" && src.Body == nil && src.Reader == nil {
 		return ref, nil, ErrNoNotebook

@@ -366,14 +366,41 @@ func decodeParams(ti *typeInfo, params json.RawMessage, v any) *Error {
 	if params == nil || jsonKind(params) == "an array" && isEmptyArray(params) {
 		params = json.RawMessage("{}")
 	}
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	var (
+		doc     any
+		members map[string]json.RawMessage
+		err     error
+	)
+	if ti.kind == kStruct && jsonKind(params) == "an object" {
+		if err = json.Unmarshal(params, &members); err == nil {
+			doc, err = shapeObject(ti, members)
+		}
+	} else {
+		doc, err = shape(ti, params)
+	}
+	if err != nil {
 		return &Error{Code: CodeInvalidParams, Message: "invalid params: " + err.Error()}
 	}
 	if e := check(ti, doc, ""); e != nil {
 		return e
+	}
+	if members != nil {
+		// Field by field, from the members shape decoded: the whole
+		// params are not scanned again, and a json.RawMessage field (a
+		// notebook's body) is not even copied.
+		rv := reflect.ValueOf(v).Elem()
+		for k, raw := range members {
+			if err := setField(rv, ti.byName[k], raw); err != nil {
+				// check saw every field's type, so this comes from a
+				// type's own UnmarshalJSON/UnmarshalText.
+				var te *json.UnmarshalTypeError
+				if errors.As(err, &te) && te.Field != "" {
+					return paramError(k+"."+te.Field, "invalid value")
+				}
+				return paramError(k, "%s", strings.TrimPrefix(err.Error(), "json: "))
+			}
+		}
+		return nil
 	}
 	if err := json.Unmarshal(params, v); err != nil {
 		// The check above saw every field, so what is left comes from a
@@ -385,6 +412,94 @@ func decodeParams(ti *typeInfo, params json.RawMessage, v any) *Error {
 		return &Error{Code: CodeInvalidParams, Message: "invalid params: " + strings.TrimPrefix(err.Error(), "json: ")}
 	}
 	return nil
+}
+
+// setField decodes raw into the field of struct value rv that f is.
+func setField(rv reflect.Value, f *fieldInfo, raw json.RawMessage) error {
+	fv := rv
+	for i, x := range f.index {
+		if i > 0 && fv.Kind() == reflect.Pointer {
+			if fv.IsNil() {
+				fv.Set(reflect.New(fv.Type().Elem()))
+			}
+			fv = fv.Elem()
+		}
+		fv = fv.Field(x)
+	}
+	if fv.Type() == rawMessageType {
+		fv.SetBytes(raw) // as encoding/json would, null included
+		return nil
+	}
+	return json.Unmarshal(raw, fv.Addr().Interface())
+}
+
+// opaque stands, in what shape decodes, for a value of a type that takes
+// any JSON: check has nothing to look at in it.
+type opaque struct{}
+
+// shape decodes params for check, only as deep as ti's type looks into
+// them: a value of kind kAny (a notebook's body, say) is left undecoded,
+// which on a 200 KB body is most of the time a request takes to decode.
+// Numbers are json.Numbers.
+func shape(ti *typeInfo, raw json.RawMessage) (any, error) {
+	for ti.kind == kPtr {
+		ti = ti.elem
+	}
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 {
+		return nil, errors.New("unexpected end of JSON input")
+	}
+	switch {
+	case raw[0] == 'n': // null
+		return nil, nil
+	case ti.kind == kAny:
+		return opaque{}, nil
+	case raw[0] == '{' && (ti.kind == kStruct || ti.kind == kMap):
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &members); err != nil {
+			return nil, err
+		}
+		return shapeObject(ti, members)
+	case raw[0] == '[' && (ti.kind == kSlice || ti.kind == kArray):
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return nil, err
+		}
+		a := make([]any, len(elems))
+		for i, e := range elems {
+			var err error
+			if a[i], err = shape(ti.elem, e); err != nil {
+				return nil, err
+			}
+		}
+		return a, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// shapeObject is shape of an object's members, for a struct or a map.
+func shapeObject(ti *typeInfo, members map[string]json.RawMessage) (map[string]any, error) {
+	o := make(map[string]any, len(members))
+	for k, v := range members {
+		elem := ti.elem
+		if ti.kind == kStruct {
+			f := ti.byName[k]
+			if f == nil { // check refuses it by its name alone
+				o[k] = opaque{}
+				continue
+			}
+			elem = f.typ
+		}
+		var err error
+		if o[k], err = shape(elem, v); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
 }
 
 func isEmptyArray(b []byte) bool {

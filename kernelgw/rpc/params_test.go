@@ -23,19 +23,20 @@ type labelled struct {
 }
 
 type decodeReq struct {
-	Path    string      `json:"path"`
-	Backend runBackend  `json:"backend,omitempty"`
-	Steps   []stepSpec  `json:"steps,omitempty"`
-	Limit   uint16      `json:"limit,omitempty"`
-	Ratio   float32     `json:"ratio,omitempty"`
-	Since   time.Time   `json:"since,omitzero"`
-	Data    []byte      `json:"data,omitempty"`
-	Extra   any         `json:"extra,omitempty"`
-	Parent  *stepSpec   `json:"parent,omitempty"`
-	Counts  map[int]int `json:"counts,omitempty"`
-	Force   bool        `json:"force,omitempty"`
-	Pair    [2]int      `json:"pair,omitzero"`
-	Tags    []string    `json:"tags"` // required, but may be null
+	Path    string          `json:"path"`
+	Backend runBackend      `json:"backend,omitempty"`
+	Steps   []stepSpec      `json:"steps,omitempty"`
+	Limit   uint16          `json:"limit,omitempty"`
+	Ratio   float32         `json:"ratio,omitempty"`
+	Since   time.Time       `json:"since,omitzero"`
+	Data    []byte          `json:"data,omitempty"`
+	Extra   any             `json:"extra,omitempty"`
+	Parent  *stepSpec       `json:"parent,omitempty"`
+	Counts  map[int]int     `json:"counts,omitempty"`
+	Force   bool            `json:"force,omitempty"`
+	Pair    [2]int          `json:"pair,omitzero"`
+	Tags    []string        `json:"tags"` // required, but may be null
+	Body    json.RawMessage `json:"body,omitempty"`
 	labelled
 	hidden int
 }

@@ -358,6 +358,14 @@ func (s *Server) Publish(topic, method string, params any) error {
 	return nil
 }
 
+// Subscribers returns how many clients are subscribed to topic: a
+// publisher with none left can stop.
+func (s *Server) Subscribers(topic string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.topics[topic])
+}
+
 // ServeHTTP serves POST /rpc, GET /rpc/methods and GET /ws.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
