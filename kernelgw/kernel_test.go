@@ -23,7 +23,7 @@ import (
 // method, and the kernel-side package's %datainsight magic.
 
 // jupyterClient is a client of srv that logs into the test's output.
-func jupyterClient(t *testing.T, srv *jupytertest.Server) *jupyter.Client {
+func jupyterClient(t testing.TB, srv *jupytertest.Server) *jupyter.Client {
 	t.Helper()
 	c, err := jupyter.New(jupyter.Config{URL: srv.URL, Token: srv.Token,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))})
@@ -34,7 +34,7 @@ func jupyterClient(t *testing.T, srv *jupytertest.Server) *jupyter.Client {
 }
 
 // kernel starts a kernel and connects to it; both end with t.
-func kernel(t *testing.T, c *jupyter.Client) *jupyter.Kernel {
+func kernel(t testing.TB, c *jupyter.Client) *jupyter.Kernel {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -56,7 +56,7 @@ func kernel(t *testing.T, c *jupyter.Client) *jupyter.Kernel {
 }
 
 // execute runs code in k and fails t unless it succeeds.
-func execute(t *testing.T, k *jupyter.Kernel, code string, opts *jupyter.ExecuteOptions, timeout time.Duration) *jupyter.Result {
+func execute(t testing.TB, k *jupyter.Kernel, code string, opts *jupyter.ExecuteOptions, timeout time.Duration) *jupyter.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -171,7 +171,7 @@ func TestCheckWithoutJupyter(t *testing.T) {
 }
 
 // pythonPackage is kernelgw/python, the kernel-side package.
-func pythonPackage(t *testing.T) string {
+func pythonPackage(t testing.TB) string {
 	t.Helper()
 	dir, err := filepath.Abs("python")
 	if err != nil {
@@ -477,4 +477,81 @@ func slicesSort(s []string) { slices.Sort(s) }
 func mustJSONList(s []string) string {
 	b, _ := json.Marshal(s)
 	return strings.ReplaceAll(string(b), ",", ", ")
+}
+
+// BenchmarkMagicRunToFirstStep: `%datainsight run nb.ipynb -d` executed in
+// a real IPython kernel, from the execute request to the run's first step
+// started (the earliest Started the run records for a step), beside its
+// floor in the same run: the sidecar's run method called over HTTP, with
+// no kernel and no magic. first-step-ms is the median over the
+// iterations; ns/op also counts waiting for each run to end, and is not
+// the figure.
+func BenchmarkMagicRunToFirstStep(b *testing.B) {
+	root := b.TempDir()
+	s := startIn(b, root, nil)
+	srv := jupytertest.Start(b, &jupytertest.Options{RootDir: root, Env: []string{
+		"PYTHONPATH=" + pythonPackage(b),
+		"DATAINSIGHT_URL=" + s.url,
+		"DATAINSIGHT_TOKEN=" + token,
+	}})
+	k := kernel(b, jupyterClient(b, srv))
+	execute(b, k, "%load_ext datainsight", nil, time.Minute)
+	started := regexp.MustCompile(`run (\S+) started`)
+
+	// firstStep waits for the run to end and returns when its first step
+	// started.
+	firstStep := func(b *testing.B, id string) time.Time {
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			var run cluster.Run
+			s.call(b, "run.get", map[string]any{"run": id, "path": "nb.ipynb"}, &run)
+			if run.Phase.Done() {
+				if run.Phase != cluster.Succeeded {
+					b.Fatalf("run %s: %s (%s)", id, run.Phase, run.Message)
+				}
+				var first time.Time
+				for _, st := range run.Steps {
+					if !st.Started.IsZero() && (first.IsZero() || st.Started.Before(first)) {
+						first = st.Started
+					}
+				}
+				if first.IsZero() {
+					b.Fatalf("run %s: no step has a start time", id)
+				}
+				return first
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("run %s did not end in time", id)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	measure := func(b *testing.B, start func(b *testing.B) string) {
+		var ms []float64
+		for i := 0; i < b.N; i++ {
+			t0 := time.Now()
+			id := start(b)
+			ms = append(ms, float64(firstStep(b, id).Sub(t0))/1e6)
+		}
+		slices.Sort(ms)
+		b.ReportMetric(ms[(len(ms)-1)/2], "first-step-ms")
+	}
+	magic := func(b *testing.B) string {
+		out := outputText(execute(b, k, "%datainsight run nb.ipynb -d --no-cache", nil, time.Minute))
+		m := started.FindStringSubmatch(out)
+		if m == nil {
+			b.Fatalf("%%datainsight run -d printed no run id:\n%s", out)
+		}
+		return m[1]
+	}
+	viaRPC := func(b *testing.B) string {
+		var r kernelgw.RunResult
+		s.call(b, "run", map[string]any{"path": "nb.ipynb", "no_cache": true}, &r)
+		return r.ID
+	}
+	// One run first: the first pays for warming the sidecar and the
+	// interpreter's caches.
+	firstStep(b, magic(b))
+	b.Run("magic", func(b *testing.B) { measure(b, magic) })
+	b.Run("rpc-floor", func(b *testing.B) { measure(b, viaRPC) })
 }

@@ -56,7 +56,7 @@ func start(t *testing.T) *sidecar {
 
 // startIn is start with the notebook root given (it gets nb.ipynb too),
 // and a client of the Jupyter server the kernels run in (or nil).
-func startIn(t *testing.T, root string, jc *jupyter.Client) *sidecar {
+func startIn(t testing.TB, root string, jc *jupyter.Client) *sidecar {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(notebook), 0o644); err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ type response struct {
 }
 
 // post calls a method over HTTP with the token (or with auth, when set).
-func (s *sidecar) post(t *testing.T, auth, method string, params any) (*response, int) {
+func (s *sidecar) post(t testing.TB, auth, method string, params any) (*response, int) {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	if err != nil {
@@ -140,7 +140,7 @@ func (s *sidecar) post(t *testing.T, auth, method string, params any) (*response
 }
 
 // call calls a method over HTTP and decodes its result into out.
-func (s *sidecar) call(t *testing.T, method string, params, out any) {
+func (s *sidecar) call(t testing.TB, method string, params, out any) {
 	t.Helper()
 	r, status := s.post(t, "", method, params)
 	if r.Error != nil || status != http.StatusOK {
