@@ -566,10 +566,17 @@ func (l *Local) Report(ctx context.Context, id string, opts cluster.ReportOption
 type logTail struct {
 	path  string
 	off   int64
-	buf   []byte // a read chunk; reused
-	batch []byte // what one chunk writes; reused
+	batch []byte // what one chunk writes; reused, unless large
 	lines cluster.Lines
 }
+
+// chunks are the read buffers of logTail.drain, shared: a sidecar
+// following 50 runs holds a tail per step, and a buffer each, kept
+// between drains that mostly find nothing new, came to 12 MB.
+var chunks = sync.Pool{New: func() any { b := make([]byte, logChunk); return &b }}
+
+// maxKeptBatch is the largest batch a tail keeps between drains.
+const maxKeptBatch = 16 << 10
 
 func newLogTail(path, prefix string) *logTail {
 	return &logTail{path: path, lines: cluster.Lines{Prefix: prefix}}
@@ -594,17 +601,22 @@ func (t *logTail) drain(ctx context.Context, out func([]byte) error, final bool)
 	if _, err := f.Seek(t.off, io.SeekStart); err != nil {
 		return err
 	}
-	if t.buf == nil {
-		t.buf = make([]byte, logChunk)
-	}
+	bp := chunks.Get().(*[]byte)
+	defer chunks.Put(bp)
+	defer func() {
+		if cap(t.batch) > maxKeptBatch {
+			t.batch = nil
+		}
+	}()
+	buf := *bp
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, rerr := f.Read(t.buf)
+		n, rerr := f.Read(buf)
 		t.off += int64(n)
 		if n > 0 {
-			if err := t.write(t.buf[:n], out); err != nil {
+			if err := t.write(buf[:n], out); err != nil {
 				return err
 			}
 		}
