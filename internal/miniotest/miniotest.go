@@ -76,11 +76,18 @@ type Server struct {
 	exited chan struct{}
 }
 
-// Start starts a server for t with a bucket-less, empty data folder, and
-// stops it when t ends (logging the end of its log if t failed). It skips
-// t under -short; a missing server binary skips it too, or fails it under
-// DATAINSIGHT_REQUIRE_TOOLS (testenv.Missing).
+// Start starts a server for t with an empty data folder and no bucket,
+// and stops it when t ends (logging the end of its log if t failed). It
+// skips t under -short; a missing server binary skips it too, or fails it
+// under DATAINSIGHT_REQUIRE_TOOLS (testenv.Missing).
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartIn(t, t.TempDir())
+}
+
+// StartIn is Start with the server's data and log under dir (a small file
+// system, to fill it).
+func StartIn(t testing.TB, dir string) *Server {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts a MinIO server: not under -short")
@@ -91,7 +98,7 @@ func Start(t testing.TB) *Server {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s, err := New(ctx, bin, t.TempDir())
+	s, err := New(ctx, bin, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
