@@ -107,6 +107,9 @@ func (s *Sidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.rpc.Serv
 // Serve serves on l until Close; it returns nil after Close.
 func (s *Sidecar) Serve(l net.Listener) error { return s.rpc.Serve(l) }
 
+// ServeHandler is Serve with h in front of the sidecar (FrontJupyter).
+func (s *Sidecar) ServeHandler(l net.Listener, h http.Handler) error { return s.rpc.ServeHandler(l, h) }
+
 // Close stops the publishers of runs' progress and then the server
 // (rpc.Server.Close): calls in progress finish unless ctx ends first.
 // Runs are not stopped: detached ones go on, and are found again by the

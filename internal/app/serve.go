@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -33,7 +34,7 @@ func newServeCmd(s *streams) *cobra.Command {
 	var readf readFlags
 	var addr, root, token, jupyterURL, jupyterToken string
 	var origins []string
-	var inProcess bool
+	var inProcess, front bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the sidecar for JupyterLab",
@@ -51,9 +52,16 @@ written, readable only by you, to the runtime file whose path is printed
 with the URL (in $DATAINSIGHT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/datainsight,
 else ~/.local/share/datainsight/runtime). Notebook paths in requests must lie
 under --root. check looks into the user's live kernel: it needs the Jupyter
-server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN). Ctrl-C stops it; runs it started go on.`,
+server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN).
+
+Behind Jupyter's server extension (kernelgw/python), the browser reaches the
+sidecar at Jupyter's /datainsight/. Without the extension, --jupyter puts the
+sidecar in front of Jupyter instead: open the sidecar's address and Jupyter is
+there, the sidecar under /datainsight/, signed in with Jupyter's login.
+Ctrl-C stops it; runs it started go on.`,
 		Example: `  datainsight serve --root ~/notebooks
-  datainsight serve --addr 127.0.0.1:9000 --root . --token "$(cat ~/.datainsight-token)"`,
+  datainsight serve --addr 127.0.0.1:9000 --root . --token "$(cat ~/.datainsight-token)"
+  datainsight serve --root ~/notebooks --jupyter --jupyter-url http://127.0.0.1:8888/`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
@@ -65,9 +73,30 @@ server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN). Ctrl-C stops it;
 					return err
 				}
 			}
-			auth, err := rpc.TokenAuth(token)
+			if front && jupyterURL == "" {
+				return usagef("serve: --jupyter needs --jupyter-url: the Jupyter server to stand in front of")
+			}
+			if jupyterURL != "" && jupyterToken == "" {
+				jupyterToken = os.Getenv(jupyterTokenEnv)
+			}
+			tokens := []string{token}
+			if front && jupyterToken != "" {
+				// JupyterLab served through the sidecar sends Jupyter's
+				// token with its requests, ours among them.
+				tokens = append(tokens, jupyterToken)
+			}
+			auth, err := rpc.TokenAuth(tokens...)
 			if err != nil {
 				return usagef("serve: --token: %v", err)
+			}
+			if front {
+				// A browser logged in to Jupyter through the sidecar has
+				// Jupyter's cookie, and only Jupyter can check it.
+				jcookie, err := rpc.NewJupyterCookie(rpc.JupyterCookieConfig{URL: jupyterURL})
+				if err != nil {
+					return usagef("serve: --jupyter-url: %v", err)
+				}
+				auth = rpc.AnyOf(auth, jcookie)
 			}
 			svc, err := rf.service(&readf)
 			if err != nil {
@@ -76,9 +105,6 @@ server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN). Ctrl-C stops it;
 			logger := slog.New(slog.NewTextHandler(s.errOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			var jc *jupyter.Client
 			if jupyterURL != "" {
-				if jupyterToken == "" {
-					jupyterToken = os.Getenv(jupyterTokenEnv)
-				}
 				if jc, err = jupyter.New(jupyter.Config{URL: jupyterURL, Token: jupyterToken, Logger: logger}); err != nil {
 					return usagef("serve: --jupyter-url: %v", err)
 				}
@@ -101,9 +127,16 @@ server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN). Ctrl-C stops it;
 			}
 			defer os.Remove(runtimeFile)
 			fmt.Fprintf(s.errOut, "datainsight serve: serving the notebooks under %s at\n    %s\n  token: in %s\n", sc.Root(), url, runtimeFile)
+			var h http.Handler = sc
+			if front {
+				if h, err = kernelgw.FrontJupyter(sc, jupyterURL); err != nil {
+					return usagef("serve: --jupyter-url: %v", err)
+				}
+				fmt.Fprintf(s.errOut, "  Jupyter (%s), with the sidecar under %s/: open\n    %s/\n", jupyterURL, kernelgw.Prefix, url)
+			}
 
 			served := make(chan error, 1)
-			go func() { served <- sc.Serve(l) }()
+			go func() { served <- sc.ServeHandler(l, h) }()
 			select {
 			case err := <-served:
 				return fmt.Errorf("serve: %w", err)
@@ -127,6 +160,7 @@ server, --jupyter-url with --jupyter-token (or $JUPYTER_TOKEN). Ctrl-C stops it;
 	cmd.Flags().StringArrayVar(&origins, "allow-origin", nil, "a browser origin allowed besides the sidecar's own, scheme://host[:port]: Jupyter's, for the panel (repeatable)")
 	cmd.Flags().StringVar(&jupyterURL, "jupyter-url", "", "the Jupyter server the notebooks' kernels run in, http(s)://host:port/[base/], for check (which looks into a live kernel)")
 	cmd.Flags().StringVar(&jupyterToken, "jupyter-token", "", "the Jupyter server's token (default $JUPYTER_TOKEN)")
+	cmd.Flags().BoolVar(&front, "jupyter", false, "stand in front of the Jupyter server at --jupyter-url, for a JupyterLab without the server extension: Jupyter is served at this address, the sidecar under /datainsight/, and Jupyter's login cookie is accepted")
 	cmd.Flags().BoolVar(&inProcess, "in-process", false, "carry out local runs in this process (they end with it) instead of in processes of their own")
 	rf.add(cmd)
 	readf.add(cmd)

@@ -587,7 +587,12 @@ func (s *Server) invoke(ctx context.Context, c *Conn, m *method, params json.Raw
 }
 
 // Serve serves HTTP on l until Close; it returns nil after Close.
-func (s *Server) Serve(l net.Listener) error {
+func (s *Server) Serve(l net.Listener) error { return s.ServeHandler(l, s) }
+
+// ServeHandler is Serve with a handler of the caller's in front of the
+// server's own (which it calls for the server's paths): the server's
+// limits and graceful Close apply to it too.
+func (s *Server) ServeHandler(l net.Listener, h http.Handler) error {
 	s.mu.Lock()
 	if s.closing {
 		// Closed before it served: as after Close, nil, and l is ours.
@@ -600,7 +605,7 @@ func (s *Server) Serve(l net.Listener) error {
 		return errors.New("rpc: Serve called twice")
 	}
 	srv := &http.Server{
-		Handler:           s,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// Bounds a request's reading, body included, against clients that
 		// trickle; a WebSocket sets its own deadlines once upgraded.
