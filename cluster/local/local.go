@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -49,6 +50,12 @@ type Local struct {
 	// Snapshot, when set, is saved with each new run (the notebook as it
 	// was when the run started).
 	Snapshot []byte
+	// Store, when set, is the object store new runs keep their values in
+	// (a marshal target s3://BUCKET/PREFIX, its endpoint and keys): each
+	// step's inputs come from it and its outputs go to it, as on a
+	// cluster (see objstore.go). A run records where its store is, not
+	// the keys.
+	Store *s3store.Config
 	// Log, when set, is told what the records could not say: a run's
 	// state that could not be written (the disk is full). The detached
 	// runner points it at its runner.log.
@@ -146,6 +153,16 @@ func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 	if par <= 0 {
 		par = runtime.NumCPU()
 	}
+	var store *s3store.Config
+	if l.Store != nil {
+		// Checked before the run exists: a wrong key or bucket is the
+		// command's error, not every step's.
+		if _, err := s3store.Open(ctx, *l.Store); err != nil {
+			return nil, fmt.Errorf("marshal target %s: %w", l.Store.Target(), err)
+		}
+		cfg := *l.Store
+		store = &cfg
+	}
 	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("recording a new run in %s: %w", l.Dir, err)
 	}
@@ -168,7 +185,7 @@ func (l *Local) submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluste
 			ID: id, Backend: "local", Pipeline: p.Name, Notebook: p.Notebook, NotebookID: p.NotebookID,
 			Phase: cluster.Pending, Parameters: params, Created: time.Now().UTC(), ResumedFrom: opts.ResumeFrom,
 		},
-		Python: l.Python, WorkDir: workDir, Parallelism: par, NoCache: opts.NoCache,
+		Python: l.Python, WorkDir: workDir, Parallelism: par, NoCache: opts.NoCache, Store: store,
 	}
 	for _, s := range p.Steps {
 		st.Steps = append(st.Steps, cluster.StepStatus{Name: s.Name, Phase: cluster.Pending})

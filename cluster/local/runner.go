@@ -19,6 +19,7 @@ import (
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/internal/atomicfile"
+	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -57,6 +58,11 @@ type runner struct {
 
 	fullMu sync.Mutex
 	full   error // the first write the disk refused: the run stops, and says so
+
+	// The run's object store, when it has one (openStore).
+	storeOnce sync.Once
+	store3    *s3store.Store
+	storeErr  error
 }
 
 func newRunner(l *Local, dir string) (*runner, error) {
@@ -364,6 +370,14 @@ func (r *runner) runStep(ctx context.Context, s *pipelinegen.Step) {
 	})
 	if keyErr == nil && key != "" {
 		if from, ok := r.reuse(s, key); ok {
+			if r.st.Store != nil {
+				if err := r.uploadOutputs(ctx, s); err != nil {
+					r.setStep(s.Name, func(ss *cluster.StepStatus) {
+						ss.Phase, ss.Message, ss.Finished = cluster.Failed, "outputs not uploaded: "+err.Error(), time.Now().UTC()
+					})
+					return
+				}
+			}
 			metrics := readMetrics(filepath.Join(r.dir, s.Name))
 			r.setStep(s.Name, func(ss *cluster.StepStatus) {
 				ss.Phase, ss.Cached, ss.Message = cluster.Succeeded, true, "cached from run "+from
@@ -397,6 +411,7 @@ func (r *runner) runStep(ctx context.Context, s *pipelinegen.Step) {
 		r.setStep(s.Name, func(ss *cluster.StepStatus) {
 			ss.Phase, ss.Message, ss.Finished = cluster.Cancelled, "cancelled", now
 		})
+	case code == 0 && r.st.Store != nil && r.uploadFailed(ctx, s, code):
 	case code == 0:
 		outDir := filepath.Join(r.dir, s.Name)
 		metrics := readMetrics(outDir)
@@ -413,6 +428,21 @@ func (r *runner) runStep(ctx context.Context, s *pipelinegen.Step) {
 			ss.Report = reportPath(r.dir, s.Name)
 		})
 	}
+}
+
+// uploadFailed uploads the outputs of a step that exited with code 0 and
+// reports whether that failed, in which case the step is marked Failed,
+// saying why: a later step or run could not load what was not stored.
+func (r *runner) uploadFailed(ctx context.Context, s *pipelinegen.Step, code int) bool {
+	err := r.uploadOutputs(ctx, s)
+	if err == nil {
+		return false
+	}
+	r.setStep(s.Name, func(ss *cluster.StepStatus) {
+		ss.Phase, ss.Message, ss.Finished, ss.ExitCode = cluster.Failed, "outputs not uploaded: "+err.Error(), time.Now().UTC(), &code
+		ss.Report = reportPath(r.dir, s.Name)
+	})
+	return true
 }
 
 // stepFull is a step that failed for want of space, as its output says.
@@ -443,6 +473,17 @@ func (r *runner) exec(ctx context.Context, s *pipelinegen.Step, attempt int) exe
 	// A failed attempt may have left a partial output folder; values are
 	// written atomically and the manifest last, but start clean anyway.
 	os.RemoveAll(filepath.Join(r.dir, s.Name))
+	root := filepath.Dir(r.dir)
+	if r.st.Store != nil {
+		staged, err := r.stageInputs(ctx, s, log)
+		defer os.RemoveAll(stageDir(r.dir, s.Name))
+		if err != nil {
+			msg := "inputs not downloaded: " + err.Error()
+			fmt.Fprintf(log, "datainsight: step %s: %s\n", s.Name, msg)
+			return execResult{code: -1, msg: msg}
+		}
+		root = staged
+	}
 
 	stepCtx := ctx
 	var cancel context.CancelFunc = func() {}
@@ -456,7 +497,7 @@ func (r *runner) exec(ctx context.Context, s *pipelinegen.Step, attempt int) exe
 	cmd.Dir = r.st.WorkDir
 	cmd.Stdout = io.MultiWriter(log, tail)
 	cmd.Stderr = cmd.Stdout
-	cmd.Env = append(os.Environ(), r.env(s)...)
+	cmd.Env = append(os.Environ(), r.env(s, root)...)
 	// A session of its own (a group too), so that cancelling also stops
 	// what the step started (shell lines, subprocesses): no orphans; and
 	// the marker in its environment finds those that left it.
@@ -537,16 +578,22 @@ var noSpaceRE = regexp.MustCompile(`No space left on device|\[Errno 28\]|Disk qu
 // for want of space.
 func mentionsNoSpace(out []byte) bool { return noSpaceRE.Match(out) }
 
-// env is what a step's process needs beyond the user's environment.
-func (r *runner) env(s *pipelinegen.Step) []string {
+// env is what a step's process needs beyond the user's environment; root
+// is the marshal root it loads from and saves to.
+func (r *runner) env(s *pipelinegen.Step, root string) []string {
 	env := []string{
-		"DATAINSIGHT_MARSHAL_ROOT=" + filepath.Dir(r.dir),
+		"DATAINSIGHT_MARSHAL_ROOT=" + root,
 		"DATAINSIGHT_RUN_ID=" + r.st.ID,
 		"DATAINSIGHT_RUNTIME_DIR=" + r.dir,
 		"DATAINSIGHT_PYTHON_EXE=" + r.st.Python,
 		"PYTHONUNBUFFERED=1",
 		"PYTHONDONTWRITEBYTECODE=1",
 		stepEnv + "=" + stepMarker(r.st.ID, s.Name),
+	}
+	if r.st.Store != nil {
+		// The step's output goes to the store with its folder, for
+		// readers that have only the store.
+		env = append(env, "DATAINSIGHT_KEEP_LOG=1")
 	}
 	for name, v := range r.st.Parameters {
 		env = append(env, "DATAINSIGHT_PARAM_"+name+"="+v)

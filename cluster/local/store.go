@@ -17,6 +17,7 @@ import (
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/internal/atomicfile"
+	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -53,6 +54,9 @@ type state struct {
 	WorkDir     string `json:"work_dir"`
 	Parallelism int    `json:"parallelism"`
 	NoCache     bool   `json:"no_cache,omitempty"`
+	// Store is where the run keeps its values besides its folder
+	// (Local.Store), without the keys.
+	Store *s3store.Config `json:"store,omitempty"`
 	// EventsFrom is where the current attempt's events start in
 	// events.jsonl (a retry appends to the log of the failed attempt).
 	EventsFrom int64 `json:"events_from,omitempty"`
