@@ -214,4 +214,3 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
-
