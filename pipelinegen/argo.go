@@ -86,7 +86,36 @@ type WorkflowOptions struct {
 	// the step logs and reports read after the pods are gone. Ignored when
 	// the notebook names its own marshal volume.
 	MarshalClaim string
+	// ArtifactKeyPrefix is where in the artifact repository's bucket runs
+	// in marshal mode "artifacts" keep their steps' files:
+	// <prefix>/<run>/<step>/<file>, the layout a local run's store has
+	// (default DefaultArtifactKeyPrefix).
+	ArtifactKeyPrefix string
+	// ArtifactRepositoryRef, when set, names the artifact repository
+	// (a ConfigMap and key) instead of the namespace's default one.
+	ArtifactRepositoryRef *wfv1.ArtifactRepositoryRef
 }
+
+// DefaultArtifactKeyPrefix is where artifacts-mode runs go in their
+// bucket when WorkflowOptions names no prefix.
+const DefaultArtifactKeyPrefix = "datainsight"
+
+// MarshalArtifacts is the marshal mode that passes values between steps
+// as Argo artifacts in object storage, with no shared volume.
+const MarshalArtifacts = "artifacts"
+
+// ArtifactsMode reports whether a pipeline passes its values as artifacts.
+func ArtifactsMode(p *Pipeline) bool {
+	return p.Settings.Marshal != nil && p.Settings.Marshal.Mode == MarshalArtifacts
+}
+
+// ArtifactFile is the file a value is at in a step's folder on Argo in
+// artifacts mode, besides its own: an artifact's path is fixed when the
+// workflow is generated, but a value's file name (its format's extension,
+// or a group's file) is chosen only when it is saved. The runtime links
+// the value there (DATAINSIGHT_ARTIFACTS=1) and loads from there when its
+// own file is absent.
+func ArtifactFile(value string) string { return value + ".artifact" }
 
 // MarshalClaim is the claim to make, under name, for the marshal volume of
 // one run, or nil when the notebook names an existing volume.
@@ -95,7 +124,7 @@ func MarshalClaim(p *Pipeline, name string) (*apiv1.PersistentVolumeClaim, error
 	if m == nil {
 		m = &notebook.Marshal{}
 	}
-	if m.PVC != "" {
+	if m.PVC != "" || m.Mode == MarshalArtifacts {
 		return nil, nil
 	}
 	pvc, err := claim(name, orDefault(m.Size, "1Gi"), m.StorageClass, orDefault(m.AccessMode, "ReadWriteOnce"))
@@ -157,6 +186,9 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 		n := s.Timeout.Seconds()
 		spec.ActiveDeadlineSeconds = &n
 	}
+	if ArtifactsMode(p) {
+		spec.ArtifactRepositoryRef = opts.ArtifactRepositoryRef
+	}
 	if s.TTL > 0 {
 		n := int32(min(s.TTL.Seconds(), 1<<31-1))
 		spec.TTLStrategy = &wfv1.TTLStrategy{SecondsAfterCompletion: &n}
@@ -202,6 +234,9 @@ func Workflow(p *Pipeline, opts WorkflowOptions) (*wfv1.Workflow, error) {
 			task.Dependencies = append(task.Dependencies, names[a])
 		}
 		sort.Strings(task.Dependencies)
+		if ArtifactsMode(p) {
+			task.Arguments.Artifacts = inputArtifactArgs(st, names)
+		}
 		dag.Tasks = append(dag.Tasks, task)
 		tmpl, err := stepTemplate(p, st, names[st.Name], mounts, workDir, run, opts)
 		if err == nil {
@@ -272,14 +307,15 @@ func volumes(p *Pipeline, spec *wfv1.WorkflowSpec, runtimeConfigMap, marshalClai
 	if m == nil {
 		m = &notebook.Marshal{}
 	}
-	if m.Mode == "artifacts" {
-		return nil, fmt.Errorf("marshal mode \"artifacts\" (object storage) is not supported yet; use \"pvc\"")
-	}
 	mounts := []apiv1.VolumeMount{
 		{Name: MarshalVolume, MountPath: MarshalMount},
 		{Name: runtimeVol, MountPath: RuntimeMount, ReadOnly: true},
 	}
 	switch {
+	case m.Mode == MarshalArtifacts:
+		// Each pod's own: its inputs arrive there as artifacts, its
+		// outputs leave from there as artifacts. No claim at all.
+		spec.Volumes = append(spec.Volumes, apiv1.Volume{Name: MarshalVolume, VolumeSource: apiv1.VolumeSource{EmptyDir: &apiv1.EmptyDirVolumeSource{}}})
 	case m.PVC != "":
 		spec.Volumes = append(spec.Volumes, pvcVolume(MarshalVolume, m.PVC))
 	case marshalClaim != "":
@@ -395,6 +431,9 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 		// The pod's log goes with the pod; the marshal volume keeps a copy.
 		{Name: "DATAINSIGHT_KEEP_LOG", Value: "1"},
 	}
+	if ArtifactsMode(p) {
+		env = append(env, apiv1.EnvVar{Name: "DATAINSIGHT_ARTIFACTS", Value: "1"})
+	}
 	for _, prm := range p.Parameters {
 		env = append(env, apiv1.EnvVar{Name: "DATAINSIGHT_PARAM_" + prm.Name, Value: "{{workflow.parameters." + prm.Name + "}}"})
 	}
@@ -477,7 +516,7 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 		n := intstr.FromInt32(int32(min(set.Timeout.Seconds(), 1<<31-1)))
 		t.ActiveDeadlineSeconds = &n
 	}
-	if m := p.Settings.Marshal; m == nil || m.PVC == "" && (m.AccessMode == "" || m.AccessMode == "ReadWriteOnce" || m.AccessMode == "ReadWriteOncePod") {
+	if m := p.Settings.Marshal; !ArtifactsMode(p) && (m == nil || m.PVC == "" && (m.AccessMode == "" || m.AccessMode == "ReadWriteOnce" || m.AccessMode == "ReadWriteOncePod")) {
 		// One ReadWriteOnce volume: every step must run on the node that
 		// mounted it, so each step is affine to the run's other pods.
 		t.Affinity = &apiv1.Affinity{PodAffinity: &apiv1.PodAffinity{
@@ -487,7 +526,10 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 			}},
 		}}
 	}
-	if opts.ArtifactRepository {
+	switch {
+	case ArtifactsMode(p):
+		t.Inputs.Artifacts, t.Outputs.Artifacts = stepArtifacts(st, orDefault(opts.ArtifactKeyPrefix, DefaultArtifactKeyPrefix))
+	case opts.ArtifactRepository:
 		dir := MarshalMount + "/{{workflow.name}}/" + st.Name + "/"
 		for _, f := range []string{StepReport, StepReportHTML, StepMetrics, StepLog} {
 			t.Outputs.Artifacts = append(t.Outputs.Artifacts, wfv1.Artifact{
@@ -496,6 +538,108 @@ func stepTemplate(p *Pipeline, st *Step, name string, mounts []apiv1.VolumeMount
 		}
 	}
 	return t, nil
+}
+
+// Names of a step's artifacts in artifacts mode.
+const (
+	manifestArtifact = "manifest"
+	valueArtifactPre = "value-"
+)
+
+// valueArtifact names the output artifact of one value: Argo allows only
+// ASCII letters, digits, "-" and "_" in an artifact's name, and a value's
+// name is any Python identifier.
+func valueArtifact(name string) string {
+	if validParamName(name) == "" {
+		return valueArtifactPre + name
+	}
+	var kept strings.Builder
+	for _, r := range name {
+		if r < 0x80 && validParamName(string(r)) == "" && kept.Len() < 40 {
+			kept.WriteRune(r)
+		}
+	}
+	if kept.Len() == 0 {
+		return valueArtifactPre + ShortHash(name)[:8]
+	}
+	return valueArtifactPre + kept.String() + "-" + ShortHash(name)[:8]
+}
+
+// inputArtifact names, in a consumer, the input that is an artifact of a
+// producer step (step names are valid in artifact names); two producers'
+// artifacts of one name stay apart.
+func inputArtifact(producer, artifact string) string { return producer + "--" + artifact }
+
+// stepArtifacts returns a step's input and output artifacts in artifacts
+// mode. Each value is an artifact of its own, so a consumer downloads only
+// what it loads; each producer's manifest comes with them, so the runtime
+// loads as from a shared volume. Every file lands in the bucket at
+// <prefix>/<run>/<step>/<file> (key-only artifacts: the repository gives
+// the bucket, endpoint and credentials), raw, not archived, so the same
+// store code reads a local run's and a cluster run's values.
+func stepArtifacts(st *Step, prefix string) (inputs, outputs []wfv1.Artifact) {
+	none := &wfv1.ArchiveStrategy{None: &wfv1.NoneStrategy{}}
+	dir := func(step string) string { return MarshalMount + "/{{workflow.name}}/" + step + "/" }
+	key := func(step, file string) *wfv1.S3Artifact {
+		return &wfv1.S3Artifact{Key: path.Join(prefix, "{{workflow.name}}", step, file)}
+	}
+	for _, in := range inputsByProducer(st) {
+		inputs = append(inputs, wfv1.Artifact{Name: inputArtifact(in.producer, manifestArtifact), Path: dir(in.producer) + "manifest.json"})
+		for _, n := range in.names {
+			inputs = append(inputs, wfv1.Artifact{Name: inputArtifact(in.producer, valueArtifact(n)), Path: dir(in.producer) + ArtifactFile(n)})
+		}
+	}
+	for _, n := range st.Outs {
+		outputs = append(outputs, wfv1.Artifact{Name: valueArtifact(n), Path: dir(st.Name) + ArtifactFile(n),
+			ArtifactLocation: wfv1.ArtifactLocation{S3: key(st.Name, ArtifactFile(n))}, Archive: none})
+	}
+	if len(st.Outs) > 0 {
+		outputs = append(outputs, wfv1.Artifact{Name: manifestArtifact, Path: dir(st.Name) + "manifest.json",
+			ArtifactLocation: wfv1.ArtifactLocation{S3: key(st.Name, "manifest.json")}, Archive: none})
+	}
+	// The step's report, metrics and output stay readable once its pod is
+	// gone, beside its values.
+	for _, f := range []string{StepReport, StepReportHTML, StepMetrics, StepLog} {
+		outputs = append(outputs, wfv1.Artifact{Name: strings.NewReplacer(".", "-").Replace(f), Path: dir(st.Name) + f,
+			Optional: true, ArtifactLocation: wfv1.ArtifactLocation{S3: key(st.Name, f)}, Archive: none})
+	}
+	return inputs, outputs
+}
+
+type producerInputs struct {
+	producer string
+	names    []string
+}
+
+// inputsByProducer groups the values a step loads by the step they come
+// from, sorted, for a stable workflow.
+func inputsByProducer(st *Step) []producerInputs {
+	by := map[string][]string{}
+	for n, p := range st.Ins {
+		by[p] = append(by[p], n)
+	}
+	var out []producerInputs
+	for p, names := range by {
+		sort.Strings(names)
+		out = append(out, producerInputs{producer: p, names: names})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].producer < out[j].producer })
+	return out
+}
+
+// inputArtifactArgs passes a DAG task the artifacts its template takes,
+// each from the task of the step that saved it.
+func inputArtifactArgs(st *Step, names map[string]string) []wfv1.Artifact {
+	var args []wfv1.Artifact
+	for _, in := range inputsByProducer(st) {
+		task := names[in.producer]
+		from := func(art string) string { return "{{tasks." + task + ".outputs.artifacts." + art + "}}" }
+		args = append(args, wfv1.Artifact{Name: inputArtifact(in.producer, manifestArtifact), From: from(manifestArtifact)})
+		for _, n := range in.names {
+			args = append(args, wfv1.Artifact{Name: inputArtifact(in.producer, valueArtifact(n)), From: from(valueArtifact(n))})
+		}
+	}
+	return args
 }
 
 // hasGPU reports whether a step asks for a GPU (any vendor's *gpu resource).

@@ -198,11 +198,88 @@ func TestArgoNames(t *testing.T) {
 	}
 }
 
-func TestWorkflowRefusesArtifactsMarshalForNow(t *testing.T) {
-	p := compilePipeline(t, "# metadata: {\"datainsight\": {\"marshal\": {\"mode\": \"artifacts\"}}}\n# %% tags=[\"block:a\"]\nx = 1\n")
-	if _, err := Workflow(p, WorkflowOptions{}); err == nil || !strings.Contains(err.Error(), "artifacts") {
-		t.Errorf("err = %v, want an error about artifacts mode", err)
+// In artifacts mode no step shares a volume: each consumer takes, as
+// input artifacts from its producers' tasks, their manifests and exactly
+// the values it loads, and every output is a key-only S3 artifact at
+// <prefix>/<run>/<step>/<file>.
+func TestWorkflowArtifactsMode(t *testing.T) {
+	p := compilePipeline(t, `# metadata: {"datainsight": {"marshal": {"mode": "artifacts"}}}
+# %% tags=["block:load"]
+x = 1
+y = 2
+unused_here = 3
+# %% tags=["block:train"]
+z = x + 1
+# %% tags=["block:show"]
+print(x, y, z, unused_here)
+`)
+	wf, err := Workflow(p, WorkflowOptions{ArtifactKeyPrefix: "team/runs"})
+	if err != nil {
+		t.Fatal(err)
 	}
+	validateWorkflow(t, wf)
+	if MarshalClaimFor(t, p) {
+		t.Error("MarshalClaim made a claim in artifacts mode")
+	}
+	if len(wf.Spec.VolumeClaimTemplates) > 0 {
+		t.Errorf("claim templates in artifacts mode: %v", wf.Spec.VolumeClaimTemplates)
+	}
+	for _, v := range wf.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			t.Errorf("volume %s is a claim in artifacts mode", v.Name)
+		}
+	}
+	tmpl := map[string]wfv1.Template{}
+	for _, tm := range wf.Spec.Templates {
+		tmpl[tm.Name] = tm
+		if tm.Affinity != nil {
+			t.Errorf("template %s is pinned to the run's node, with no volume to share", tm.Name)
+		}
+	}
+	var inputs []string
+	for _, a := range tmpl["train"].Inputs.Artifacts {
+		inputs = append(inputs, a.Name+"="+a.Path)
+	}
+	want := "load--manifest=/datainsight/marshal/{{workflow.name}}/load/manifest.json load--value-x=/datainsight/marshal/{{workflow.name}}/load/x.artifact"
+	if got := strings.Join(inputs, " "); got != want {
+		t.Errorf("train's inputs:\n got %s\nwant %s", got, want)
+	}
+	var outs []string
+	for _, a := range tmpl["load"].Outputs.Artifacts {
+		if a.S3 != nil && a.Archive != nil && a.Archive.None != nil {
+			outs = append(outs, a.Name+"@"+a.S3.Key)
+		}
+	}
+	for _, w := range []string{"value-x@team/runs/{{workflow.name}}/load/x.artifact", "manifest@team/runs/{{workflow.name}}/load/manifest.json",
+		"report-html@team/runs/{{workflow.name}}/load/report.html"} {
+		if !strings.Contains(strings.Join(outs, " "), w) {
+			t.Errorf("load's raw S3 outputs %v lack %s", outs, w)
+		}
+	}
+	for _, task := range wf.Spec.Templates[0].DAG.Tasks {
+		if task.Name != "show" {
+			continue
+		}
+		var from []string
+		for _, a := range task.Arguments.Artifacts {
+			from = append(from, a.Name+"<-"+a.From)
+		}
+		got := strings.Join(from, " ")
+		for _, w := range []string{"load--value-unused_here<-{{tasks.load.outputs.artifacts.value-unused_here}}", "train--value-z<-{{tasks.train.outputs.artifacts.value-z}}"} {
+			if !strings.Contains(got, w) {
+				t.Errorf("show's task arguments %s lack %s", got, w)
+			}
+		}
+	}
+}
+
+func MarshalClaimFor(t *testing.T, p *Pipeline) bool {
+	t.Helper()
+	c, err := MarshalClaim(p, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c != nil
 }
 
 func TestCompileRefusesNotebookWithErrors(t *testing.T) {

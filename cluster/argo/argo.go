@@ -62,6 +62,10 @@ type Options struct {
 	ArtifactRepository bool
 	// GPUTolerations are given to every GPU step (the cluster's taints).
 	GPUTolerations []notebook.Toleration
+	// ArtifactKeyPrefix and ArtifactRepositoryRef place the runs of
+	// notebooks in marshal mode "artifacts" (pipelinegen.WorkflowOptions).
+	ArtifactKeyPrefix     string
+	ArtifactRepositoryRef *wfv1.ArtifactRepositoryRef
 }
 
 // New returns a backend that works in namespace only.
@@ -124,7 +128,8 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	id := runID(p.Name)
 	wopts := pipelinegen.WorkflowOptions{
 		RunName: id, NotebookDir: a.opts.NotebookDir, ArtifactRepository: a.opts.ArtifactRepository,
-		GPUTolerations: a.opts.GPUTolerations,
+		GPUTolerations: a.opts.GPUTolerations, ArtifactKeyPrefix: a.opts.ArtifactKeyPrefix,
+		ArtifactRepositoryRef: a.opts.ArtifactRepositoryRef,
 	}
 	wf, err := pipelinegen.Workflow(p, wopts)
 	if err != nil {
@@ -132,13 +137,20 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 	}
 	var plan *resumePlan
 	var claim *corev1.PersistentVolumeClaim
-	if opts.ResumeFrom != "" {
+	switch {
+	case pipelinegen.ArtifactsMode(p) && opts.ResumeFrom != "":
+		// Reused outputs are linked on the run's volume, and this mode
+		// has none.
+		return nil, fmt.Errorf("--resume: not supported yet for a notebook in marshal mode %q", pipelinegen.MarshalArtifacts)
+	case pipelinegen.ArtifactsMode(p):
+		// No volume to make or to find an earlier run's outputs on.
+	case opts.ResumeFrom != "":
 		// On the earlier run's volume, where the reused outputs are.
 		if plan, err = a.planResume(ctx, p, opts.ResumeFrom, params, wf); err != nil {
 			return nil, err
 		}
 		wopts.MarshalClaim = plan.claim
-	} else {
+	default:
 		// Made by the backend, not by a volumeClaimTemplate, so that the
 		// volume outlives the run's success: logs and reports are read
 		// from it after the pods go.

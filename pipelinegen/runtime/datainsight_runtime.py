@@ -42,7 +42,8 @@ does.
 
 Environment: DATAINSIGHT_MARSHAL_ROOT, DATAINSIGHT_RUN_ID,
 DATAINSIGHT_PARAM_<name> (a Python literal), DATAINSIGHT_VERIFY=1 (check
-checksums on load).
+checksums on load), DATAINSIGHT_ARTIFACTS=1 (artifacts mode: each value
+also under <name>.artifact, see _link_artifacts).
 """
 
 import ast
@@ -84,6 +85,7 @@ ENV_RUN = "DATAINSIGHT_RUN_ID"
 ENV_PARAM_PREFIX = "DATAINSIGHT_PARAM_"
 ENV_VERIFY = "DATAINSIGHT_VERIFY"
 ENV_KEEP_LOG = "DATAINSIGHT_KEEP_LOG"
+ENV_ARTIFACTS = "DATAINSIGHT_ARTIFACTS"
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
@@ -93,6 +95,7 @@ METRICS = "metrics.json"
 READS = "files-read.json"
 LOG = "output.log"
 TMP_PREFIX = ".tmp-"
+ARTIFACT_EXT = ".artifact"
 
 _THIS_FILE = os.path.normcase(os.path.abspath(__file__))
 _STEP_NAME = re.compile(r"^[_a-z][_a-z0-9]*$")
@@ -1515,6 +1518,11 @@ def load_group(directory, name, entry, verify=None):
 
 def _load_file(directory, name, entry, verify):
     path = os.path.join(directory, entry["file"])
+    if not os.path.exists(path):
+        # Artifacts mode: the value came as an input artifact of its own.
+        linked = os.path.join(directory, name + ARTIFACT_EXT)
+        if os.path.exists(linked):
+            path = linked
     try:
         size = os.stat(path).st_size
     except FileNotFoundError:
@@ -1530,6 +1538,31 @@ def _load_file(directory, name, entry, verify):
     if loader is None:
         raise MarshalError("cannot load %r: unknown format %r in %s" % (name, entry.get("format"), directory))
     return loader(path, dict(entry, name=name))
+
+
+def _link_artifacts(directory, values):
+    """Give each value a second name, <name>.artifact (a hard link, else a copy).
+
+    On Argo in artifacts mode every value is an output artifact of its own,
+    and an artifact's path is fixed when the workflow is generated, while
+    the value's file (its format, so its extension; a group's file) is
+    chosen only when it is saved. The consumer's input artifact lands under
+    the same name, and _load_file falls back to it.
+    """
+    for name, entry in values.items():
+        src = os.path.join(directory, entry["file"])
+        dst = os.path.join(directory, name + ARTIFACT_EXT)
+        tmp = os.path.join(directory, TMP_PREFIX + name + ARTIFACT_EXT)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        try:
+            os.link(src, tmp)
+        except OSError:
+            import shutil
+            shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
 
 
 def _write_manifest(directory, values, meta):
@@ -2777,7 +2810,7 @@ class Step:
         # describe values that are about to be replaced, and the temporary
         # files of a killed attempt and values of an earlier one (maybe in
         # another format) are garbage. Other files are not ours to delete.
-        exts = set(_EXT.values())
+        exts = set(_EXT.values()) | {ARTIFACT_EXT}
         for entry in os.listdir(self.dir):
             stem, ext = os.path.splitext(entry)
             if stem.startswith(_GROUP_PREFIX):
@@ -3053,6 +3086,8 @@ class Step:
         if groups:
             meta["groups"] = {g: sorted(ns) for g, ns in groups.items()}
         try:
+            if os.environ.get(ENV_ARTIFACTS, "") not in ("", "0"):
+                _link_artifacts(self.dir, self._entries)
             _fsync_dir(self.dir)  # every value's rename is durable before the manifest names it
             _write_manifest(self.dir, self._entries, meta)
         except OSError as e:

@@ -1465,6 +1465,39 @@ class SharedObjectsTest(TempRoot):
         # The public loader gives one value, unpickling the group.
         self.assertEqual(di.load_value(prod.dir, "a"), [1])
 
+    def test_artifacts_mode_loads_values_that_came_as_artifacts_of_their_own(self):
+        # On Argo each value is an output artifact at <name>.artifact, and a
+        # consumer gets the manifest and the artifacts of what it loads only.
+        a = [1]
+        with unittest.mock.patch.dict(os.environ, {di.ENV_ARTIFACTS: "1"}):
+            prod, manifest = self.save({"a": a, "pair": [a, {"k": a}], "alone": [2]}, ["pair", "a", "alone"])
+        for name in ("a", "pair", "alone"):
+            linked = os.path.join(prod.dir, name + di.ARTIFACT_EXT)
+            self.assertEqual(sha256_file(linked), manifest["values"][name]["checksum"], name)
+        # What the consumer's pod has: the manifest, pair and alone under
+        # their artifact names, nothing else of the producer.
+        shutil.rmtree(os.path.join(self.root, "run1", "prod2"), ignore_errors=True)
+        dst = os.path.join(self.root, "run1", "prod2")
+        os.makedirs(dst)
+        shutil.copy(os.path.join(prod.dir, di.MANIFEST), dst)
+        for name in ("pair", "alone"):
+            shutil.copy(os.path.join(prod.dir, name + di.ARTIFACT_EXT), dst)
+        cons = self.step("cons")
+        self.assertEqual(cons.load("pair", "prod2"), [[1], {"k": [1]}])
+        self.assertEqual(cons.load("alone", "prod2"), [2])
+        self.assertFalse(cons.failed)
+        # A value whose artifact did not come fails, naming its file.
+        with self.assertRaisesRegex(di.MarshalError, "group-a.pkl is missing"):
+            self.step("cons2").load("a", "prod2")
+        # A re-run of the producer drops the old artifact names with the old values.
+        again = self.step("prod")
+        again.save(main_ns(n=1), {"n": 1})
+        self.assertFalse(os.path.exists(os.path.join(prod.dir, "pair" + di.ARTIFACT_EXT)))
+
+    def test_without_artifacts_mode_values_have_one_name(self):
+        prod, _ = self.save({"x": [1]}, ["x"])
+        self.assertEqual([f for f in os.listdir(prod.dir) if f.endswith(di.ARTIFACT_EXT)], [])
+
     def test_nothing_shared_means_no_group(self):
         _, manifest = self.save({"x": [1], "y": {"k": [1]}, "s": "text", "t": ("text", 1)}, ["x", "y", "s", "t"])
         self.assertNotIn("groups", manifest)
