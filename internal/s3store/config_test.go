@@ -3,6 +3,8 @@ package s3store
 import (
 	"strings"
 	"testing"
+
+	"github.com/datainsight/datainsight/pipelinegen"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -102,5 +104,12 @@ func TestParseManifest(t *testing.T) {
 	m, err := ParseManifest([]byte(`{"version": 1, "values": {"b": {"file": "b.pkl", "size": 2}, "a": {"file": "a.npy", "size": 1}}}`))
 	if err != nil || strings.Join(m.Names(), ",") != "a,b" || m.Values["a"].File != "a.npy" {
 		t.Errorf("ParseManifest: %+v, %v", m, err)
+	}
+}
+
+// The store reads values where the generated workflows put them.
+func TestArtifactSuffixIsTheWorkflows(t *testing.T) {
+	if got := pipelinegen.ArtifactFile("x"); got != "x"+ArtifactSuffix {
+		t.Errorf("pipelinegen puts value x at %q, the store looks for %q", got, "x"+ArtifactSuffix)
 	}
 }

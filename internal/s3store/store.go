@@ -27,6 +27,11 @@ const (
 	ManifestFile = "manifest.json"
 	// tmpPrefix starts the runtime's temporary files: never uploaded.
 	tmpPrefix = ".tmp-"
+	// ArtifactSuffix ends the name a value has in the folder of a step run
+	// on Argo in artifacts mode, where each value is an artifact of its
+	// own whose path is fixed before its format is known
+	// (pipelinegen.ArtifactFile).
+	ArtifactSuffix = ".artifact"
 )
 
 // Sentinel errors callers branch on; the errors that wrap them say which
@@ -497,6 +502,7 @@ func (s *Store) GetStep(ctx context.Context, run, step, dir string, names []stri
 	}
 	var missing []string
 	files := map[string]Value{}
+	fileOf := map[string]string{} // a file -> a value it holds
 	for _, n := range names {
 		v, ok := m.Values[n]
 		if !ok {
@@ -504,6 +510,7 @@ func (s *Store) GetStep(ctx context.Context, run, step, dir string, names []stri
 			continue
 		}
 		files[v.File] = v
+		fileOf[v.File] = n
 	}
 	if len(missing) > 0 {
 		saved := strings.Join(m.Names(), ", ")
@@ -535,7 +542,13 @@ func (s *Store) GetStep(ctx context.Context, run, step, dir string, names []stri
 	sort.Strings(todo)
 	if err := s.each(ctx, todo, func(ctx context.Context, f string) error {
 		v := files[f]
-		return s.download(ctx, s.Key(run, step, f), filepath.Join(dir, f), v.Size, v.Checksum, opts)
+		err := s.download(ctx, s.Key(run, step, f), filepath.Join(dir, f), v.Size, v.Checksum, opts)
+		if errors.Is(err, ErrNotFound) {
+			// A step run on Argo in artifacts mode: its values are
+			// artifacts named after them (pipelinegen.ArtifactFile).
+			err = s.download(ctx, s.Key(run, step, fileOf[f]+ArtifactSuffix), filepath.Join(dir, f), v.Size, v.Checksum, opts)
+		}
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("download step %s of run %s: %w", step, run, err)
 	}

@@ -200,6 +200,27 @@ func TestPutGetStep(t *testing.T) {
 	}
 }
 
+// A step run on Argo in artifacts mode has each value under
+// <name>.artifact; it is pulled into the value's own file name.
+func TestGetStepArtifactsLayout(t *testing.T) {
+	s, _ := newStore(t, "runs", "datainsight")
+	ctx := context.Background()
+	dir := stepDir(t, map[string][]byte{"model": []byte("weights")})
+	os.Rename(filepath.Join(dir, "model.pkl"), filepath.Join(dir, "model"+ArtifactSuffix))
+	for _, f := range []string{"model" + ArtifactSuffix, ManifestFile} {
+		if _, err := s.Client().FPutObject(ctx, "runs", s.Key("wf-1", "train", f), filepath.Join(dir, f), minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := t.TempDir()
+	if _, err := s.GetStep(ctx, "wf-1", "train", dst, nil, TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dst, "model.pkl")); err != nil || string(data) != "weights" {
+		t.Errorf("model.pkl: %q, %v", data, err)
+	}
+}
+
 // A step whose upload broke off is not readable as a step, not even as
 // the step it was before.
 func TestPutStepInterrupted(t *testing.T) {
