@@ -125,19 +125,29 @@ func (s *Sidecar) analyze(ctx context.Context, c *rpc.Conn, p AnalyzeParams) (An
 	if c != nil && (src.Notebook != nil || src.Body != nil) {
 		rev, first := s.drafts.put(c, src.Path, a.Notebook)
 		if first {
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				select {
-				case <-c.Done():
-				case <-s.ctx.Done():
-				}
-				s.drafts.drop(c)
-			}()
+			s.dropDraftsAtEnd(c)
 		}
 		res.Revision = rev
 	}
 	return res, nil
+}
+
+// dropDraftsAtEnd forgets c's drafts when c closes (or the sidecar does).
+func (s *Sidecar) dropDraftsAtEnd(c *rpc.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil { // closing: Close waits for s.wg, no Add after
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-c.Done():
+		case <-s.ctx.Done():
+		}
+		s.drafts.drop(c)
+	}()
 }
 
 // edited is the notebook an analyze with edits names: this connection's

@@ -104,21 +104,28 @@ func (s *Sidecar) watchNotebook(abs, rel, topic string) {
 	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
-		defer func() {
+		// Whether anyone still listens is decided under s.mu, as
+		// watchNotebook decides to start a watcher, after its client has
+		// subscribed: a watcher never ends unseen by a new subscriber.
+		unwatched := func() bool {
 			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.rpc.Subscribers(topic) > 0 {
+				return false
+			}
 			delete(s.watching, topic)
-			s.mu.Unlock()
-		}()
+			return true
+		}
 		last := stamp(abs)
 		t := time.NewTicker(notebookPoll)
 		defer t.Stop()
 		for {
 			select {
 			case <-s.ctx.Done():
-				return
+				return // the sidecar is closing: no watcher starts again
 			case <-t.C:
 			}
-			if s.rpc.Subscribers(topic) == 0 {
+			if unwatched() {
 				return
 			}
 			now := stamp(abs)
