@@ -56,6 +56,9 @@ func (s *Sidecar) notebookSubscribe(ctx context.Context, c *rpc.Conn, p Notebook
 	if err != nil {
 		return NotebookSubscription{}, err
 	}
+	// The file as analysed now: what the watcher compares with, so that
+	// a save right after this call is not taken for the state it saw.
+	seen := stamp(abs)
 	a, err := s.svc.Analyze(ctx, service.Source{Path: abs})
 	if err != nil {
 		return NotebookSubscription{}, rpcError(err)
@@ -65,7 +68,7 @@ func (s *Sidecar) notebookSubscribe(ctx context.Context, c *rpc.Conn, p Notebook
 		return NotebookSubscription{}, err
 	}
 	rel := s.relative(abs)
-	s.watchNotebook(abs, rel, topic)
+	s.watchNotebook(abs, rel, topic, seen)
 	return NotebookSubscription{Topic: topic, Path: rel, Analysis: a.Analysis}, nil
 }
 
@@ -91,9 +94,10 @@ func (s *Sidecar) relative(abs string) string {
 }
 
 // watchNotebook publishes the notebook's analysis to topic each time its
-// file changes, until no client is subscribed any more or the sidecar
-// closes; one watcher per notebook, whatever the number of clients.
-func (s *Sidecar) watchNotebook(abs, rel, topic string) {
+// file changes (from last, as the subscriber saw it), until no client is
+// subscribed any more or the sidecar closes; one watcher per notebook,
+// whatever the number of clients.
+func (s *Sidecar) watchNotebook(abs, rel, topic string, last fileStamp) {
 	s.mu.Lock()
 	if s.watching[topic] || s.ctx.Err() != nil {
 		s.mu.Unlock()
@@ -116,7 +120,6 @@ func (s *Sidecar) watchNotebook(abs, rel, topic string) {
 			delete(s.watching, topic)
 			return true
 		}
-		last := stamp(abs)
 		t := time.NewTicker(notebookPoll)
 		defer t.Stop()
 		for {
