@@ -1,0 +1,283 @@
+/**
+ * The pipeline graph of an analysis, and its layout (dagre): the panel
+ * draws what this returns. Pure functions of the analysis, so the graph
+ * can be tested without a browser.
+ */
+import * as dagre from '@dagrejs/dagre';
+
+import type { Analysis, Diagnostic, Step } from '../rpc/api.gen';
+
+/** A step of the pipeline, as drawn. */
+export interface StepNode {
+  id: string;
+  /** The step's colour: the same on its node and its cells' chips. */
+  color: string;
+  cells: number[];
+  ins: Record<string, string>;
+  outs: string[];
+  params: string[];
+  metrics: string[];
+  gpus: number;
+  image: string;
+  /** The worst diagnostic of the step's cells: error, warning, or null. */
+  problem: 'error' | 'warning' | null;
+}
+
+/** An edge: data (names flow), file (a file one writes and the other reads), or order (prev: only). */
+export interface StepEdge {
+  from: string;
+  to: string;
+  kind: 'data' | 'file' | 'order';
+  /** The names that flow, or the file's path. */
+  label: string;
+}
+
+export interface PipelineGraph {
+  nodes: StepNode[];
+  edges: StepEdge[];
+}
+
+/** Colours that read on JupyterLab's light and dark themes alike. */
+export const PALETTE = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#bcbd22',
+  '#7f7f7f'
+];
+
+/**
+ * A step's colour: from a hash of its name, so that it does not change
+ * when other steps are added or removed.
+ */
+export function stepColor(name: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return PALETTE[(h >>> 0) % PALETTE.length];
+}
+
+function steps(a: Analysis): Step[] {
+  return (a.steps ?? []).filter((s): s is Step => s !== null);
+}
+
+/** The graph of an analysis. */
+export function buildGraph(a: Analysis): PipelineGraph {
+  const all = steps(a);
+  const problems = new Map<number, 'error' | 'warning'>();
+  for (const d of a.diagnostics ?? []) {
+    if (d.cell === null || (d.severity !== 'error' && d.severity !== 'warning')) {
+      continue;
+    }
+    if (problems.get(d.cell) !== 'error') {
+      problems.set(d.cell, d.severity);
+    }
+  }
+  const nodes = all.map((s): StepNode => {
+    const cells = s.cells ?? [];
+    let problem: StepNode['problem'] = null;
+    for (const c of cells) {
+      const p = problems.get(c);
+      if (p === 'error' || (p === 'warning' && problem === null)) {
+        problem = p;
+      }
+    }
+    const gpu = s.settings?.limits?.['nvidia.com/gpu'];
+    return {
+      id: s.name,
+      color: stepColor(s.name),
+      cells,
+      ins: s.ins ?? {},
+      outs: s.outs ?? [],
+      params: s.params ?? [],
+      metrics: s.metrics ?? [],
+      gpus: gpu && /^\d+$/.test(gpu) ? Number(gpu) : 0,
+      image: s.settings?.image ?? '',
+      problem
+    };
+  });
+  const names = new Set(all.map(s => s.name));
+  const files = new Map<string, string[]>();
+  for (const f of a.file_edges ?? []) {
+    const key = `${f.from}\u0000${f.to}`;
+    files.set(key, [...(files.get(key) ?? []), f.path]);
+  }
+  const edges: StepEdge[] = [];
+  for (const s of all) {
+    const flowing = new Map<string, string[]>();
+    for (const [name, from] of Object.entries(s.ins ?? {})) {
+      flowing.set(from, [...(flowing.get(from) ?? []), name]);
+    }
+    const preds = new Set<string>([...(s.after ?? []), ...flowing.keys()]);
+    for (const from of preds) {
+      if (!names.has(from) || from === s.name) {
+        continue;
+      }
+      const data = flowing.get(from);
+      const key = `${from}\u0000${s.name}`;
+      const paths = files.get(key);
+      if (data) {
+        edges.push({ from, to: s.name, kind: 'data', label: [...data].sort().join(', ') });
+      }
+      if (paths) {
+        edges.push({ from, to: s.name, kind: 'file', label: paths.join(', ') });
+        files.delete(key);
+      }
+      if (!data && !paths) {
+        edges.push({ from, to: s.name, kind: 'order', label: '' });
+      }
+    }
+  }
+  // File edges between steps that after does not list.
+  for (const [key, paths] of files) {
+    const [from, to] = key.split('\u0000');
+    if (names.has(from) && names.has(to)) {
+      edges.push({ from, to, kind: 'file', label: paths.join(', ') });
+    }
+  }
+  return { nodes, edges };
+}
+
+/** A node placed: its centre and size. */
+export interface PlacedNode extends StepNode {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** An edge routed: its points and where its label goes. */
+export interface PlacedEdge extends StepEdge {
+  points: { x: number; y: number }[];
+  labelX: number;
+  labelY: number;
+}
+
+export interface Layout {
+  nodes: PlacedNode[];
+  edges: PlacedEdge[];
+  width: number;
+  height: number;
+}
+
+export const NODE_HEIGHT = 34;
+const CHAR_WIDTH = 7.2;
+const LABEL_MAX = 28;
+
+/** Shortens an edge label to what fits beside an edge. */
+export function shortLabel(label: string): string {
+  return label.length > LABEL_MAX ? label.slice(0, LABEL_MAX - 1) + '…' : label;
+}
+
+function nodeWidth(name: string): number {
+  return Math.max(70, Math.round(name.length * CHAR_WIDTH) + 34);
+}
+
+/**
+ * Lays the graph out top to bottom with dagre. The layout depends only on
+ * the graph's shape and labels, so it is kept for a graph equal to the
+ * last one: typing inside a step redraws without laying out again.
+ */
+export function layoutGraph(g: PipelineGraph): Layout {
+  const key = JSON.stringify([g.nodes.map(n => n.id), g.edges.map(e => [e.from, e.to, e.kind, e.label])]);
+  if (cache && cache.key === key) {
+    return reuse(cache.layout, g);
+  }
+  const dg = new dagre.graphlib.Graph({ multigraph: true });
+  dg.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 46, edgesep: 12, marginx: 12, marginy: 12 });
+  dg.setDefaultEdgeLabel(() => ({}));
+  for (const n of g.nodes) {
+    dg.setNode(n.id, { width: nodeWidth(n.id), height: NODE_HEIGHT });
+  }
+  g.edges.forEach((e, i) => {
+    const text = shortLabel(e.label);
+    dg.setEdge(
+      e.from,
+      e.to,
+      {
+        width: text ? Math.round(text.length * 6.2) + 8 : 0,
+        height: text ? 16 : 0,
+        labelpos: 'c'
+      },
+      `e${i}`
+    );
+  });
+  dagre.layout(dg);
+  const nodes = g.nodes.map((n): PlacedNode => {
+    const p = dg.node(n.id);
+    return { ...n, x: p.x ?? 0, y: p.y ?? 0, width: p.width, height: p.height };
+  });
+  const edges = g.edges.map((e, i): PlacedEdge => {
+    const p = dg.edge({ v: e.from, w: e.to, name: `e${i}` });
+    const points = (p?.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y }));
+    const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
+    return { ...e, points, labelX: p?.x ?? mid.x, labelY: p?.y ?? mid.y };
+  });
+  const gl = dg.graph();
+  const layout = { nodes, edges, width: gl.width ?? 0, height: gl.height ?? 0 };
+  cache = { key, layout };
+  return layout;
+}
+
+let cache: { key: string; layout: Layout } | null = null;
+
+/** The cached layout with the new graph's node details (positions kept). */
+function reuse(l: Layout, g: PipelineGraph): Layout {
+  const byId = new Map(g.nodes.map(n => [n.id, n]));
+  return {
+    ...l,
+    nodes: l.nodes.map(n => ({ ...n, ...byId.get(n.id)!, x: n.x, y: n.y, width: n.width, height: n.height }))
+  };
+}
+
+/** The step each cell belongs to, by cell index. */
+export function cellSteps(a: Analysis): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const s of steps(a)) {
+    for (const c of s.cells ?? []) {
+      m.set(c, s.name);
+    }
+  }
+  return m;
+}
+
+/** Diagnostics, errors first, then by cell and line. */
+export function sortedDiagnostics(a: Analysis): Diagnostic[] {
+  const rank = (s: string) => (s === 'error' ? 0 : s === 'warning' ? 1 : 2);
+  return [...(a.diagnostics ?? [])].sort(
+    (x, y) =>
+      rank(x.severity) - rank(y.severity) ||
+      (x.cell ?? -1) - (y.cell ?? -1) ||
+      x.line - y.line ||
+      x.col - y.col
+  );
+}
+
+/** A step's hover text: what it reads, writes and takes. */
+export function stepSummary(n: StepNode): string {
+  const lines = [`Step ${n.id}`];
+  const ins = Object.entries(n.ins).map(([name, from]) => `${name} (from ${from})`);
+  lines.push(`Reads: ${ins.length ? ins.join(', ') : 'nothing'}`);
+  lines.push(`Writes: ${n.outs.length ? n.outs.join(', ') : 'nothing'}`);
+  if (n.params.length) {
+    lines.push(`Parameters: ${n.params.join(', ')}`);
+  }
+  if (n.metrics.length) {
+    lines.push(`Metrics: ${n.metrics.join(', ')}`);
+  }
+  if (n.gpus) {
+    lines.push(`GPUs: ${n.gpus}`);
+  }
+  if (n.image) {
+    lines.push(`Image: ${n.image}`);
+  }
+  lines.push(`Cells: ${n.cells.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,150 @@
+import { buildGraph, cellSteps, layoutGraph, PALETTE, sortedDiagnostics, stepColor, stepSummary } from '../src/dag/model';
+import type { Analysis, Step } from '../src/rpc/api.gen';
+
+function step(name: string, cells: number[], after: string[], ins: Record<string, string>, extra: Partial<Step> = {}): Step {
+  return {
+    name,
+    cells,
+    after,
+    ins,
+    outs: [],
+    params: [],
+    metrics: [],
+    imports: [],
+    settings: {},
+    langs: ['Python'],
+    ...extra
+  };
+}
+
+/** load → clean (data) → train (data) and report (prev only; reads a file clean wrote). */
+const analysis: Analysis = {
+  steps: [
+    step('load', [2], [], {}, { outs: ['df'] }),
+    step('clean', [3], ['load'], { df: 'load' }, { outs: ['df'] }),
+    step('train', [4, 5], ['clean'], { df: 'clean', raw: 'load' }, { params: ['lr'], settings: { limits: { 'nvidia.com/gpu': '1' } } }),
+    step('report', [6], ['train', 'clean'], {})
+  ],
+  file_edges: [{ from: 'clean', to: 'report', path: 'out/clean.csv' }],
+  parameters: [{ name: 'lr', type: 'float', default: '0.1' }],
+  local_modules: [],
+  diagnostics: [
+    { severity: 'warning', cell: 5, line: 2, col: 1, code: 'x', message: 'careful' },
+    { severity: 'info', cell: null, line: 0, col: 0, code: 'y', message: 'note' },
+    { severity: 'error', cell: 6, line: 1, col: 3, code: 'undefined-name', message: 'name z is not defined' }
+  ],
+  language: 'python'
+};
+
+describe('buildGraph', () => {
+  const g = buildGraph(analysis);
+
+  it('has a node per step, with what it reads, writes and needs', () => {
+    expect(g.nodes.map(n => n.id)).toEqual(['load', 'clean', 'train', 'report']);
+    const train = g.nodes.find(n => n.id === 'train')!;
+    expect(train.gpus).toBe(1);
+    expect(train.params).toEqual(['lr']);
+    expect(train.problem).toBe('warning');
+    expect(g.nodes.find(n => n.id === 'report')!.problem).toBe('error');
+    expect(g.nodes.find(n => n.id === 'load')!.problem).toBeNull();
+  });
+
+  it('labels data edges with the names that flow, dashes file edges, and keeps prev-only edges', () => {
+    const byPair = (from: string, to: string) => g.edges.filter(e => e.from === from && e.to === to);
+    expect(byPair('load', 'clean')).toEqual([{ from: 'load', to: 'clean', kind: 'data', label: 'df' }]);
+    expect(byPair('load', 'train')).toEqual([{ from: 'load', to: 'train', kind: 'data', label: 'raw' }]);
+    expect(byPair('clean', 'report')).toEqual([{ from: 'clean', to: 'report', kind: 'file', label: 'out/clean.csv' }]);
+    expect(byPair('train', 'report')).toEqual([{ from: 'train', to: 'report', kind: 'order', label: '' }]);
+    expect(g.edges).toHaveLength(5);
+  });
+
+  it('tolerates an analysis with nothing in it', () => {
+    const empty = buildGraph({ steps: null, file_edges: null, parameters: null, local_modules: null, diagnostics: null, language: '' });
+    expect(empty).toEqual({ nodes: [], edges: [] });
+    expect(layoutGraph(empty).nodes).toEqual([]);
+  });
+});
+
+describe('stepColor', () => {
+  it('is a palette colour that depends on the name only', () => {
+    expect(PALETTE).toContain(stepColor('train'));
+    expect(stepColor('train')).toBe(stepColor('train'));
+    const colours = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(stepColor));
+    expect(colours.size).toBeGreaterThan(3);
+  });
+});
+
+describe('layoutGraph', () => {
+  it('places every step apart, each edge from its source to its target, top to bottom', () => {
+    const l = layoutGraph(buildGraph(analysis));
+    expect(l.nodes).toHaveLength(4);
+    for (const a of l.nodes) {
+      for (const b of l.nodes) {
+        if (a !== b) {
+          const apart = Math.abs(a.x - b.x) >= (a.width + b.width) / 2 || Math.abs(a.y - b.y) >= (a.height + b.height) / 2;
+          expect(apart).toBe(true);
+        }
+      }
+    }
+    const y = (id: string) => l.nodes.find(n => n.id === id)!.y;
+    expect(y('load')).toBeLessThan(y('clean'));
+    expect(y('clean')).toBeLessThan(y('train'));
+    expect(y('train')).toBeLessThan(y('report'));
+    for (const e of l.edges) {
+      expect(e.points.length).toBeGreaterThanOrEqual(2);
+      expect(e.points[0].y).toBeLessThan(e.points[e.points.length - 1].y);
+    }
+    expect(l.width).toBeGreaterThan(0);
+    expect(l.height).toBeGreaterThan(0);
+  });
+
+  it('keeps positions for the same graph, with the nodes\' new details', () => {
+    const first = layoutGraph(buildGraph(analysis));
+    const changed: Analysis = { ...analysis, diagnostics: [] };
+    const second = layoutGraph(buildGraph(changed));
+    expect(second.nodes.map(n => [n.x, n.y])).toEqual(first.nodes.map(n => [n.x, n.y]));
+    expect(second.nodes.find(n => n.id === 'report')!.problem).toBeNull();
+  });
+
+  it('lays out a 100-step pipeline', () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < 100; i++) {
+      const ins: Record<string, string> = {};
+      if (i > 0) {
+        ins[`v${i - 1}`] = `s${i - 1}`;
+      }
+      if (i > 5) {
+        ins[`w${i - 5}`] = `s${i - 5}`;
+      }
+      steps.push(step(`s${i}`, [i], Object.values(ins), ins));
+    }
+    const l = layoutGraph(buildGraph({ ...analysis, steps, file_edges: [], diagnostics: [] }));
+    expect(l.nodes).toHaveLength(100);
+    expect(new Set(l.nodes.map(n => `${n.x},${n.y}`)).size).toBe(100);
+  });
+});
+
+describe('helpers', () => {
+  it('maps cells to steps', () => {
+    expect([...cellSteps(analysis)]).toEqual([
+      [2, 'load'],
+      [3, 'clean'],
+      [4, 'train'],
+      [5, 'train'],
+      [6, 'report']
+    ]);
+  });
+
+  it('sorts diagnostics errors first', () => {
+    expect(sortedDiagnostics(analysis).map(d => d.severity)).toEqual(['error', 'warning', 'info']);
+  });
+
+  it('summarises a step for its tooltip', () => {
+    const train = buildGraph(analysis).nodes.find(n => n.id === 'train')!;
+    const s = stepSummary(train);
+    expect(s).toContain('df (from clean)');
+    expect(s).toContain('raw (from load)');
+    expect(s).toContain('Parameters: lr');
+    expect(s).toContain('GPUs: 1');
+  });
+});
