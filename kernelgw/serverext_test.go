@@ -67,7 +67,7 @@ type extServer struct {
 	runtimeDir string // the sidecar's runtime files (its URL and token)
 }
 
-func startWithExtension(t *testing.T) *extServer {
+func startWithExtension(t *testing.T, args ...string) *extServer {
 	t.Helper()
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(notebook), 0o644); err != nil {
@@ -80,7 +80,7 @@ func startWithExtension(t *testing.T) *extServer {
 	rt := t.TempDir()
 	srv := jupytertest.Start(t, &jupytertest.Options{
 		RootDir: root,
-		Args:    []string{"--ServerApp.jpserver_extensions=datainsight=True"},
+		Args:    append([]string{"--ServerApp.jpserver_extensions=datainsight=True"}, args...),
 		Env: []string{
 			"PATH=" + datainsightOnPath(t) + string(os.PathListSeparator) + os.Getenv("PATH"),
 			"PYTHONPATH=" + pythonPackage(t),
@@ -458,5 +458,38 @@ func cookieLogin(t *testing.T, s *extServer) {
 	h.Set("Origin", "http://evil.example")
 	if _, resp, err := s.dialWS(t, h); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("WebSocket with Jupyter's cookie from a foreign origin: %v (%v), want a 403", err, resp)
+	}
+}
+
+// TestExtensionPingsBrowsers: a browser's WebSocket that stops answering
+// pings (a tab gone without closing) is closed by the proxy; one that
+// answers stays open.
+func TestExtensionPingsBrowsers(t *testing.T) {
+	s := startWithExtension(t, "--DatainsightExtension.ping_interval=0.2", "--DatainsightExtension.ping_timeout=0.5")
+	url := "ws" + strings.TrimPrefix(strings.TrimSuffix(s.URL, "/"), "http") + "/datainsight/ws"
+	h := http.Header{"Authorization": {"token " + s.Token}}
+	silent, resp, err := websocket.DefaultDialer.Dial(url, h)
+	if err != nil {
+		t.Fatalf("WebSocket through Jupyter: %v (%v)", err, resp)
+	}
+	defer silent.Close()
+	live, _, err := s.dialWS(t, h) // reads all the time, so answers pings
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The silent one reads nothing, so answers no ping, for a while.
+	time.Sleep(3 * time.Second)
+	silent.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := silent.ReadMessage(); err != nil {
+			if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+				t.Fatal("the proxy kept open a WebSocket that answered no ping")
+			}
+			break
+		}
+	}
+	live.send(1, "runs", map[string]any{})
+	if m := live.next(); m.Error != nil || string(m.ID) != "1" {
+		t.Errorf("the WebSocket that answered pings: %+v", m)
 	}
 }

@@ -76,6 +76,14 @@ class DatainsightExtension(Configurable):
         8 << 20, config=True, help="The largest WebSocket message the proxy relays, either way."
     )
     request_timeout = Float(300.0, config=True, help="Seconds a proxied HTTP call may take.")
+    ping_interval = Float(
+        30.0,
+        config=True,
+        help="Seconds between the proxy's pings on a browser's WebSocket (0: none). A browser "
+        "that has not answered within ping_timeout is disconnected, and its sidecar connection "
+        "closed with it: a tab that vanished without closing holds nothing.",
+    )
+    ping_timeout = Float(30.0, config=True, help="Seconds a browser has to answer a ping.")
     start_timeout = Float(
         30.0, config=True, help="Seconds a request waits for the sidecar to (re)start before a 503."
     )
@@ -411,6 +419,16 @@ class WSProxyHandler(websocket.WebSocketHandler, _Base):
     @property
     def max_message_size(self):
         return self.ext.max_message_bytes
+
+    # The sidecar pings the proxy's own connection to it, which tornado
+    # answers; the browser's side needs pings of the proxy's.
+    @property
+    def ping_interval(self):
+        return self.ext.ping_interval or None
+
+    @property
+    def ping_timeout(self):
+        return self.ext.ping_timeout or None
 
     def get_compression_options(self):
         return self.settings.get("websocket_compression_options", None)
