@@ -58,7 +58,8 @@ const maxAnalyzers = 32
 // through the same instance; mu guards the fields of l that a Submit or a
 // Retry sets for itself.
 type localBackend struct {
-	l *local.Local // per-call inputs go in local.Call: l is never changed
+	l    *local.Local // per-call inputs go in local.Call: l is never changed
+	used uint64       // when it was last asked for (Service.uses)
 }
 
 // New returns a Service. cfg comes from LoadConfig.
@@ -169,12 +170,39 @@ func (s *Service) local(nb NotebookRef) (*localBackend, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.uses++
 	lb := s.locals[dir]
 	if lb == nil {
+		s.evictLocal()
 		lb = &localBackend{l: &local.Local{Dir: dir, Python: s.cfg.Python, Log: s.log}}
 		s.locals[dir] = lb
 	}
+	lb.used = s.uses
 	return lb, nil
+}
+
+// maxLocals bounds the local backends kept, one per runs folder: a
+// sidecar serving a large tree of notebooks, each folder with its runs,
+// would otherwise keep one for every folder it was ever asked about.
+const maxLocals = 64
+
+// evictLocal forgets the least recently used local backend when there are
+// maxLocals, where that loses nothing: when runs are carried out by
+// processes of their own (Options.Spawn), a backend holds no state a new
+// one would not read back from its folder. Runs carried out in this
+// process are known only to the backend that started them, so without
+// Spawn none is forgotten. s.mu is held.
+func (s *Service) evictLocal() {
+	if s.spawn == nil || len(s.locals) < maxLocals {
+		return
+	}
+	oldest := ""
+	for dir, lb := range s.locals {
+		if oldest == "" || lb.used < s.locals[oldest].used {
+			oldest = dir
+		}
+	}
+	delete(s.locals, oldest)
 }
 
 // argo returns a client of the configured cluster and namespace; nb's
