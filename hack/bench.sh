@@ -52,6 +52,18 @@ hack/bench-logs.sh
 
 echo; echo "## sidecar (datainsight serve): memory, analyze over a WebSocket, fan-out"; COUNT="$COUNT" hack/bench-sidecar.sh
 echo
+echo "## object storage: 1 GiB through the store (checksum, fsync, rename) vs raw minio-go, MinIO on loopback (median MB/s of $COUNT)"
+echo "# load before $(cut -d' ' -f1-3 /proc/loadavg)"
+hack/minio/build.sh >/dev/null
+DATAINSIGHT_REQUIRE_TOOLS=1 go test ./internal/s3store/ -run '^$' -bench Transfer -benchtime 1x -count "$COUNT" |
+  awk '/^Benchmark/ && $6 == "MB/s" { n=$1; sub(/-[0-9]+$/, "", n); print n, $5 }' | sort -k1,1 -k2,2g |
+  awk '{ v[$1] = v[$1] " " $2; c[$1]++ } END { for (n in v) { split(v[n], a, " "); m[n] = a[int((c[n]+1)/2)] }
+        for (n in m) printf "%-50s %10.1f MB/s\n", n, m[n]
+        split("put get", dir, " ")
+        for (i in dir) { s = "BenchmarkTransfer/" dir[i] "/store"; r = "BenchmarkTransfer/" dir[i] "/raw"
+          if (m[r] > 0) printf "%-50s %10.1f %%   (target >= 80 %%)\n", dir[i] ": store / raw", 100 * m[s] / m[r] } }' | sort
+echo "# load after $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 echo "## Argo backend against the real stack (submit and status latency, 200 tracked runs)"
 go test -tags bench -c -o /tmp/datainsight-argo.test ./cluster/argo/
 (cd cluster/argo && DATAINSIGHT_BIN="$PWD/../../bin/datainsight" \

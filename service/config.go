@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/notebook"
 )
 
@@ -50,6 +51,15 @@ type Config struct {
 	// MaxNotebookBytes bounds the size of a notebook read (default
 	// notebook.DefaultMaxBytes).
 	MaxNotebookBytes int64 `json:"max_notebook_bytes,omitempty"`
+	// Marshal, s3://BUCKET[/PREFIX], keeps local runs' values in object
+	// storage as well as in the runs folder, so that both backends share
+	// them; "" keeps them in the runs folder only.
+	Marshal string `json:"marshal,omitempty"`
+
+	// Store is where Marshal points, with the endpoint and keys from the
+	// environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...): set by
+	// LoadConfig, never read from a file nor written out.
+	Store *s3store.Config `json:"-"`
 }
 
 // Environment variables LoadConfig reads, over the config file.
@@ -62,6 +72,7 @@ const (
 	EnvNamespace        = "DATAINSIGHT_NAMESPACE"
 	EnvGPUTolerations   = "DATAINSIGHT_GPU_TOLERATIONS" // comma-separated
 	EnvMaxNotebookBytes = "DATAINSIGHT_MAX_NOTEBOOK_BYTES"
+	EnvMarshal          = "DATAINSIGHT_MARSHAL"
 )
 
 // ConfigError is a setting that is not valid, with where it came from.
@@ -139,6 +150,12 @@ func LoadConfig(getenv func(string) string, overrides Config) (Config, error) {
 	env := Config{
 		Backend: getenv(EnvBackend), Python: getenv(EnvPython), RunsDir: getenv(EnvRunsDir),
 		Kubeconfig: getenv(EnvKubeconfig), Context: getenv(EnvContext), Namespace: getenv(EnvNamespace),
+		Marshal: getenv(EnvMarshal),
+	}
+	if v := env.Marshal; v != "" {
+		if _, err := s3store.ParseTarget(v); err != nil {
+			return cfg, &ConfigError{Source: EnvMarshal, Setting: "marshal", Value: v, Err: err}
+		}
 	}
 	if v := getenv(EnvGPUTolerations); v != "" {
 		env.GPUTolerations = strings.Split(v, ",")
@@ -167,6 +184,17 @@ func LoadConfig(getenv func(string) string, overrides Config) (Config, error) {
 	if cfg.MaxNotebookBytes == 0 {
 		cfg.MaxNotebookBytes = notebook.DefaultMaxBytes
 	}
+	cfg.Store = nil
+	if cfg.Marshal != "" {
+		st, err := s3store.ParseTarget(cfg.Marshal)
+		if err == nil {
+			st, err = st.FromEnv(getenv)
+		}
+		if err != nil {
+			return cfg, &ConfigError{Setting: "marshal", Value: cfg.Marshal, Err: err}
+		}
+		cfg.Store = &st
+	}
 	return cfg, nil
 }
 
@@ -177,6 +205,11 @@ func (c Config) check(source string) error {
 	}
 	if c.MaxNotebookBytes < 0 {
 		return &ConfigError{Source: source, Setting: "max_notebook_bytes", Value: strconv.FormatInt(c.MaxNotebookBytes, 10), Err: errors.New("must be a positive number of bytes")}
+	}
+	if c.Marshal != "" {
+		if _, err := s3store.ParseTarget(c.Marshal); err != nil {
+			return &ConfigError{Source: source, Setting: "marshal", Value: c.Marshal, Err: err}
+		}
 	}
 	// Tolerations are checked when the argo backend is opened: a bad one
 	// must not stop local runs.
@@ -196,6 +229,7 @@ func (c *Config) merge(o Config) {
 	set(&c.Kubeconfig, o.Kubeconfig)
 	set(&c.Context, o.Context)
 	set(&c.Namespace, o.Namespace)
+	set(&c.Marshal, o.Marshal)
 	if o.ArtifactRepository {
 		c.ArtifactRepository = true
 	}

@@ -174,7 +174,7 @@ func (s *Service) local(nb NotebookRef) (*localBackend, error) {
 	lb := s.locals[dir]
 	if lb == nil {
 		s.evictLocal()
-		lb = &localBackend{l: &local.Local{Dir: dir, Python: s.cfg.Python, Log: s.log}}
+		lb = &localBackend{l: &local.Local{Dir: dir, Python: s.cfg.Python, Log: s.log, Store: s.cfg.Store}}
 		s.locals[dir] = lb
 	}
 	lb.used = s.uses

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -81,6 +82,9 @@ func TestLoadConfig(t *testing.T) {
 		{"bad backend in file", "backend: slurm\n", nil, `backend "slurm": unknown backend (local or argo)`, "backend"},
 		{"bad size in env", "", map[string]string{"DATAINSIGHT_MAX_NOTEBOOK_BYTES": "lots"}, `DATAINSIGHT_MAX_NOTEBOOK_BYTES="lots": must be a positive number of bytes`, "max_notebook_bytes"},
 		{"bad backend in env", "", map[string]string{"DATAINSIGHT_BACKEND": "slurm"}, `DATAINSIGHT_BACKEND="slurm": unknown backend (local or argo)`, "backend"},
+		{"bad marshal target in file", "marshal: gs://bucket\n", nil, `marshal "gs://bucket"`, "marshal"},
+		{"bad marshal target in env", "", map[string]string{"DATAINSIGHT_MARSHAL": "s3://"}, `DATAINSIGHT_MARSHAL="s3://"`, "marshal"},
+		{"bad endpoint for the store", "marshal: s3://bucket\n", map[string]string{"AWS_ENDPOINT_URL": "ftp://x"}, `AWS_ENDPOINT_URL`, "marshal"},
 	} {
 		e := map[string]string{"XDG_CONFIG_HOME": writeConfig(t, tc.file)}
 		for k, v := range tc.env {
@@ -91,6 +95,34 @@ func TestLoadConfig(t *testing.T) {
 		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) || ce.Setting != tc.setting {
 			t.Errorf("%s: %v, want a ConfigError for %q saying %q", tc.name, err, tc.setting, tc.want)
 		}
+	}
+}
+
+// The object store local runs keep their values in: from the file, the
+// environment or a flag, with the endpoint and keys from the environment,
+// which never go out with the configuration.
+func TestLoadConfigMarshal(t *testing.T) {
+	e := env(map[string]string{
+		"XDG_CONFIG_HOME":  writeConfig(t, "marshal: s3://file-bucket/runs\n"),
+		"AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ACCESS_KEY_ID": "access", "AWS_SECRET_ACCESS_KEY": "secret-key",
+	})
+	cfg, err := service.LoadConfig(e, service.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cfg.Store
+	if st == nil || st.Bucket != "file-bucket" || st.Prefix != "runs" || st.Endpoint != "127.0.0.1:9000" || !st.PlainHTTP ||
+		st.AccessKey != "access" || st.SecretKey != "secret-key" {
+		t.Fatalf("the store from the file and the environment: %+v", st)
+	}
+	if b, err := json.Marshal(cfg); err != nil || strings.Contains(string(b), "secret-key") || !strings.Contains(string(b), `"marshal":"s3://file-bucket/runs"`) {
+		t.Errorf("the configuration as JSON: %s (%v): want the target, never the keys", b, err)
+	}
+	if cfg, err = service.LoadConfig(e, service.Config{Marshal: "s3://flag-bucket"}); err != nil || cfg.Store == nil || cfg.Store.Bucket != "flag-bucket" {
+		t.Errorf("a flag over the file: %+v, %v", cfg.Store, err)
+	}
+	if cfg, err = service.LoadConfig(env(nil), service.Config{}); err != nil || cfg.Store != nil {
+		t.Errorf("no target: store %+v, %v", cfg.Store, err)
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,5 +124,84 @@ func TestPullFromStore(t *testing.T) {
 	t.Setenv(s3store.EnvSecretKey, "wrong")
 	if _, _, err := runPull(t, "r9", "train", "--from", "s3://runs/team", "-o", out); err == nil || !strings.Contains(err.Error(), "access denied") {
 		t.Errorf("pull with a wrong key: %v", err)
+	}
+}
+
+// TestRunWithMarshalThenPull: a local run with --marshal keeps its values
+// in object storage (a real MinIO), and pull gets one back from there, the
+// runs folder gone: both commands as a user types them.
+func TestRunWithMarshalThenPull(t *testing.T) {
+	python := os.Getenv("DATAINSIGHT_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	srv := miniotest.Start(t)
+	ctx := context.Background()
+	client, err := minio.New(srv.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.MakeBucket(ctx, "shared", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(s3store.EnvEndpoint, "http://"+srv.Endpoint)
+	t.Setenv(s3store.EnvAccessKey, srv.AccessKey)
+	t.Setenv(s3store.EnvSecretKey, srv.SecretKey)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dir := t.TempDir()
+	nb := `{"cells": [
+ {"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:make"]}, "outputs": [], "source": ["words = ['object', 'storage']"]},
+ {"cell_type": "code", "execution_count": null, "id": "b", "metadata": {"tags": ["block:use", "prev:make"]}, "outputs": [], "source": ["print('-'.join(words))"]}],
+ "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}`
+	if err := os.WriteFile(filepath.Join(dir, "nb.ipynb"), []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs := filepath.Join(dir, "runs")
+	var out, errOut bytes.Buffer
+	code := Run(ctx, []string{"run", filepath.Join(dir, "nb.ipynb"), "--json", "--python", python, "--runs-dir", runs, "--marshal", "s3://shared/team"},
+		strings.NewReader(""), &out, &errOut)
+	if code != exitOK {
+		t.Fatalf("run --marshal: exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	var runID string
+	for _, line := range strings.Split(out.String(), "\n") {
+		var ev struct {
+			Run string `json:"run"`
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Run != "" {
+			runID = ev.Run
+			break
+		}
+	}
+	if runID == "" {
+		t.Fatalf("run --json printed no run id:\n%s", out.String())
+	}
+	// The values are in the store under the run and the producing step.
+	var keys []string
+	for o := range client.ListObjects(ctx, "shared", minio.ListObjectsOptions{Prefix: "team/" + runID + "/make/", Recursive: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		keys = append(keys, strings.TrimPrefix(o.Key, "team/"+runID+"/make/"))
+	}
+	if !slices.Contains(keys, "manifest.json") || !slices.ContainsFunc(keys, func(k string) bool { return strings.HasPrefix(k, "words.") }) {
+		t.Errorf("the store holds %v for step make, want its manifest and words", keys)
+	}
+	// The runs folder gone, pull reads the store.
+	if err := os.RemoveAll(runs); err != nil {
+		t.Fatal(err)
+	}
+	got := filepath.Join(t.TempDir(), "got")
+	out.Reset()
+	errOut.Reset()
+	if code := Run(ctx, []string{"pull", runID, "make", "words", "--from", "s3://shared/team", "-o", got}, strings.NewReader(""), &out, &errOut); code != exitOK {
+		t.Fatalf("pull: exit %d\n%s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "words\tbuiltins.list\t") {
+		t.Errorf("pull printed %q, want a line for words", out.String())
+	}
+	load := exec.Command(python, "-c", "import pickle, sys; print('-'.join(pickle.load(open(sys.argv[1], 'rb'))))", filepath.Join(got, "words.pkl"))
+	if b, err := load.CombinedOutput(); err != nil || strings.TrimSpace(string(b)) != "object-storage" {
+		t.Errorf("the pulled value: %s (%v)", b, err)
 	}
 }

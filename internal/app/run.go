@@ -29,6 +29,7 @@ type runFlags struct {
 	backendName string
 	runsDir     string
 	python      string
+	marshal     string
 	kube        kubeFlags
 }
 
@@ -36,6 +37,7 @@ func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.backendName, "backend", "", "where runs happen: local (python3 processes here; the default) or argo (Argo Workflows on Kubernetes)")
 	cmd.Flags().StringVar(&f.runsDir, "runs-dir", "", "where local runs are recorded (default $DATAINSIGHT_RUNS_DIR, else .datainsight/runs next to the notebook, or in the current folder)")
 	cmd.Flags().StringVar(&f.python, "python", "", "the Python interpreter for local steps (default $DATAINSIGHT_PYTHON, else python3)")
+	cmd.Flags().StringVar(&f.marshal, "marshal", "", "keep local runs' values in object storage too: s3://BUCKET[/PREFIX] (default $DATAINSIGHT_MARSHAL; endpoint and keys from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
 	f.kube.add(cmd)
 }
 
@@ -45,7 +47,7 @@ func (f *runFlags) service(rf *readFlags) (*service.Service, error) {
 	if f.backendName != "" && f.backendName != service.BackendLocal && f.backendName != service.BackendArgo {
 		return nil, usagef("unknown backend %q (local or argo)", f.backendName)
 	}
-	over := service.Config{Backend: f.backendName, RunsDir: f.runsDir, Python: f.python}
+	over := service.Config{Backend: f.backendName, RunsDir: f.runsDir, Python: f.python, Marshal: f.marshal}
 	f.kube.config(&over)
 	if rf != nil {
 		if err := rf.config(&over); err != nil {
