@@ -142,6 +142,8 @@ type Backend interface {
 	// Report writes a step's report — its cells as executed, with their
 	// outputs — to w; ErrNoReport when the step left none.
 	Report(ctx context.Context, id string, opts ReportOptions, w io.Writer) error
+	// Definition returns what the run carries out, as the backend keeps it.
+	Definition(ctx context.Context, id string) (*Definition, error)
 	// Cancel stops a run's running steps and marks them Cancelled.
 	Cancel(ctx context.Context, id string) error
 	// Retry reruns the failed, cancelled and skipped steps of a finished
@@ -164,3 +166,13 @@ var (
 	ErrNothingToDo = errors.New("nothing to retry: every step succeeded")
 	ErrNoReport    = errors.New("no report")
 )
+
+// Definition is what a run carried out, as its backend has it: for Argo
+// the Workflow object (its spec, without status), for the local backend
+// the pipeline it ran (steps, their scripts, images and resources).
+type Definition struct {
+	// Kind is "Workflow" (Argo) or "Pipeline" (local).
+	Kind string `json:"kind"`
+	// YAML is the definition as YAML.
+	YAML []byte `json:"-"`
+}

@@ -152,6 +152,7 @@ func (s *Sidecar) register() error {
 		rpc.Register(srv, "runs", "Lists runs, newest first.", s.runs),
 		rpc.Register(srv, "run.get", "Returns a run's state: its phase and each step's.", s.runGet),
 		rpc.Register(srv, "run.logs", "Returns a run's output so far: one step's, or every step's with each line prefixed \"STEP | \".", s.runLogs),
+		rpc.Register(srv, "run.definition", "Returns what a run carries out: its Argo Workflow as the cluster keeps it, or the pipeline a local run ran, in YAML.", s.runDefinition),
 		rpc.Register(srv, "run.report", "Returns a step's report: its cells as executed, with their outputs.", s.runReport),
 		rpc.Register(srv, "run.cancel", "Cancels a run: its running steps are stopped.", s.runCancel),
 		rpc.Register(srv, "run.retry", "Reruns the failed and downstream steps of a finished run, in place.", s.runRetry),
@@ -317,6 +318,24 @@ func (s *Sidecar) runGet(ctx context.Context, _ *rpc.Conn, p RunRef) (*cluster.R
 	}
 	r, err := s.svc.Get(ctx, at, p.Run)
 	return r, rpcError(err)
+}
+
+// DefinitionResult is what a run carries out.
+type DefinitionResult struct {
+	Kind string `json:"kind" doc:"Workflow (an Argo run: the Workflow as the cluster keeps it, without its status) or Pipeline (a local run: the pipeline it ran)."`
+	YAML string `json:"yaml" doc:"The definition, in YAML."`
+}
+
+func (s *Sidecar) runDefinition(ctx context.Context, _ *rpc.Conn, p RunRef) (DefinitionResult, error) {
+	at, err := s.runPlace(p)
+	if err != nil {
+		return DefinitionResult{}, err
+	}
+	d, err := s.svc.Definition(ctx, at, p.Run)
+	if err != nil {
+		return DefinitionResult{}, rpcError(err)
+	}
+	return DefinitionResult{Kind: d.Kind, YAML: string(d.YAML)}, nil
 }
 
 func (s *Sidecar) runLogs(ctx context.Context, _ *rpc.Conn, p LogsParams) (LogsResult, error) {

@@ -224,7 +224,7 @@ func TestAnalyzeAndCompileOverHTTP(t *testing.T) {
 	defer resp.Body.Close()
 	var list bytes.Buffer
 	list.ReadFrom(resp.Body)
-	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "notebook.subscribe", "notebook.unsubscribe", "notebook.analysis", "check", "explore", "env", "settings.get", "settings.set"} {
+	for _, m := range []string{"analyze", "compile", "run", "runs", "run.get", "run.logs", "run.definition", "run.report", "run.cancel", "run.retry", "run.resubmit", "run.delete", "run.subscribe", "run.event", "run.log", "notebook.subscribe", "notebook.unsubscribe", "notebook.analysis", "check", "explore", "env", "settings.get", "settings.set"} {
 		if !strings.Contains(list.String(), `"`+m+`"`) {
 			t.Errorf("/rpc/methods does not list %s", m)
 		}
@@ -475,6 +475,11 @@ func TestRunOverWebSocket(t *testing.T) {
 	if report.Format != "ipynb" || !strings.Contains(report.Report, "double says [2, 4, 6]") {
 		t.Errorf("run.report: %s report without the step's output:\n%s", report.Format, report.Report)
 	}
+	var def kernelgw.DefinitionResult
+	s.call(t, "run.definition", map[string]any{"run": runID}, &def)
+	if def.Kind != "Pipeline" || !strings.Contains(def.YAML, "double") || !strings.Contains(def.YAML, "doubled = [v * 2 for v in values]") {
+		t.Errorf("run.definition: %s\n%s\nwant the pipeline with the steps' scripts", def.Kind, def.YAML)
+	}
 	c.send(4, "run.subscribe", map[string]any{"run": runID})
 	var sub struct {
 		Topic string      `json:"topic"`
@@ -495,6 +500,9 @@ func TestRunOverWebSocket(t *testing.T) {
 	r, _ = s.post(t, "", "run.get", map[string]any{"run": runID})
 	if r.Error == nil || r.Error.Code != rpc.CodeNotFound {
 		t.Errorf("run.get after run.delete: %+v, want NotFound", r.Error)
+	}
+	if r, _ = s.post(t, "", "run.definition", map[string]any{"run": runID}); r.Error == nil || r.Error.Code != rpc.CodeNotFound {
+		t.Errorf("run.definition after run.delete: %+v, want NotFound", r.Error)
 	}
 }
 

@@ -106,6 +106,16 @@ func (s *Service) Get(ctx context.Context, at Place, id string) (*cluster.Run, e
 	return b.Get(ctx, id)
 }
 
+// Definition returns what a run carries out: its Workflow on Argo, its
+// pipeline locally.
+func (s *Service) Definition(ctx context.Context, at Place, id string) (*cluster.Definition, error) {
+	b, _, err := s.backend(at)
+	if err != nil {
+		return nil, err
+	}
+	return b.Definition(ctx, id)
+}
+
 // Watch streams a run's events, from its start, until it ends or ctx is
 // done; the channel is then closed.
 func (s *Service) Watch(ctx context.Context, at Place, id string) (<-chan cluster.Event, error) {

@@ -109,6 +109,13 @@ export interface CompileResult {
   diagnostics: Diagnostic[] | null;
 }
 
+export interface DefinitionResult {
+  /** Workflow (an Argo run: the Workflow as the cluster keeps it, without its status) or Pipeline (a local run: the pipeline it ran). */
+  kind: string;
+  /** The definition, in YAML. */
+  yaml: string;
+}
+
 export interface DeleteResult {
   deleted: string;
 }
@@ -548,6 +555,8 @@ export interface Methods {
   run: { params: RunParams; result: RunResult };
   /** Cancels a run: its running steps are stopped. */
   "run.cancel": { params: RunRef; result: Run | null };
+  /** Returns what a run carries out: its Argo Workflow as the cluster keeps it, or the pipeline a local run ran, in YAML. */
+  "run.definition": { params: RunRef; result: DefinitionResult };
   /** Deletes a finished run and its records. */
   "run.delete": { params: RunRef; result: DeleteResult };
   /** Returns a run's state: its phase and each step's. */
