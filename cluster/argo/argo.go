@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/notebook"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
@@ -66,6 +67,12 @@ type Options struct {
 	// notebooks in marshal mode "artifacts" (pipelinegen.WorkflowOptions).
 	ArtifactKeyPrefix     string
 	ArtifactRepositoryRef *wfv1.ArtifactRepositoryRef
+	// Store is where this process reaches the bucket of the artifact
+	// repository (endpoint, bucket, region, plain HTTP): logs and reports
+	// of runs in marshal mode "artifacts" are read from there once their
+	// pods are gone. Its prefix is ignored (each run's own is used); keys
+	// left unset come from the environment (s3store.Config.FromEnv).
+	Store *s3store.Config
 }
 
 // New returns a backend that works in namespace only.

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -120,6 +122,9 @@ func newArtifactsEnv(t *testing.T) *artifactsEnv {
 	e.a, err = New(stack.RESTConfig(), ns, Options{
 		ArtifactKeyPrefix:     artifactsPrefix,
 		ArtifactRepositoryRef: &wfv1.ArtifactRepositoryRef{ConfigMap: artifactsConfigMap, Key: artifactsRepoKey},
+		// No keys: they come from the environment. The prefix is the
+		// run's own, whatever this one says.
+		Store: &s3store.Config{Endpoint: srv.Endpoint, PlainHTTP: true, Bucket: artifactsBucket, Prefix: "not/the/runs/prefix"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -379,5 +384,95 @@ func TestArtifactsModeRunsThroughTheController(t *testing.T) {
 	}
 	if got := strings.Join(steps, " "); got != "left load right" {
 		t.Errorf("steps with a manifest in the store: %q, want the three that save values", got)
+	}
+}
+
+// Once an artifacts-mode run's pods are gone, its logs and reports are
+// read from the bucket by the backend itself (keys from the environment),
+// with no pod started to read them; what is not there, wrong keys and a
+// backend with no store configured are errors that say so.
+func TestArtifactsModeLogsAndReportsFromTheStore(t *testing.T) {
+	e := newArtifactsEnv(t)
+	ctx := context.Background()
+	_, r := e.runArtifacts(t)
+	t.Setenv(s3store.EnvAccessKey, e.srv.AccessKey)
+	t.Setenv(s3store.EnvSecretKey, e.srv.SecretKey)
+
+	kube := e.stack.Kube()
+	zero := int64(0)
+	all := metav1.ListOptions{}
+	if err := kube.CoreV1().Pods(e.ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + r.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the step pods to go", func() bool {
+		pods, err := kube.CoreV1().Pods(e.ns).List(ctx, all)
+		return err == nil && len(pods.Items) == 0
+	})
+
+	var one bytes.Buffer
+	if err := e.a.Logs(ctx, r.ID, cluster.LogOptions{Step: "load"}, &one); err != nil {
+		t.Fatal(err)
+	}
+	if want := string(stepFileContent(r.ID, "load", pipelinegen.StepLog)) + "\n"; one.String() != want {
+		t.Errorf("Logs(load) = %q, want the kept log %q", one.String(), want)
+	}
+	var every bytes.Buffer
+	if err := e.a.Logs(ctx, r.ID, cluster.LogOptions{}, &every); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []string{"load", "left", "right", "join"} {
+		for _, line := range strings.Split(string(stepFileContent(r.ID, step, pipelinegen.StepLog)), "\n") {
+			if !strings.Contains(every.String(), step+" | "+line+"\n") {
+				t.Errorf("Logs(all) lacks %q:\n%s", step+" | "+line, every.String())
+			}
+		}
+	}
+	for _, c := range []struct {
+		html bool
+		file string
+	}{{false, pipelinegen.StepReport}, {true, pipelinegen.StepReportHTML}} {
+		var got bytes.Buffer
+		if err := e.a.Report(ctx, r.ID, cluster.ReportOptions{Step: "left", HTML: c.html}, &got); err != nil {
+			t.Fatal(err)
+		}
+		if want := stepFileContent(r.ID, "left", c.file); !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("Report(left, html=%v) = %q, want %q", c.html, got.String(), want)
+		}
+	}
+	// Nothing was started in the cluster to read them.
+	if pods, err := kube.CoreV1().Pods(e.ns).List(ctx, all); err != nil || len(pods.Items) != 0 {
+		t.Errorf("pods in the namespace after reading from the store: %v (%v)", pods, err)
+	}
+
+	// A step whose report and log are not in the store.
+	for _, f := range []string{pipelinegen.StepReport, pipelinegen.StepLog} {
+		if err := e.mc.RemoveObject(ctx, artifactsBucket, path.Join(artifactsPrefix, r.ID, "join", f), minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.a.Report(ctx, r.ID, cluster.ReportOptions{Step: "join"}, io.Discard); !errors.Is(err, cluster.ErrNoReport) {
+		t.Errorf("Report(join) with no report kept = %v, want ErrNoReport", err)
+	}
+	where := "s3://" + artifactsBucket + "/" + artifactsPrefix
+	if err := e.a.Logs(ctx, r.ID, cluster.LogOptions{Step: "join"}, io.Discard); err == nil || !strings.Contains(err.Error(), "kept no log in "+where) {
+		t.Errorf("Logs(join) with no log kept = %v, want it to say it kept none in %s", err, where)
+	}
+
+	// Wrong keys in the environment.
+	t.Setenv(s3store.EnvSecretKey, "not-the-key")
+	err := e.a.Report(ctx, r.ID, cluster.ReportOptions{Step: "left"}, io.Discard)
+	if !errors.Is(err, s3store.ErrAccessDenied) || !strings.Contains(err.Error(), r.ID) || !strings.Contains(err.Error(), artifactsBucket) {
+		t.Errorf("Report with wrong keys = %v, want access denied naming the run and the bucket", err)
+	}
+
+	// A backend that was not told where the store is.
+	bare, err := New(e.stack.RESTConfig(), e.ns, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bare.Close()
+	err = bare.Report(ctx, r.ID, cluster.ReportOptions{Step: "left"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no store configured") || !strings.Contains(err.Error(), r.ID) {
+		t.Errorf("Report with no store configured = %v", err)
 	}
 }

@@ -19,8 +19,9 @@ import (
 )
 
 // Logs writes a step's log (or every step's, each line prefixed "STEP | ")
-// from its pod, or from the marshal volume once the pod is gone; steps read
-// from the volume come first. Following a run that has not ended streams
+// from its pod, or once the pod is gone from the marshal volume (from the
+// object store in marshal mode "artifacts"); steps read from there come
+// first. Following a run that has not ended streams
 // each step's pods (every attempt of a retried step) as they start, until
 // the run ends.
 func (a *Argo) Logs(ctx context.Context, id string, opts cluster.LogOptions, w io.Writer) error {
@@ -106,7 +107,7 @@ func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, s
 			files[i] = stepFile(id, s, pipelinegen.StepLog)
 		}
 		i := 0
-		err := a.readVolume(ctx, wf, files, func(_ string, content io.Reader) error {
+		err := a.readKept(ctx, wf, files, func(_ string, content io.Reader) error {
 			step := fromVolume[i]
 			i++
 			if content == nil && reused[step] && latest[step] != "" {
@@ -115,7 +116,7 @@ func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, s
 			}
 			if content == nil {
 				if single {
-					return fmt.Errorf("logs %s %s: its pod is gone and it kept no log on the run's volume", id, step)
+					return fmt.Errorf("logs %s %s: its pod is gone and it kept no log %s", id, step, a.keptWhere(wf))
 				}
 				return nil
 			}

@@ -525,7 +525,8 @@ func podReady(p *corev1.Pod, why *string) (bool, error) {
 // its root.
 func stepFile(run, step, name string) string { return path.Join(run, step, name) }
 
-// Report copies a step's report from the run's marshal volume.
+// Report copies a step's report from the run's marshal volume, or from
+// its object store in marshal mode "artifacts".
 func (a *Argo) Report(ctx context.Context, id string, opts cluster.ReportOptions, w io.Writer) error {
 	wf, err := a.workflows().Get(ctx, id, metav1.GetOptions{})
 	if err != nil {
@@ -539,7 +540,7 @@ func (a *Argo) Report(ctx context.Context, id string, opts cluster.ReportOptions
 		name = pipelinegen.StepReportHTML
 	}
 	file := stepFile(id, opts.Step, name)
-	return a.readVolume(ctx, wf, []string{file}, func(_ string, content io.Reader) error {
+	return a.readKept(ctx, wf, []string{file}, func(_ string, content io.Reader) error {
 		if content == nil {
 			return fmt.Errorf("run %s: step %s has %w yet (it has not run, or was skipped)", id, opts.Step, cluster.ErrNoReport)
 		}
