@@ -150,7 +150,16 @@ func (a *Argo) Submit(ctx context.Context, p *pipelinegen.Pipeline, opts cluster
 		// has none.
 		return nil, fmt.Errorf("--resume: not supported yet for a notebook in marshal mode %q", pipelinegen.MarshalArtifacts)
 	case pipelinegen.ArtifactsMode(p):
-		// No volume to make or to find an earlier run's outputs on.
+		// No volume to make: earlier runs' outputs are reused where they
+		// are in the store.
+		if prefix, ok := runKeyPrefix(wf); ok {
+			wf.Annotations[annotationKeyPrefix] = prefix
+		}
+		if !opts.NoCache {
+			if plan, err = a.planStoreCache(ctx, p, params, wf); err != nil {
+				return nil, err
+			}
+		}
 	case opts.ResumeFrom != "":
 		// On the earlier run's volume, where the reused outputs are.
 		if plan, err = a.planResume(ctx, p, opts.ResumeFrom, params, wf); err != nil {

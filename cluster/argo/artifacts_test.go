@@ -194,6 +194,13 @@ func (x *executorStandIn) outputs(pod *corev1.Pod, tmpl *wfv1.Template) *wfv1.Ou
 	// template's archive location, which the controller fills from the
 	// repository the workflow names.
 	loc := tmpl.ArchiveLocation
+	if len(tmpl.Inputs.Artifacts) == 0 && len(tmpl.Outputs.Artifacts) == 0 {
+		// A reused step's pod: nothing to download or upload.
+		x.mu.Lock()
+		x.inputs[step] = nil
+		x.mu.Unlock()
+		return out
+	}
 	if loc == nil || loc.S3 == nil || loc.S3.Endpoint != x.endpoint || loc.S3.Bucket != x.bucket || loc.S3.Insecure == nil || !*loc.S3.Insecure {
 		x.fail("step %s: archive location %+v, want the MinIO bucket %s at %s", step, loc, x.bucket, x.endpoint)
 		return out
@@ -274,7 +281,12 @@ func (e *artifactsEnv) runArtifacts(t *testing.T) (*pipelinegen.Pipeline, *clust
 	if !pipelinegen.ArtifactsMode(p) {
 		t.Fatal("the notebook is not in marshal mode artifacts")
 	}
-	r, err := e.a.Submit(context.Background(), p, cluster.SubmitOptions{})
+	return p, e.run(t, p, cluster.SubmitOptions{})
+}
+
+func (e *artifactsEnv) run(t *testing.T, p *pipelinegen.Pipeline, opts cluster.SubmitOptions) *cluster.Run {
+	t.Helper()
+	r, err := e.a.Submit(context.Background(), p, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,7 +302,7 @@ func (e *artifactsEnv) runArtifacts(t *testing.T) (*pipelinegen.Pipeline, *clust
 	if r.Phase != cluster.Succeeded {
 		t.Fatalf("run %s: %s %q", r.ID, r.Phase, r.Message)
 	}
-	return p, r
+	return r
 }
 
 // An artifacts-mode run succeeds on the controller with MinIO as its
@@ -474,5 +486,110 @@ func TestArtifactsModeLogsAndReportsFromTheStore(t *testing.T) {
 	err = bare.Report(ctx, r.ID, cluster.ReportOptions{Step: "left"}, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no store configured") || !strings.Contains(err.Error(), r.ID) {
 		t.Errorf("Report with no store configured = %v", err)
+	}
+}
+
+// The cache needs no shared volume in artifacts mode: an unchanged step is
+// not run again, its consumers are given the objects of the run that
+// computed it (through a chain of reuses too), its log and report are read
+// from there, and a step whose objects are gone from the store is run
+// again with the steps after it.
+func TestArtifactsModeCacheInTheStore(t *testing.T) {
+	e := newArtifactsEnv(t)
+	ctx := context.Background()
+	t.Setenv(s3store.EnvAccessKey, e.srv.AccessKey)
+	t.Setenv(s3store.EnvSecretKey, e.srv.SecretKey)
+	p := compile(t, `# metadata: {"datainsight": {"marshal": {"mode": "artifacts"}}}
+# %% tags=["pipeline-parameters"]
+scale = 2
+# %% tags=["block:load"]
+data = [1, 2, 3]
+# %% tags=["block:left"]
+left = sum(data)
+# %% tags=["block:right"]
+right = max(data) * scale
+# %% tags=["block:join"]
+print(left + right)
+`)
+	key := func(run, step, file string) string { return path.Join(artifactsPrefix, run, step, file) }
+	cached := func(r *cluster.Run) string {
+		var names []string
+		for _, s := range r.Steps {
+			if s.Cached {
+				names = append(names, s.Name)
+			}
+		}
+		sort.Strings(names)
+		return strings.Join(names, " ")
+	}
+	given := func(step string) string {
+		var keys []string
+		for _, in := range e.exec.inputsOf(step) {
+			_, k, _ := strings.Cut(in, "=")
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return strings.Join(keys, " ")
+	}
+
+	r1 := e.run(t, p, cluster.SubmitOptions{})
+	if got := cached(r1); got != "" {
+		t.Errorf("first run: cached %q", got)
+	}
+
+	// right reads the changed parameter: it and join run again.
+	r2 := e.run(t, p, cluster.SubmitOptions{Parameters: map[string]string{"scale": "3"}})
+	if got := cached(r2); got != "left load" {
+		t.Errorf("second run: cached %q, want left and load", got)
+	}
+	if got, want := given("right"), key(r1.ID, "load", "data.artifact")+" "+key(r1.ID, "load", "manifest.json"); got != want {
+		t.Errorf("second run: right was given %s, want the first run's %s", got, want)
+	}
+	wantJoin := []string{key(r1.ID, "left", "left.artifact"), key(r1.ID, "left", "manifest.json"),
+		key(r2.ID, "right", "manifest.json"), key(r2.ID, "right", "right.artifact")}
+	sort.Strings(wantJoin)
+	if got, want := given("join"), strings.Join(wantJoin, " "); got != want {
+		t.Errorf("second run: join was given %s, want %s", got, want)
+	}
+
+	// Nothing changed: every step is reused, each from the run that
+	// computed it.
+	r3 := e.run(t, p, cluster.SubmitOptions{Parameters: map[string]string{"scale": "3"}})
+	if got := cached(r3); got != "join left load right" {
+		t.Errorf("third run: cached %q, want every step", got)
+	}
+	zero := int64(0)
+	if err := e.stack.Kube().CoreV1().Pods(e.ns).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + r3.ID}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the third run's pods to go", func() bool {
+		pods, err := e.stack.Kube().CoreV1().Pods(e.ns).List(ctx, metav1.ListOptions{LabelSelector: labelWorkflow + "=" + r3.ID})
+		return err == nil && len(pods.Items) == 0
+	})
+	var log bytes.Buffer
+	if err := e.a.Logs(ctx, r3.ID, cluster.LogOptions{Step: "load"}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if want := "# cached: output of run " + r1.ID + "\n" + string(stepFileContent(r1.ID, "load", pipelinegen.StepLog)) + "\n"; log.String() != want {
+		t.Errorf("third run: Logs(load) = %q, want %q", log.String(), want)
+	}
+	var report bytes.Buffer
+	if err := e.a.Report(ctx, r3.ID, cluster.ReportOptions{Step: "right"}, &report); err != nil {
+		t.Fatal(err)
+	}
+	if want := stepFileContent(r2.ID, "right", pipelinegen.StepReport); !bytes.Equal(report.Bytes(), want) {
+		t.Errorf("third run: Report(right) = %q, want the second run's %q", report.String(), want)
+	}
+
+	// right's outputs leave the store: it runs again, and join after it.
+	if err := e.mc.RemoveObject(ctx, artifactsBucket, key(r2.ID, "right", "manifest.json"), minio.RemoveObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r4 := e.run(t, p, cluster.SubmitOptions{Parameters: map[string]string{"scale": "3"}})
+	if got := cached(r4); got != "left load" {
+		t.Errorf("fourth run: cached %q, want left and load", got)
+	}
+	if got, want := given("right"), key(r1.ID, "load", "data.artifact")+" "+key(r1.ID, "load", "manifest.json"); got != want {
+		t.Errorf("fourth run: right was given %s, want the first run's %s", got, want)
 	}
 }

@@ -104,7 +104,7 @@ func (a *Argo) logsNow(ctx context.Context, wf *wfv1.Workflow, steps []string, s
 	if len(fromVolume) > 0 {
 		files := make([]string, len(fromVolume))
 		for i, s := range fromVolume {
-			files[i] = stepFile(id, s, pipelinegen.StepLog)
+			files[i] = stepFile(keptRun(wf, s), s, pipelinegen.StepLog)
 		}
 		i := 0
 		err := a.readKept(ctx, wf, files, func(_ string, content io.Reader) error {

@@ -42,6 +42,10 @@ type resumePlan struct {
 	ours   bool // the claim was made by the backend (not the notebook's marshal.pvc)
 	resume bool // --resume (else the cache)
 	reused map[string]bool
+	// In marshal mode "artifacts" (storecache.go): the run whose objects
+	// each reused step takes, and the key prefix they are under.
+	origins   map[string]string
+	keyPrefix string
 }
 
 func (a *Argo) planResume(ctx context.Context, p *pipelinegen.Pipeline, fromID string, params map[string]string, wf *wfv1.Workflow) (*resumePlan, error) {
@@ -205,6 +209,10 @@ func stepScripts(wf *wfv1.Workflow) map[string]*wfv1.ScriptTemplate {
 // apply makes wf the resumed run: on the earlier run's volume, with the
 // reused steps' templates replaced by links to their earlier outputs.
 func (plan *resumePlan) apply(wf *wfv1.Workflow) {
+	if plan.keyPrefix != "" {
+		plan.applyStore(wf)
+		return
+	}
 	var reused []string
 	for i := range wf.Spec.Templates {
 		t := &wf.Spec.Templates[i]
@@ -244,6 +252,11 @@ func (plan *resumePlan) apply(wf *wfv1.Workflow) {
 			},
 		}
 	}
+	plan.markReused(wf, reused)
+}
+
+// markReused records on wf the steps it reuses, and the run it resumes.
+func (plan *resumePlan) markReused(wf *wfv1.Workflow, reused []string) {
 	js, _ := json.Marshal(reused)
 	wf.Annotations[annotationReused] = string(js)
 	if plan.resume {

@@ -26,6 +26,9 @@ import (
 // of the backend's prefix does not lose earlier runs), and whether the run
 // keeps its files in object storage at all.
 func runKeyPrefix(wf *wfv1.Workflow) (string, bool) {
+	if prefix, ok := wf.Annotations[annotationKeyPrefix]; ok {
+		return prefix, true
+	}
 	const run = "{{workflow.name}}"
 	for i := range wf.Spec.Templates {
 		for _, art := range wf.Spec.Templates[i].Outputs.Artifacts {
@@ -113,4 +116,13 @@ func (a *Argo) keptWhere(wf *wfv1.Workflow) string {
 	cfg := *a.opts.Store
 	cfg.Prefix = prefix
 	return "in " + cfg.Target()
+}
+
+// keptRun is the run under which a step's files are kept: in marshal mode
+// "artifacts" a reused step's stay with the run that computed them.
+func keptRun(wf *wfv1.Workflow, step string) string {
+	if _, ok := runKeyPrefix(wf); ok && reusedSteps(wf)[step] {
+		return linkedFrom(wf, step)
+	}
+	return wf.Name
 }

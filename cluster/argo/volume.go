@@ -539,7 +539,7 @@ func (a *Argo) Report(ctx context.Context, id string, opts cluster.ReportOptions
 	if opts.HTML {
 		name = pipelinegen.StepReportHTML
 	}
-	file := stepFile(id, opts.Step, name)
+	file := stepFile(keptRun(wf, opts.Step), opts.Step, name)
 	return a.readKept(ctx, wf, []string{file}, func(_ string, content io.Reader) error {
 		if content == nil {
 			return fmt.Errorf("run %s: step %s has %w yet (it has not run, or was skipped)", id, opts.Step, cluster.ErrNoReport)
