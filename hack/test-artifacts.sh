@@ -14,4 +14,4 @@ export DATAINSIGHT_REQUIRE_TOOLS=1 DATAINSIGHT_PYTHON="$PYTHON"
 "$GO" test -count=1 -timeout 20m -run 'TestStore' ./cluster/local/
 "$GO" test -count=1 -timeout 20m -run 'TestPull' ./internal/app/
 "$GO" test -count=1 -timeout 20m -run 'TestWorkflowArtifactsMode|TestGoldenWorkflows|TestRuntimePython' ./pipelinegen/
-hack/stack/in-netns.sh "$GO" test -count=1 -timeout 30m -run 'TestGoldenWorkflowsAccepted' ./cluster/argo/
+hack/stack/in-netns.sh "$GO" test -count=1 -timeout 30m -run 'TestGoldenWorkflowsAccepted|TestArtifactsMode|TestRunKeyPrefix' ./cluster/argo/

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/datainsight/datainsight/internal/s3store"
@@ -56,10 +58,24 @@ type Config struct {
 	// them; "" keeps them in the runs folder only.
 	Marshal string `json:"marshal,omitempty"`
 
+	// ArtifactStore, s3://BUCKET[/PREFIX], is the object storage Argo
+	// runs in marshal mode "artifacts" keep their values, reports and logs
+	// in: the bucket of the cluster's artifact repository, as this
+	// machine reaches it, and where in it runs go (default prefix
+	// "datainsight"). With it, logs and reports are read from the store
+	// once the pods are gone, and the cache checks that what it reuses is
+	// still there.
+	ArtifactStore string `json:"artifact_store,omitempty"`
+	// ArtifactRepositoryRef, CONFIGMAP[:KEY], names the artifact
+	// repository artifacts-mode workflows use (default: the cluster's).
+	ArtifactRepositoryRef string `json:"artifact_repository_ref,omitempty"`
+
 	// Store is where Marshal points, with the endpoint and keys from the
 	// environment (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...): set by
 	// LoadConfig, never read from a file nor written out.
 	Store *s3store.Config `json:"-"`
+	// ArtifactStoreConfig is where ArtifactStore points, the same way.
+	ArtifactStoreConfig *s3store.Config `json:"-"`
 }
 
 // Environment variables LoadConfig reads, over the config file.
@@ -73,6 +89,8 @@ const (
 	EnvGPUTolerations   = "DATAINSIGHT_GPU_TOLERATIONS" // comma-separated
 	EnvMaxNotebookBytes = "DATAINSIGHT_MAX_NOTEBOOK_BYTES"
 	EnvMarshal          = "DATAINSIGHT_MARSHAL"
+	EnvArtifactStore    = "DATAINSIGHT_ARTIFACT_STORE"
+	EnvArtifactRepoRef  = "DATAINSIGHT_ARTIFACT_REPOSITORY_REF"
 )
 
 // ConfigError is a setting that is not valid, with where it came from.
@@ -150,11 +168,21 @@ func LoadConfig(getenv func(string) string, overrides Config) (Config, error) {
 	env := Config{
 		Backend: getenv(EnvBackend), Python: getenv(EnvPython), RunsDir: getenv(EnvRunsDir),
 		Kubeconfig: getenv(EnvKubeconfig), Context: getenv(EnvContext), Namespace: getenv(EnvNamespace),
-		Marshal: getenv(EnvMarshal),
+		Marshal: getenv(EnvMarshal), ArtifactStore: getenv(EnvArtifactStore), ArtifactRepositoryRef: getenv(EnvArtifactRepoRef),
 	}
-	if v := env.Marshal; v != "" {
-		if _, err := s3store.ParseTarget(v); err != nil {
-			return cfg, &ConfigError{Source: EnvMarshal, Setting: "marshal", Value: v, Err: err}
+	for _, v := range []struct{ env, setting, value string }{
+		{EnvMarshal, "marshal", env.Marshal}, {EnvArtifactStore, "artifact_store", env.ArtifactStore},
+	} {
+		if v.value == "" {
+			continue
+		}
+		if _, err := s3store.ParseTarget(v.value); err != nil {
+			return cfg, &ConfigError{Source: v.env, Setting: v.setting, Value: v.value, Err: err}
+		}
+	}
+	if v := env.ArtifactRepositoryRef; v != "" {
+		if _, err := ParseArtifactRepositoryRef(v); err != nil {
+			return cfg, &ConfigError{Source: EnvArtifactRepoRef, Setting: "artifact_repository_ref", Value: v, Err: err}
 		}
 	}
 	if v := getenv(EnvGPUTolerations); v != "" {
@@ -184,18 +212,48 @@ func LoadConfig(getenv func(string) string, overrides Config) (Config, error) {
 	if cfg.MaxNotebookBytes == 0 {
 		cfg.MaxNotebookBytes = notebook.DefaultMaxBytes
 	}
-	cfg.Store = nil
-	if cfg.Marshal != "" {
-		st, err := s3store.ParseTarget(cfg.Marshal)
-		if err == nil {
-			st, err = st.FromEnv(getenv)
-		}
-		if err != nil {
-			return cfg, &ConfigError{Setting: "marshal", Value: cfg.Marshal, Err: err}
-		}
-		cfg.Store = &st
+	var err error
+	if cfg.Store, err = storeConfig(getenv, "marshal", cfg.Marshal); err != nil {
+		return cfg, err
+	}
+	if cfg.ArtifactStoreConfig, err = storeConfig(getenv, "artifact_store", cfg.ArtifactStore); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
+}
+
+// storeConfig is the store a target names (nil for none), reached with the
+// endpoint and keys of the environment.
+func storeConfig(getenv func(string) string, setting, target string) (*s3store.Config, error) {
+	if target == "" {
+		return nil, nil
+	}
+	st, err := s3store.ParseTarget(target)
+	if err == nil {
+		st, err = st.FromEnv(getenv)
+	}
+	if err != nil {
+		return nil, &ConfigError{Setting: setting, Value: target, Err: err}
+	}
+	return &st, nil
+}
+
+// ParseArtifactRepositoryRef reads CONFIGMAP[:KEY], the artifact
+// repository an artifacts-mode workflow names.
+func ParseArtifactRepositoryRef(v string) (*wfv1.ArtifactRepositoryRef, error) {
+	cm, key, _ := strings.Cut(v, ":")
+	if cm == "" {
+		return nil, errors.New("want CONFIGMAP[:KEY]")
+	}
+	if errs := validation.IsDNS1123Subdomain(cm); len(errs) > 0 {
+		return nil, fmt.Errorf("config map %q: %s", cm, strings.Join(errs, "; "))
+	}
+	if key != "" {
+		if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
+			return nil, fmt.Errorf("key %q: %s", key, strings.Join(errs, "; "))
+		}
+	}
+	return &wfv1.ArtifactRepositoryRef{ConfigMap: cm, Key: key}, nil
 }
 
 // check validates what a source set.
@@ -206,9 +264,17 @@ func (c Config) check(source string) error {
 	if c.MaxNotebookBytes < 0 {
 		return &ConfigError{Source: source, Setting: "max_notebook_bytes", Value: strconv.FormatInt(c.MaxNotebookBytes, 10), Err: errors.New("must be a positive number of bytes")}
 	}
-	if c.Marshal != "" {
-		if _, err := s3store.ParseTarget(c.Marshal); err != nil {
-			return &ConfigError{Source: source, Setting: "marshal", Value: c.Marshal, Err: err}
+	for _, t := range []struct{ setting, value string }{{"marshal", c.Marshal}, {"artifact_store", c.ArtifactStore}} {
+		if t.value == "" {
+			continue
+		}
+		if _, err := s3store.ParseTarget(t.value); err != nil {
+			return &ConfigError{Source: source, Setting: t.setting, Value: t.value, Err: err}
+		}
+	}
+	if c.ArtifactRepositoryRef != "" {
+		if _, err := ParseArtifactRepositoryRef(c.ArtifactRepositoryRef); err != nil {
+			return &ConfigError{Source: source, Setting: "artifact_repository_ref", Value: c.ArtifactRepositoryRef, Err: err}
 		}
 	}
 	// Tolerations are checked when the argo backend is opened: a bad one
@@ -230,6 +296,8 @@ func (c *Config) merge(o Config) {
 	set(&c.Context, o.Context)
 	set(&c.Namespace, o.Namespace)
 	set(&c.Marshal, o.Marshal)
+	set(&c.ArtifactStore, o.ArtifactStore)
+	set(&c.ArtifactRepositoryRef, o.ArtifactRepositoryRef)
 	if o.ArtifactRepository {
 		c.ArtifactRepository = true
 	}

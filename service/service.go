@@ -223,7 +223,18 @@ func (s *Service) argo(nb NotebookRef) (*argo.Argo, error) {
 			return nil, &ClusterError{Err: err}
 		}
 	}
-	opts := argo.Options{ArtifactRepository: s.cfg.ArtifactRepository, NotebookDir: nb.AnalysisDir()}
+	opts := argo.Options{ArtifactRepository: s.cfg.ArtifactRepository, NotebookDir: nb.AnalysisDir(),
+		Store: s.cfg.ArtifactStoreConfig}
+	if st := s.cfg.ArtifactStoreConfig; st != nil {
+		opts.ArtifactKeyPrefix = st.Prefix
+	}
+	if s.cfg.ArtifactRepositoryRef != "" {
+		ref, err := ParseArtifactRepositoryRef(s.cfg.ArtifactRepositoryRef)
+		if err != nil {
+			return nil, &ConfigError{Setting: "artifact_repository_ref", Value: s.cfg.ArtifactRepositoryRef, Err: err}
+		}
+		opts.ArtifactRepositoryRef = ref
+	}
 	for _, spec := range s.cfg.GPUTolerations {
 		tol, err := notebook.ParseToleration(strings.TrimSpace(spec))
 		if err != nil {

@@ -85,6 +85,10 @@ func TestLoadConfig(t *testing.T) {
 		{"bad marshal target in file", "marshal: gs://bucket\n", nil, `marshal "gs://bucket"`, "marshal"},
 		{"bad marshal target in env", "", map[string]string{"DATAINSIGHT_MARSHAL": "s3://"}, `DATAINSIGHT_MARSHAL="s3://"`, "marshal"},
 		{"bad endpoint for the store", "marshal: s3://bucket\n", map[string]string{"AWS_ENDPOINT_URL": "ftp://x"}, `AWS_ENDPOINT_URL`, "marshal"},
+		{"bad artifact store in file", "artifact_store: bucket\n", nil, `artifact_store "bucket"`, "artifact_store"},
+		{"bad artifact store in env", "", map[string]string{"DATAINSIGHT_ARTIFACT_STORE": "s3://B_"}, `DATAINSIGHT_ARTIFACT_STORE="s3://B_"`, "artifact_store"},
+		{"bad repository ref in file", "artifact_repository_ref: ':key'\n", nil, `want CONFIGMAP[:KEY]`, "artifact_repository_ref"},
+		{"bad repository ref in env", "", map[string]string{"DATAINSIGHT_ARTIFACT_REPOSITORY_REF": "Repos:k"}, `config map "Repos"`, "artifact_repository_ref"},
 	} {
 		e := map[string]string{"XDG_CONFIG_HOME": writeConfig(t, tc.file)}
 		for k, v := range tc.env {
@@ -121,8 +125,23 @@ func TestLoadConfigMarshal(t *testing.T) {
 	if cfg, err = service.LoadConfig(e, service.Config{Marshal: "s3://flag-bucket"}); err != nil || cfg.Store == nil || cfg.Store.Bucket != "flag-bucket" {
 		t.Errorf("a flag over the file: %+v, %v", cfg.Store, err)
 	}
-	if cfg, err = service.LoadConfig(env(nil), service.Config{}); err != nil || cfg.Store != nil {
-		t.Errorf("no target: store %+v, %v", cfg.Store, err)
+	if cfg, err = service.LoadConfig(env(nil), service.Config{}); err != nil || cfg.Store != nil || cfg.ArtifactStoreConfig != nil {
+		t.Errorf("no target: store %+v, artifact store %+v, %v", cfg.Store, cfg.ArtifactStoreConfig, err)
+	}
+
+	// The artifact repository's bucket, for Argo runs in artifacts mode.
+	e = env(map[string]string{
+		"DATAINSIGHT_ARTIFACT_STORE": "s3://cluster-artifacts/team", "DATAINSIGHT_ARTIFACT_REPOSITORY_REF": "artifact-repositories:minio",
+		"AWS_ENDPOINT_URL": "https://s3.example.com", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s",
+	})
+	if cfg, err = service.LoadConfig(e, service.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if st := cfg.ArtifactStoreConfig; st == nil || st.Bucket != "cluster-artifacts" || st.Prefix != "team" || st.Endpoint != "s3.example.com" || st.PlainHTTP || st.SecretKey != "s" {
+		t.Errorf("the artifact store: %+v", st)
+	}
+	if ref, err := service.ParseArtifactRepositoryRef(cfg.ArtifactRepositoryRef); err != nil || ref.ConfigMap != "artifact-repositories" || ref.Key != "minio" {
+		t.Errorf("the artifact repository: %+v, %v", ref, err)
 	}
 }
 
