@@ -9,6 +9,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { cellSteps, stepColor } from './dag/model';
+import { markFailingLine } from './failingLine';
 import { cellTags } from './notebookTags';
 import type { Analysis, Run, Step } from './rpc/api.gen';
 import { describe } from './tags';
@@ -204,19 +205,11 @@ export class CellDecorator {
 
   /** Highlights the failing line in the failing cells' editors. */
   private _markLines(failures: Failure[]): void {
-    const nb = this.panel.content;
-    nb.widgets.forEach((cell, i) => {
+    this.panel.content.widgets.forEach((cell, i) => {
       const f = failures.find(x => x.cell === i);
-      const host = cell.editorWidget?.node;
-      if (!host) {
-        return;
+      if (cell.editor) {
+        markFailingLine(cell.editor, f ? f.line : null);
       }
-      host.querySelectorAll('.di-failing-line').forEach(el => el.classList.remove('di-failing-line'));
-      if (!f || f.line === null) {
-        return;
-      }
-      const lines = host.querySelectorAll('.cm-line');
-      lines[f.line - 1]?.classList.add('di-failing-line');
     });
   }
 

@@ -566,78 +566,68 @@ function RunDetail(props: ITabProps & { run: Run }): JSX.Element {
           Delete
         </button>
       </div>
-      <table className="di-Steps">
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">State</th>
-            <th scope="col">Time</th>
-            <th scope="col">
-              <span className="di-VisuallyHidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {(run.steps ?? []).map((st: StepStatus) => (
-            <tr key={st.name} data-step={st.name} data-phase={st.phase}>
-              <th scope="row">
-                <span className="di-StepDot" style={{ ['--di-step-color' as string]: stepColor(st.name) }}>
-                  {st.name}
+      <ul className="di-Steps" aria-label={`Steps of run ${run.id}`}>
+        {(run.steps ?? []).map((st: StepStatus) => (
+          <li key={st.name} className="di-Step" data-step={st.name} data-phase={st.phase}>
+            <div className="di-Step-head">
+              <span className="di-StepDot" style={{ ['--di-step-color' as string]: stepColor(st.name) }}>
+                {st.name}
+              </span>
+              <PhaseBadge phase={st.phase} cached={st.cached} />
+              {(st.attempt ?? 1) > 1 && (
+                <span className="di-Mark" title="Retried">
+                  retry {st.attempt! - 1}
                 </span>
-                {(st.attempt ?? 1) > 1 && <span className="di-Mark" title="Retried">retry {st.attempt! - 1}</span>}
-              </th>
-              <td>
-                <PhaseBadge phase={st.phase} cached={st.cached} />
-              </td>
-              <td>{duration(st.started, st.finished)}</td>
-              <td className="di-StepActions">
-                <button className="di-LinkButton" aria-label={`Logs of step ${st.name}`} onClick={() => setLogStep(logStep === st.name ? '' : st.name)}>
-                  logs
+              )}
+              <span className="di-Step-time">{duration(st.started, st.finished)}</span>
+            </div>
+            <div className="di-StepActions">
+              <button className="di-LinkButton" aria-label={`Logs of step ${st.name}`} aria-pressed={logStep === st.name} onClick={() => setLogStep(logStep === st.name ? '' : st.name)}>
+                logs
+              </button>
+              <button
+                className="di-LinkButton"
+                aria-label={`Report of step ${st.name}`}
+                disabled={!isDone(st.phase) || st.phase === 'Skipped'}
+                onClick={() =>
+                  c.act('Report', async () => {
+                    const text = await s.runs.report(run.id, st.name);
+                    openReport(props.addToMainArea, props.rendermime, `${st.name} · ${run.id}`, text);
+                  })
+                }
+              >
+                report
+              </button>
+              {st.phase === 'Failed' && (
+                <button className="di-LinkButton di-mod-error" aria-label={`Show where step ${st.name} failed`} onClick={() => c.revealFailure(st.name)}>
+                  show the cell
                 </button>
+              )}
+              {run.backend === 'local' && isDone(run.phase) && (
                 <button
                   className="di-LinkButton"
-                  aria-label={`Report of step ${st.name}`}
-                  disabled={!isDone(st.phase) || st.phase === 'Skipped'}
+                  aria-label={`Explore step ${st.name}: load its inputs into the kernel`}
                   onClick={() =>
-                    c.act('Report', async () => {
-                      const text = await s.runs.report(run.id, st.name);
-                      openReport(props.addToMainArea, props.rendermime, `${st.name} · ${run.id.slice(0, 8)}`, text);
+                    c.act('Explore', async () => {
+                      const k = kernel();
+                      if (!k) {
+                        c.setNotice('Explore loads values into the notebook\'s kernel: start the kernel first.', true);
+                        return;
+                      }
+                      const res = await c.client.call('explore', { run: run.id, step: st.name, kernel: k, path: s.panel.context.path });
+                      const bound = (res.bound ?? []).map(b => `${b.name} (${b.type})`).join(', ') || 'nothing';
+                      const missing = (res.unavailable ?? []).map(u => `${u.name}: ${u.reason}`).join('; ');
+                      c.setNotice(`Explore ${st.name}: bound ${bound} in the kernel.${missing ? ` Not loaded: ${missing}` : ''}`, !!missing);
                     })
                   }
                 >
-                  report
+                  explore
                 </button>
-                {st.phase === 'Failed' && (
-                  <button className="di-LinkButton di-mod-error" aria-label={`Show where step ${st.name} failed`} onClick={() => c.revealFailure(st.name)}>
-                    show cell
-                  </button>
-                )}
-                {run.backend === 'local' && (
-                  <button
-                    className="di-LinkButton"
-                    aria-label={`Explore step ${st.name}: load its inputs into the kernel`}
-                    onClick={() =>
-                      c.act('Explore', async () => {
-                        const k = kernel();
-                        if (!k) {
-                          c.setNotice('Explore loads values into the notebook\'s kernel: start the kernel first.', true);
-                          return;
-                        }
-                        const res = await c.client.call('explore', { run: run.id, step: st.name, kernel: k, path: s.panel.context.path });
-                        const bound = (res.bound ?? []).map(b => `${b.name} (${b.type})`).join(', ') || 'nothing';
-                        const missing = (res.unavailable ?? []).map(u => `${u.name}: ${u.reason}`).join('; ');
-                        c.setNotice(`Explore ${st.name}: bound ${bound} in the kernel.${missing ? ` Not loaded: ${missing}` : ''}`, !!missing);
-                      })
-                    }
-                  >
-                    explore
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+              )}
+            </div>
+          </li>
+        ))}
+      </ul>
       {logStep && <Logs state={s} run={run} step={logStep} />}
     </section>
   );

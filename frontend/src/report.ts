@@ -5,7 +5,7 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { OutputArea, OutputAreaModel } from '@jupyterlab/outputarea';
-import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { Panel, Widget } from '@lumino/widgets';
 
 interface ReportCell {
@@ -33,10 +33,17 @@ export function reportWidget(rendermime: IRenderMimeRegistry, report: string): W
     head.node.textContent =
       c.cell_type === 'markdown' ? '' : `cell ${where ?? '?'}${c.metadata?.datainsight?.role ? ` (${c.metadata.datainsight.role})` : ''}`;
     box.addWidget(head);
-    const src = new Widget({ node: document.createElement('pre') });
-    src.addClass('di-ReportCell-source');
-    src.node.textContent = text(c.source);
-    box.addWidget(src);
+    if (c.cell_type === 'markdown') {
+      const md = rendermime.createRenderer('text/markdown');
+      void md.renderModel(new MimeModel({ data: { 'text/markdown': text(c.source) }, trusted: false }));
+      md.addClass('di-ReportCell-markdown');
+      box.addWidget(md);
+    } else {
+      const src = new Widget({ node: document.createElement('pre') });
+      src.addClass('di-ReportCell-source');
+      src.node.textContent = text(c.source);
+      box.addWidget(src);
+    }
     if (c.outputs && c.outputs.length) {
       const model = new OutputAreaModel({ values: c.outputs, trusted: false });
       const out = new OutputArea({ model, rendermime });

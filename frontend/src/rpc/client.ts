@@ -206,6 +206,7 @@ export class SidecarClient {
       const why = opened
         ? `the connection closed (${ev.code}${ev.reason ? ': ' + ev.reason : ''})`
         : 'it does not answer';
+      console.warn(`datainsight: sidecar WebSocket closed: ${ev.code} ${ev.reason}`);
       this._down(why);
     };
   }

@@ -1,0 +1,238 @@
+// Browser tests of the panel against the real parts (harness.mjs): a notebook
+// opened in JupyterLab, its pipeline drawn, a cell tagged with the keyboard
+// and saved, a cell edited, local runs followed to their end, a run
+// cancelled, a failing step marked in its cell, the dark theme, and the
+// sidecar dying and coming back. Each stage leaves a screenshot in OUT.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import { browser, command, fileSatisfies, Lab, openNotebook, OUT, screenshot } from './harness.mjs';
+
+let lab;
+let chromium;
+let page;
+let failed = false;
+const pageErrors = [];
+
+/** A test that, when it fails, leaves a screenshot of where it stopped. */
+function stage(name, fn) {
+  it(name, async () => {
+    try {
+      await fn();
+    } catch (e) {
+      failed = true;
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
+      await screenshot(page, `FAILED-${slug}`).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
+before(async () => {
+  lab = await Lab.start();
+  chromium = await browser();
+  page = await chromium.newPage({ viewport: { width: 1500, height: 950 } });
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', e => pageErrors.push(e.message));
+});
+
+after(async () => {
+  await chromium?.close();
+  if (lab && failed) {
+    console.log(`--- Jupyter server log (end) ---\n${lab.logTail()}`);
+  }
+  await lab?.stop();
+  console.log(`UI test screenshots: ${OUT}`);
+});
+
+/** The steps the panel's graph shows. */
+async function dagSteps() {
+  return page.$$eval('#datainsight-panel .di-DagNode', ns => ns.map(n => n.getAttribute('data-step')).sort());
+}
+
+async function activeCellIndex() {
+  return page.evaluate(() => window.jupyterapp.shell.currentWidget.content.activeCellIndex);
+}
+
+async function showTab(name) {
+  await page.click(`#datainsight-panel .di-Tab:has-text("${name}")`);
+}
+
+describe('the Datainsight panel', () => {
+  stage('opens with the notebook and draws its pipeline', async () => {
+    await openNotebook(page, lab, 'iris.ipynb');
+    assert.deepEqual(await dagSteps(), ['evaluate', 'features', 'load_data', 'split', 'train_forest', 'train_logreg']);
+    // Data edges carry the names that flow.
+    const edge = page.locator('.di-DagEdge[data-from="load_data"][data-to="features"]');
+    assert.equal(await edge.getAttribute('data-kind'), 'data');
+    assert.equal((await edge.locator('.di-DagEdge-label').textContent()).trim(), 'df');
+    // Each code cell of a step has its chip, in the step's colour.
+    const chip = page.locator('.jp-Cell .di-CellChip-step[data-step="split"]');
+    await chip.waitFor();
+    assert.match(await page.locator('.jp-Cell:has(.di-CellChip-step[data-step="split"]) .di-CellChip-reads').textContent(), /features ← features/);
+    assert.equal(await page.locator('#datainsight-panel .di-Connection').count(), 0);
+    await screenshot(page, 'pipeline');
+  });
+
+  stage('tags a cell with the keyboard alone; a rename reaches prev:, and the saved file has the tags as Kale writes them', async () => {
+    // The notebook has the focus; j moves down in command mode, to load_data's cell.
+    await command(page, 'notebook:enter-command-mode');
+    await page.keyboard.press('Escape');
+    while ((await activeCellIndex()) < 3) {
+      await page.keyboard.press('j');
+    }
+    assert.equal(await activeCellIndex(), 3);
+    await page.keyboard.press('Alt+Shift+T');
+    await page.waitForFunction(() => document.activeElement?.classList.contains('di-TagEditor-role'));
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => document.activeElement?.classList.contains('di-TagEditor-name'));
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('read_data');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#datainsight-panel .di-DagNode[data-step="read_data"]');
+    assert.deepEqual(await dagSteps(), ['evaluate', 'features', 'read_data', 'split', 'train_forest', 'train_logreg']);
+    // A name Kale would refuse is refused, with the reason, and nothing is written.
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('Bad-Name');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.di-TagEditor .di-FieldError');
+    assert.match(await page.locator('.di-TagEditor .di-FieldError').textContent(), /lowercase/);
+    await page.keyboard.press('Escape');
+    // A GPU, typed into its field.
+    while (!(await page.evaluate(() => document.activeElement?.id?.endsWith('-gpu')))) {
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.type('1');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.jp-Cell .di-CellChip-badge.di-mod-gpu');
+    await screenshot(page, 'tagged-with-keyboard');
+    await page.keyboard.press('Control+S');
+    const nb = await fileSatisfies(lab, 'iris.ipynb', d => (d.cells[3].metadata.tags || []).includes('limit:nvidia.com/gpu:1'));
+    assert.deepEqual(nb.cells[3].metadata.tags, ['block:read_data', 'limit:nvidia.com/gpu:1']);
+    // features named load_data in a prev: tag: the rename changed it too.
+    assert.deepEqual(nb.cells[4].metadata.tags, ['block:features', 'prev:read_data']);
+    assert.deepEqual(nb.cells[1].metadata.tags, ['imports']);
+  });
+
+  stage('redraws the pipeline as a cell is edited', async () => {
+    // train_forest starts reading df (last changed by features): a new edge, labelled df.
+    await command(page, 'notebook:enter-command-mode');
+    while ((await activeCellIndex()) < 6) {
+      await page.keyboard.press('j');
+    }
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('rows = len(df)');
+    const edge = '.di-DagEdge[data-from="features"][data-to="train_forest"]';
+    await page.waitForSelector(edge);
+    assert.equal((await page.locator(`${edge} .di-DagEdge-label`).textContent()).trim(), 'df');
+    await screenshot(page, 'pipeline-after-edit');
+    // Taking the line out takes the edge out.
+    await page.keyboard.press('Shift+Home');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Backspace');
+    await page.waitForSelector(edge, { state: 'detached' });
+    await page.keyboard.press('Escape');
+  });
+
+  stage('runs the notebook locally and every step reaches Succeeded, in the panel and in the cells', async () => {
+    await page.click('#datainsight-panel .di-RunButton');
+    await page.waitForSelector('#datainsight-panel .di-RunDetail');
+    await page.waitForSelector('#datainsight-panel .di-RunDetail[data-phase="Succeeded"]', { timeout: 180_000 });
+    const phases = await page.$$eval('#datainsight-panel .di-Steps .di-Step', rows => rows.map(r => [r.dataset.step, r.dataset.phase]));
+    assert.equal(phases.length, 6);
+    for (const [step, phase] of phases) {
+      assert.equal(phase, 'Succeeded', `step ${step}`);
+    }
+    // The cells of every step show it.
+    await page.waitForFunction(() => document.querySelectorAll('.jp-Cell.di-cell-succeeded').length === 6);
+    assert.equal(await page.locator('.jp-Cell .di-CellChip-state.di-state-succeeded').count(), 6);
+    await screenshot(page, 'run-succeeded');
+    await showTab('Pipeline');
+    await page.waitForFunction(() => document.querySelectorAll('#datainsight-panel .di-DagNode.di-state-succeeded').length === 6);
+    await screenshot(page, 'run-succeeded-graph');
+  });
+
+  stage('shows a step\'s logs and its report', async () => {
+    await showTab('Runs');
+    await page.click('button[aria-label="Logs of step split"]');
+    await page.waitForFunction(() => /training rows/.test(document.querySelector('.di-LogText')?.textContent || ''));
+    await page.click('button[aria-label="Report of step split"]');
+    const report = page.locator('.di-Report');
+    await report.waitFor();
+    await page.waitForFunction(() => /105 training rows/.test(document.querySelector('.di-Report')?.textContent || ''));
+    assert.equal(await report.locator('.di-ReportCell-source', { hasText: 'train_test_split(' }).count(), 1);
+    await screenshot(page, 'logs-and-report');
+  });
+
+  stage('cancels a run', async () => {
+    await openNotebook(page, lab, 'slow.ipynb');
+    await page.click('#datainsight-panel .di-RunButton');
+    await page.waitForSelector('#datainsight-panel .di-Steps .di-Step[data-step="wait"][data-phase="Running"]', { timeout: 120_000 });
+    await page.waitForSelector('.jp-Cell.di-cell-running');
+    await screenshot(page, 'run-going');
+    await page.click('#datainsight-panel .di-RunActions button:has-text("Cancel")');
+    await page.waitForSelector('#datainsight-panel .di-RunDetail[data-phase="Cancelled"]', { timeout: 60_000 });
+    assert.notEqual(await page.getAttribute('#datainsight-panel .di-Steps .di-Step[data-step="wait"]', 'data-phase'), 'Succeeded');
+    await screenshot(page, 'run-cancelled');
+  });
+
+  stage('marks the cell where a step failed, with the line', async () => {
+    await openNotebook(page, lab, 'fails.ipynb');
+    await page.click('#datainsight-panel .di-RunButton');
+    await page.waitForSelector('#datainsight-panel .di-RunDetail[data-phase="Failed"]', { timeout: 120_000 });
+    assert.equal(await page.getAttribute('#datainsight-panel .di-Steps .di-Step[data-step="prepare"]', 'data-phase'), 'Succeeded');
+    assert.equal(await page.getAttribute('#datainsight-panel .di-Steps .di-Step[data-step="divide"]', 'data-phase'), 'Failed');
+    const failure = page.locator('.jp-Cell.di-cell-failing .di-CellChip-failure');
+    await failure.waitFor();
+    const text = await failure.locator('.di-CellChip-failureHead').textContent();
+    assert.match(text, /Step divide failed here at line 2: ZeroDivisionError/);
+    // One click from the runs view to the cell.
+    await command(page, 'notebook:enter-command-mode');
+    await page.keyboard.press('k');
+    await page.click('button[aria-label="Show where step divide failed"]');
+    await page.waitForFunction(() => window.jupyterapp.shell.currentWidget.content.activeCellIndex === 2);
+    await page.waitForSelector('.jp-Cell.di-cell-failing .cm-line.di-failing-line');
+    assert.match(await page.locator('.jp-Cell.di-cell-failing .cm-line.di-failing-line').textContent(), /x \/ 0/);
+    await screenshot(page, 'failed-step-marked');
+  });
+
+  stage('follows the dark theme', async () => {
+    await command(page, 'apputils:change-theme', { theme: 'JupyterLab Dark' });
+    await page.waitForSelector('body[data-jp-theme-light="false"]', { state: 'attached' });
+    await showTab('Pipeline');
+    const luminance = await page.evaluate(() => {
+      const c = getComputedStyle(document.querySelector('#datainsight-panel')).backgroundColor;
+      const [r, g, b] = c.match(/\d+/g).map(Number);
+      return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    });
+    assert.ok(luminance < 0.3, `panel background luminance ${luminance} in the dark theme`);
+    await screenshot(page, 'dark-theme');
+    await command(page, 'apputils:change-theme', { theme: 'JupyterLab Light' });
+    await page.waitForSelector('body[data-jp-theme-light="true"]', { state: 'attached' });
+  });
+
+  stage('says when the sidecar is unreachable, and recovers by itself', async () => {
+    const before = await lab.get('/datainsight/status');
+    assert.equal(before.running, true);
+    process.kill(before.pid, 'SIGKILL');
+    await page.waitForSelector('#datainsight-panel .di-Connection', { timeout: 20_000 });
+    await screenshot(page, 'sidecar-unreachable');
+    await page.waitForSelector('#datainsight-panel .di-Connection', { state: 'detached', timeout: 90_000 });
+    const now = await lab.get('/datainsight/status');
+    assert.notEqual(now.pid, before.pid);
+    // The panel works again: an edit is analysed.
+    await command(page, 'notebook:enter-command-mode');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('b'); // a new cell below: the notebook changed
+    await page.waitForSelector('#datainsight-panel .di-DagNode[data-step="divide"]');
+    await page.waitForFunction(() => !document.querySelector('#datainsight-panel .di-Busy'));
+    assert.equal(await page.locator('#datainsight-panel .di-PanelBody > .di-Error, #datainsight-panel section > .di-Error').count(), 0);
+    await screenshot(page, 'sidecar-back');
+  });
+
+  stage('raised no uncaught error in the page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
