@@ -3,6 +3,7 @@ package rpc
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 )
@@ -47,6 +48,16 @@ func errorResponse(id json.RawMessage, e *Error) *response {
 // travel in request.err so that a batch answers the good ones.
 func decodeFrame(data []byte, maxBatch int) (reqs []*request, batch bool, ferr *Error) {
 	data = bytes.Trim(data, " \t\r\n") // JSON's whitespace, not Unicode's
+	if len(data) > 0 && data[0] == '{' {
+		// A single request: decoding its members checks it all, so a
+		// large one (a notebook's body) is not scanned once more first.
+		var syntax *json.SyntaxError
+		r := decodeRequest(data)
+		if r.err != nil && errors.As(r.err.err, &syntax) {
+			return nil, false, &Error{Code: CodeParseError, Message: parseErrorMessage(data)}
+		}
+		return []*request{r}, false, nil
+	}
 	if !json.Valid(data) {
 		// The spec wants a parse error whenever the JSON is broken,
 		// even if the broken part is deep inside a batch.
@@ -96,7 +107,7 @@ func decodeRequest(data json.RawMessage) *request {
 	}
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(data, &members); err != nil {
-		r.err = &Error{Code: CodeInvalidRequest, Message: "invalid request: " + err.Error()}
+		r.err = &Error{Code: CodeInvalidRequest, Message: "invalid request: " + err.Error(), err: err}
 		return r
 	}
 	// The id first, so that the errors below can echo it.
