@@ -905,8 +905,11 @@ func (l *Local) Delete(ctx context.Context, id string) error {
 			return fmt.Errorf("delete %s: %w (cancel it first)", id, cluster.ErrRunning)
 		}
 	}
-	// Nothing the run started may go on writing into it.
+	// Nothing the run started may go on writing into it, or into its store.
 	killTree(0, id, "")
+	if err := l.deleteStored(ctx, id, st); err != nil {
+		return err
+	}
 	// Rename first, so a half-deleted run is never listed.
 	trash := filepath.Join(l.Dir, trashPrefix+id)
 	os.RemoveAll(trash) // an earlier delete of a run with this id that was interrupted

@@ -31,17 +31,41 @@ func stageDir(runDir, step string) string { return filepath.Join(runDir, ".input
 // (a detached runner inherits the environment of the command that started
 // it).
 func (r *runner) openStore(ctx context.Context) (*s3store.Store, error) {
-	r.storeOnce.Do(func() {
-		cfg := *r.st.Store
-		if own := r.l.Store; own != nil && own.Endpoint == cfg.Endpoint && own.Bucket == cfg.Bucket {
-			cfg.AccessKey, cfg.SecretKey = own.AccessKey, own.SecretKey
-		}
-		cfg, r.storeErr = cfg.FromEnv(os.Getenv)
-		if r.storeErr == nil {
-			r.store3, r.storeErr = s3store.Open(ctx, cfg)
-		}
-	})
+	r.storeOnce.Do(func() { r.store3, r.storeErr = r.l.openRunStore(ctx, r.st.Store) })
 	return r.store3, r.storeErr
+}
+
+// openRunStore connects to the store a run recorded (state.Store), with
+// the keys of this backend's own store when it is the same one, else the
+// environment's.
+func (l *Local) openRunStore(ctx context.Context, where *s3store.Config) (*s3store.Store, error) {
+	cfg := *where
+	if own := l.Store; own != nil && own.Endpoint == cfg.Endpoint && own.Bucket == cfg.Bucket {
+		cfg.AccessKey, cfg.SecretKey = own.AccessKey, own.SecretKey
+	}
+	cfg, err := cfg.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return s3store.Open(ctx, cfg)
+}
+
+// deleteStored removes a run's objects from the store it recorded, before
+// its records go: a store that cannot be reached fails the delete and
+// leaves the run listed, so that deleting it again once the store is back
+// removes both, and no objects are left that nothing names.
+func (l *Local) deleteStored(ctx context.Context, id string, st *state) error {
+	if st == nil || st.Store == nil {
+		return nil
+	}
+	store, err := l.openRunStore(ctx, st.Store)
+	if err == nil {
+		err = store.DeleteRun(ctx, id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: its values in %s/%s: %w (the run is kept; delete it again once the store can be reached)", id, st.Store.Target(), id, err)
+	}
+	return nil
 }
 
 // stageInputs downloads the values step s loads into a marshal root of

@@ -23,6 +23,13 @@ import (
 // a store in it under prefix, and a client of the server.
 func storeFor(t *testing.T, bucket, prefix string) (*s3store.Config, *minio.Client) {
 	t.Helper()
+	_, cfg, client := storeServer(t, bucket, prefix)
+	return cfg, client
+}
+
+// storeServer is storeFor, with the server for tests that stop it.
+func storeServer(t *testing.T, bucket, prefix string) (*miniotest.Server, *s3store.Config, *minio.Client) {
+	t.Helper()
 	srv := miniotest.Start(t)
 	client, err := minio.New(srv.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, "")})
 	if err != nil {
@@ -31,7 +38,7 @@ func storeFor(t *testing.T, bucket, prefix string) (*s3store.Config, *minio.Clie
 	if err := client.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	return &s3store.Config{Endpoint: srv.Endpoint, PlainHTTP: true, Bucket: bucket, Prefix: prefix,
+	return srv, &s3store.Config{Endpoint: srv.Endpoint, PlainHTTP: true, Bucket: bucket, Prefix: prefix,
 		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}, client
 }
 
@@ -213,4 +220,64 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// Deleting a run that keeps its values in a store removes its objects
+// there, and only its own; with the store down the delete fails saying so
+// and the run stays listed with its folder, so that deleting it again once
+// the store is back removes both. A backend with no store of its own
+// reaches the run's store with the environment's keys.
+func TestStoreDelete(t *testing.T) {
+	l := newLocal(t)
+	srv, cfg, client := storeServer(t, "runs", "team")
+	l.Store = cfg
+	p := compile(t, "# %% tags=[\"block:a\"]\nx = [1, 2]\n# %% tags=[\"block:b\"]\ny = len(x)\n", "del.ipynb")
+	r1 := runToEnd(t, l, p, cluster.SubmitOptions{})
+	r2 := runToEnd(t, l, p, cluster.SubmitOptions{NoCache: true})
+	for _, r := range []*cluster.Run{r1, r2} {
+		if r.Phase != cluster.Succeeded {
+			t.Fatalf("run %s: %s\n%s", r.ID, r.Phase, logsOf(t, l, r.ID, ""))
+		}
+		if keys := objectKeys(t, client, "runs", "team/"+r.ID+"/"); !contains(keys, "a/x.pkl") || !contains(keys, "b/output.log") {
+			t.Fatalf("run %s is not in the store: %v", r.ID, keys)
+		}
+	}
+
+	srv.Kill()
+	err := l.Delete(context.Background(), r1.ID)
+	if !errors.Is(err, s3store.ErrUnreachable) || !strings.Contains(err.Error(), "delete "+r1.ID) || !strings.Contains(err.Error(), "s3://runs/team/"+r1.ID) {
+		t.Errorf("Delete(%s) with the store down: %v, want %v naming the run and where its values are", r1.ID, err, s3store.ErrUnreachable)
+	}
+	if _, err := l.Get(context.Background(), r1.ID); err != nil {
+		t.Errorf("run %s is gone after a delete that could not reach its store: %v", r1.ID, err)
+	}
+	if out := logsOf(t, l, r1.ID, "b"); out == "" {
+		t.Errorf("run %s lost its logs in a delete that could not reach its store", r1.ID)
+	}
+	if err := srv.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := l.Delete(context.Background(), r1.ID); err != nil {
+		t.Fatalf("Delete(%s) with the store back: %v", r1.ID, err)
+	}
+	if _, err := l.Get(context.Background(), r1.ID); !errors.Is(err, cluster.ErrNotFound) {
+		t.Errorf("Get(%s) after its delete: %v, want %v", r1.ID, err, cluster.ErrNotFound)
+	}
+	if keys := objectKeys(t, client, "runs", "team/"+r1.ID+"/"); len(keys) != 0 {
+		t.Errorf("the deleted run %s left %v in the store", r1.ID, keys)
+	}
+	if keys := objectKeys(t, client, "runs", "team/"+r2.ID+"/"); !contains(keys, "a/x.pkl") {
+		t.Errorf("deleting %s took run %s's objects: %v", r1.ID, r2.ID, keys)
+	}
+
+	t.Setenv(s3store.EnvAccessKey, cfg.AccessKey)
+	t.Setenv(s3store.EnvSecretKey, cfg.SecretKey)
+	other := &Local{Dir: l.Dir, Python: l.Python, WorkDir: l.WorkDir, Grace: l.Grace}
+	if err := other.Delete(context.Background(), r2.ID); err != nil {
+		t.Fatalf("Delete(%s) by a backend with no store of its own: %v", r2.ID, err)
+	}
+	if keys := objectKeys(t, client, "runs", "team/"); len(keys) != 0 {
+		t.Errorf("the store holds %v after both runs were deleted", keys)
+	}
 }

@@ -401,6 +401,12 @@ func (s *Store) removeOthers(ctx context.Context, prefix string, keep []string) 
 	for _, k := range keep {
 		kept[k] = true
 	}
+	return s.removeWhere(ctx, prefix, func(rest string) bool { return !kept[rest] })
+}
+
+// removeWhere removes the objects under prefix for whose names (less the
+// prefix) drop is true.
+func (s *Store) removeWhere(ctx context.Context, prefix string, drop func(rest string) bool) error {
 	stale := make(chan minio.ObjectInfo)
 	var listErr error
 	go func() {
@@ -410,7 +416,7 @@ func (s *Store) removeOthers(ctx context.Context, prefix string, keep []string) 
 				listErr = o.Err
 				return
 			}
-			if !kept[strings.TrimPrefix(o.Key, prefix)] {
+			if drop(strings.TrimPrefix(o.Key, prefix)) {
 				select {
 				case stale <- o:
 				case <-ctx.Done():
@@ -595,10 +601,20 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 	return runs, nil
 }
 
-// DeleteRun removes every object of a run.
+// DeleteRun removes every object of a run: its steps' manifests first, so
+// that a delete broken off midway leaves no step that looks whole with
+// values missing (a reader finds it incomplete, and a cache does not
+// reuse it).
 func (s *Store) DeleteRun(ctx context.Context, run string) error {
 	if err := checkNames("run", run); err != nil {
 		return err
 	}
-	return s.removeOthers(ctx, s.prefix(run), nil)
+	manifests := func(rest string) bool { return path.Base(rest) == ManifestFile }
+	if err := s.removeWhere(ctx, s.prefix(run), manifests); err != nil {
+		return fmt.Errorf("delete run %s: %w", run, err)
+	}
+	if err := s.removeWhere(ctx, s.prefix(run), func(string) bool { return true }); err != nil {
+		return fmt.Errorf("delete run %s: %w", run, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -406,5 +407,36 @@ func TestPutStepStoreFull(t *testing.T) {
 	}
 	if _, err := s.Manifest(ctx, "r1", "a"); err == nil {
 		t.Error("the step whose upload failed has a manifest")
+	}
+}
+
+// DeleteRun removes one run's objects and no other's (r1 is a prefix of
+// r10's name), and a server that is down fails it naming the run and the
+// bucket, with the run's steps left whole.
+func TestDeleteRun(t *testing.T) {
+	s, srv := newStore(t, "runs", "team")
+	ctx := context.Background()
+	for _, at := range [][2]string{{"r1", "a"}, {"r1", "b"}, {"r10", "a"}} {
+		if err := s.PutStep(ctx, at[0], at[1], stepDir(t, map[string][]byte{"x": []byte(at[0] + at[1])}), TransferOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DeleteRun(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(keys(t, s)); got != "[team/r10/a/manifest.json team/r10/a/output.log team/r10/a/report.html team/r10/a/x.pkl]" {
+		t.Errorf("after DeleteRun(r1) the bucket holds %v, want run r10's step alone", got)
+	}
+
+	srv.Kill()
+	err := s.DeleteRun(ctx, "r10")
+	if !errors.Is(err, ErrUnreachable) || !strings.Contains(err.Error(), "run r10") || !strings.Contains(err.Error(), "s3://runs/") {
+		t.Errorf("DeleteRun with the server down: %v, want %v naming run r10 and bucket runs", err, ErrUnreachable)
+	}
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if steps, err := s.Steps(ctx, "r10"); err != nil || fmt.Sprint(steps) != "[a]" {
+		t.Errorf("run r10 after a delete that could not reach the server: steps %v, %v", steps, err)
 	}
 }
