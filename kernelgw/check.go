@@ -19,7 +19,7 @@ import (
 // CheckParams are check's params.
 type CheckParams struct {
 	NotebookParams
-	Kernel string `json:"kernel" doc:"The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), whose values are checked."`
+	Kernel string `json:"kernel,omitempty" doc:"The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), whose values are checked. Omitted, the result's code is for the caller to run in its own namespace instead (the kernel-side magic)."`
 }
 
 // Unsavable is a value that a step outputs and that the marshalling
@@ -36,6 +36,7 @@ type CheckResult struct {
 	Unsavable []Unsavable `json:"unsavable" doc:"Outputs, present in the kernel, that the runtime cannot save (empty when all can be)."`
 	Checked   int         `json:"checked" doc:"How many outputs were present in the kernel and checked."`
 	Missing   []string    `json:"missing" doc:"Outputs not defined in the kernel (their cells have not run), which were not checked."`
+	KernelCode
 }
 
 // checkMarker starts the line the snippet prints its answer on.
@@ -118,11 +119,8 @@ func privateSnippet(code, name string, vars map[string]any) (string, error) {
 }
 
 func (s *Sidecar) check(ctx context.Context, _ *rpc.Conn, p CheckParams) (CheckResult, error) {
-	if s.jupyter == nil {
+	if s.jupyter == nil && p.Kernel != "" {
 		return CheckResult{}, rpc.Errorf(rpc.CodeFailed, "check needs the Jupyter server the kernels run in: start serve with --jupyter-url (and --jupyter-token)")
-	}
-	if p.Kernel == "" {
-		return CheckResult{}, rpc.FieldError("kernel", "required: the id of a running kernel")
 	}
 	src, err := s.source(p.NotebookParams, false)
 	if err != nil {
@@ -145,6 +143,10 @@ func (s *Sidecar) check(ctx context.Context, _ *rpc.Conn, p CheckParams) (CheckR
 	code, err := checkSnippet(outs)
 	if err != nil {
 		return CheckResult{}, err
+	}
+	if p.Kernel == "" {
+		res.Code, res.Marker = code, checkMarker
+		return res, nil
 	}
 	if err := s.kernelAnswer(ctx, p.Kernel, "the check", code, checkMarker, &res); err != nil {
 		return CheckResult{}, err

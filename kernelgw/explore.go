@@ -13,7 +13,7 @@ import (
 type ExploreParams struct {
 	Run    string `json:"run" doc:"A past local run of the notebook."`
 	Step   string `json:"step" doc:"The step of that run whose inputs to load."`
-	Kernel string `json:"kernel" doc:"The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), where the values are bound."`
+	Kernel string `json:"kernel,omitempty" doc:"The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), where the values are bound. Omitted, the result's code is for the caller to run in its own namespace instead: the kernel-side magic, whose kernel cannot take a request of the sidecar's while it runs the magic's cell."`
 	Path   string `json:"path,omitempty" doc:"The notebook the run is of: local runs are recorded beside it (default: the notebook root's runs)."`
 }
 
@@ -40,6 +40,14 @@ type ExploreResult struct {
 	Step        string        `json:"step" doc:"The step whose inputs they are."`
 	Bound       []Explored    `json:"bound" doc:"The names bound in the kernel's namespace: the step's inputs, then its parameters."`
 	Unavailable []Unavailable `json:"unavailable" doc:"The inputs that could not be loaded, and why."`
+	KernelCode
+}
+
+// KernelCode is, for a call without a kernel, the Python code the caller
+// runs in its own namespace, and how to find its answer.
+type KernelCode struct {
+	Code   string `json:"code,omitempty" doc:"Without kernel: Python code to run in the caller's namespace (with nothing of its own left there); it prints the rest of this result as JSON on a line starting with marker."`
+	Marker string `json:"marker,omitempty" doc:"Without kernel: what the answer's line starts with."`
 }
 
 // exploreMarker starts the line the explore snippet prints its answer on.
@@ -159,7 +167,7 @@ print(MARKER + json.dumps(out))
 `
 
 func (s *Sidecar) explore(ctx context.Context, _ *rpc.Conn, p ExploreParams) (ExploreResult, error) {
-	if s.jupyter == nil {
+	if s.jupyter == nil && p.Kernel != "" {
 		return ExploreResult{}, rpc.Errorf(rpc.CodeFailed, "explore needs the Jupyter server the kernels run in: start serve with --jupyter-url (and --jupyter-token)")
 	}
 	switch {
@@ -167,8 +175,6 @@ func (s *Sidecar) explore(ctx context.Context, _ *rpc.Conn, p ExploreParams) (Ex
 		return ExploreResult{}, rpc.FieldError("run", "required: a run id")
 	case p.Step == "":
 		return ExploreResult{}, rpc.FieldError("step", "required: a step of the run")
-	case p.Kernel == "":
-		return ExploreResult{}, rpc.FieldError("kernel", "required: the id of a running kernel")
 	}
 	at, err := s.place(p.Path, Backend(service.BackendLocal))
 	if err != nil {
@@ -198,6 +204,11 @@ func (s *Sidecar) explore(ctx context.Context, _ *rpc.Conn, p ExploreParams) (Ex
 		return ExploreResult{}, err
 	}
 	res := ExploreResult{Run: in.Run.ID, Step: p.Step}
+	if p.Kernel == "" {
+		res.Bound, res.Unavailable = []Explored{}, []Unavailable{}
+		res.Code, res.Marker = code, exploreMarker
+		return res, nil
+	}
 	if err := s.kernelAnswer(ctx, p.Kernel, "explore", code, exploreMarker, &res); err != nil {
 		return ExploreResult{}, err
 	}

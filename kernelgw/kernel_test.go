@@ -555,3 +555,76 @@ func BenchmarkMagicRunToFirstStep(b *testing.B) {
 	b.Run("magic", func(b *testing.B) { measure(b, magic) })
 	b.Run("rpc-floor", func(b *testing.B) { measure(b, viaRPC) })
 }
+
+// TestMagicsCheckAndExplore: %datainsight check and %datainsight explore
+// in a real kernel. The sidecar cannot reach a kernel that is running the
+// magic's own cell, so the magic runs the sidecar's code itself: no
+// Jupyter client is given to the sidecar here.
+func TestMagicsCheckAndExplore(t *testing.T) {
+	root := t.TempDir()
+	s := startIn(t, root, nil)
+	for name, body := range map[string]string{"check.ipynb": checkNotebook, "explore.ipynb": exploreNotebook} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root, Env: []string{
+		"PYTHONPATH=" + pythonPackage(t),
+		"DATAINSIGHT_URL=" + s.url,
+		"DATAINSIGHT_TOKEN=" + token,
+	}})
+	k := kernel(t, jupyterClient(t, srv))
+	execute(t, k, "%load_ext datainsight", nil, time.Minute)
+
+	// check: the values of the kernel that no step could be given.
+	execute(t, k, "import threading\nimport pandas as pd\nf = open('check.ipynb')\ngen = (i * i for i in range(3))\n"+
+		"lock = threading.Lock()\ndf = pd.DataFrame({'a': [1, 2]})\nn = 42\n", nil, 2*time.Minute)
+	before := namespace(t, k)
+	out := outputText(execute(t, k, "%datainsight check check.ipynb", nil, 2*time.Minute))
+	for _, want := range []string{
+		"f (_io.TextIOWrapper), output of step make: open files",
+		"gen (generator), output of step make: generators",
+		"lock (", "5 outputs checked: 3 cannot be passed between steps",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%%datainsight check printed:\n%s\nwant a line with %q", out, want)
+		}
+	}
+	if regexp.MustCompile(`(?m)^(df|n) \(`).MatchString(out) {
+		t.Errorf("%%datainsight check lists values that can be saved:\n%s", out)
+	}
+	if after := namespace(t, k); after != before {
+		t.Errorf("%%datainsight check changed the namespace:\nbefore %s\nafter  %s", before, after)
+	}
+	if got := execute(t, k, "print(list(gen))", nil, time.Minute).Stdout(); strings.TrimSpace(got) != "[0, 1, 4]" {
+		t.Errorf("the generator after the check: %q, want [0, 1, 4]", got)
+	}
+
+	// explore: a past run's step inputs, bound here.
+	res := execute(t, k, "%datainsight run explore.ipynb --param factor=5", nil, 4*time.Minute)
+	m := regexp.MustCompile(`(?m)^run (\S+) Succeeded$`).FindStringSubmatch(outputText(res))
+	if m == nil {
+		t.Fatalf("%%datainsight run: %s", outputText(res))
+	}
+	execute(t, k, "del df", nil, time.Minute)
+	before = namespace(t, k)
+	out = outputText(execute(t, k, "%datainsight explore "+m[1]+" use", nil, 2*time.Minute))
+	if !strings.Contains(out, "step use of run "+m[1]+": 4 values bound") || !regexp.MustCompile(`(?m)^df\s+pandas\.core\.frame\.DataFrame 3x1\s+from step make$`).MatchString(out) {
+		t.Errorf("%%datainsight explore printed:\n%s", out)
+	}
+	if got := execute(t, k, "print(values, df['a'].tolist(), label, factor)", nil, time.Minute).Stdout(); strings.TrimSpace(got) != "[1, 2, 3] [10, 20, 30] made 5" {
+		t.Errorf("after %%datainsight explore the kernel prints %q, want the run's values", got)
+	}
+	var names []string
+	json.Unmarshal([]byte(strings.ReplaceAll(strings.TrimSpace(before), "'", `"`)), &names)
+	wantAfter := append(names, "df", "factor", "label", "values")
+	slicesSort(wantAfter)
+	if after := strings.ReplaceAll(strings.TrimSpace(namespace(t, k)), "'", `"`); after != mustJSONList(wantAfter) {
+		t.Errorf("%%datainsight explore left other names:\nbefore %s\nafter  %s", before, after)
+	}
+	// A step the run does not have: one line, no traceback.
+	bad := execute(t, k, "%datainsight explore "+m[1]+" nope", nil, time.Minute)
+	if e := bad.Stderr(); !strings.Contains(e, `"nope"`) || strings.Contains(e, "Traceback") {
+		t.Errorf("%%datainsight explore of an unknown step: stderr %q", e)
+	}
+}

@@ -78,8 +78,8 @@ export interface CheckParams {
   path?: string;
   /** The notebook's JSON as edited, when it differs from the saved file; path then says where it lives. */
   body?: unknown;
-  /** The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), whose values are checked. */
-  kernel: string;
+  /** The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), whose values are checked. Omitted, the result's code is for the caller to run in its own namespace instead (the kernel-side magic). */
+  kernel?: string;
 }
 
 export interface CheckResult {
@@ -89,6 +89,10 @@ export interface CheckResult {
   checked: number;
   /** Outputs not defined in the kernel (their cells have not run), which were not checked. */
   missing: string[] | null;
+  /** Without kernel: Python code to run in the caller's namespace (with nothing of its own left there); it prints the rest of this result as JSON on a line starting with marker. */
+  code?: string;
+  /** Without kernel: what the answer's line starts with. */
+  marker?: string;
 }
 
 export interface CompileParams {
@@ -184,8 +188,8 @@ export interface ExploreParams {
   run: string;
   /** The step of that run whose inputs to load. */
   step: string;
-  /** The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), where the values are bound. */
-  kernel: string;
+  /** The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), where the values are bound. Omitted, the result's code is for the caller to run in its own namespace instead: the kernel-side magic, whose kernel cannot take a request of the sidecar's while it runs the magic's cell. */
+  kernel?: string;
   /** The notebook the run is of: local runs are recorded beside it (default: the notebook root's runs). */
   path?: string;
 }
@@ -199,6 +203,10 @@ export interface ExploreResult {
   bound: Explored[] | null;
   /** The inputs that could not be loaded, and why. */
   unavailable: Unavailable[] | null;
+  /** Without kernel: Python code to run in the caller's namespace (with nothing of its own left there); it prints the rest of this result as JSON on a line starting with marker. */
+  code?: string;
+  /** Without kernel: what the answer's line starts with. */
+  marker?: string;
 }
 
 export interface Explored {

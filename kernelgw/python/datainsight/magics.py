@@ -3,15 +3,21 @@
     %datainsight run [NOTEBOOK] [--backend argo] [--param k=v]... [-d]
     %datainsight status [RUN]
     %datainsight logs RUN [STEP]
+    %datainsight check [NOTEBOOK]
+    %datainsight explore RUN STEP [--notebook NOTEBOOK]
 
 Errors (no sidecar, a refused token, a failed method, bad arguments) are
 printed as one line on stderr, never as a traceback.
 """
 
 import argparse
+import builtins
+import contextlib
 import datetime
 import html
+import io
 import itertools
+import json
 import os
 import shlex
 import sys
@@ -26,7 +32,9 @@ ENDED = ("Succeeded", "Failed", "Error", "Cancelled")
 USAGE = """usage:
   %datainsight run [NOTEBOOK] [--backend argo] [--param k=v]... [-d]
   %datainsight status [RUN]
-  %datainsight logs RUN [STEP]"""
+  %datainsight logs RUN [STEP]
+  %datainsight check [NOTEBOOK]
+  %datainsight explore RUN STEP [--notebook NOTEBOOK]"""
 
 
 class UsageError(Exception):
@@ -55,7 +63,13 @@ def _parsers():
     logs.add_argument("run")
     logs.add_argument("step", nargs="?")
     logs.add_argument("--backend", choices=("local", "argo"))
-    return {"run": run, "status": status, "logs": logs}
+    check = _Parser(prog="%datainsight check", add_help=False)
+    check.add_argument("notebook", nargs="?")
+    explore = _Parser(prog="%datainsight explore", add_help=False)
+    explore.add_argument("run")
+    explore.add_argument("step")
+    explore.add_argument("--notebook")
+    return {"run": run, "status": status, "logs": logs, "check": check, "explore": explore}
 
 
 class Magic:
@@ -244,6 +258,64 @@ class Magic:
             print("\n[output truncated: datainsight logs %s%s prints it all]" % (
                 o.run, " " + o.step if o.step else ""))
         return None
+
+    def do_check(self, o):
+        """Whether every value a step outputs, as this kernel has it now,
+        can be passed to the steps that load it: before anything runs."""
+        path = self.notebook(o.notebook)
+        res = self.here(self.client().call("check", {"path": path}))
+        bad = res.get("unsavable") or []
+        for u in bad:
+            print("%s (%s), output of step %s: %s" % (u.get("name"), u.get("type"), u.get("step"), u.get("reason")))
+        missing = res.get("missing") or []
+        summary = "%d output%s checked" % (res.get("checked", 0), "" if res.get("checked") == 1 else "s")
+        summary += ": %d cannot be passed between steps" % len(bad) if bad else ": all can be passed between steps"
+        if missing:
+            summary += "; not defined here yet (their cells have not run): " + ", ".join(missing)
+        print(summary)
+        return None
+
+    def do_explore(self, o):
+        """Binds here the values a step of a past run loaded, and the
+        parameters it used, to debug that step's cells."""
+        req = {"run": o.run, "step": o.step}
+        path = self.resolve(o.notebook) if o.notebook else self.runs.get(o.run) or self._own_resolved()
+        if path:
+            req["path"] = path
+        res = self.here(self.client().call("explore", req))
+        for b in res.get("bound") or []:
+            shape = b.get("shape")
+            what = b.get("type", "")
+            if shape is not None:
+                what += " " + "x".join(str(n) for n in shape)
+            elif b.get("length") is not None:
+                what += " of %d" % b["length"]
+            print("%-20s %-40s from %s" % (b.get("name"), what, b.get("source")))
+        for u in res.get("unavailable") or []:
+            print("%-20s not loaded: %s" % (u.get("name"), u.get("reason")), file=sys.stderr)
+        print("step %s of run %s: %d value%s bound" % (o.step, o.run, len(res.get("bound") or []),
+                                                       "" if len(res.get("bound") or []) == 1 else "s"))
+        return None
+
+    @staticmethod
+    def here(res):
+        """Runs the code the sidecar sent for this kernel (it cannot run it
+        through Jupyter while this cell runs) and returns the answer it
+        printed, merged into res. The code keeps its own names to itself."""
+        code, marker = res.pop("code", None), res.pop("marker", None)
+        if not code:
+            return res
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<datainsight>", "exec"), {"__builtins__": builtins, "__name__": "__datainsight__"})
+        answer = None
+        for line in out.getvalue().splitlines():
+            if line.startswith(marker):
+                answer = json.loads(line[len(marker):])
+        if answer is None:
+            raise _client.Error("the sidecar's code printed no answer")
+        res.update(answer)
+        return res
 
     def _own_resolved(self):
         own = self.own_notebook()
