@@ -93,6 +93,12 @@ const (
 	EnvArtifactRepoRef  = "DATAINSIGHT_ARTIFACT_REPOSITORY_REF"
 )
 
+// envOf is the variable that sets each setting check validates.
+var envOf = map[string]string{
+	"backend": EnvBackend, "marshal": EnvMarshal, "artifact_store": EnvArtifactStore,
+	"artifact_repository_ref": EnvArtifactRepoRef, "max_notebook_bytes": EnvMaxNotebookBytes,
+}
+
 // ConfigError is a setting that is not valid, with where it came from.
 type ConfigError struct {
 	// Source is where the value was found: the config file's path, an
@@ -170,21 +176,6 @@ func LoadConfig(getenv func(string) string, overrides Config) (Config, error) {
 		Kubeconfig: getenv(EnvKubeconfig), Context: getenv(EnvContext), Namespace: getenv(EnvNamespace),
 		Marshal: getenv(EnvMarshal), ArtifactStore: getenv(EnvArtifactStore), ArtifactRepositoryRef: getenv(EnvArtifactRepoRef),
 	}
-	for _, v := range []struct{ env, setting, value string }{
-		{EnvMarshal, "marshal", env.Marshal}, {EnvArtifactStore, "artifact_store", env.ArtifactStore},
-	} {
-		if v.value == "" {
-			continue
-		}
-		if _, err := s3store.ParseTarget(v.value); err != nil {
-			return cfg, &ConfigError{Source: v.env, Setting: v.setting, Value: v.value, Err: err}
-		}
-	}
-	if v := env.ArtifactRepositoryRef; v != "" {
-		if _, err := ParseArtifactRepositoryRef(v); err != nil {
-			return cfg, &ConfigError{Source: EnvArtifactRepoRef, Setting: "artifact_repository_ref", Value: v, Err: err}
-		}
-	}
 	if v := getenv(EnvGPUTolerations); v != "" {
 		env.GPUTolerations = strings.Split(v, ",")
 	}
@@ -195,8 +186,13 @@ func LoadConfig(getenv func(string) string, overrides Config) (Config, error) {
 		}
 		env.MaxNotebookBytes = n
 	}
-	if v := env.Backend; v != "" && v != BackendLocal && v != BackendArgo {
-		return cfg, &ConfigError{Source: EnvBackend, Setting: "backend", Value: v, Err: fmt.Errorf("%w (local or argo)", ErrUnknownBackend)}
+	if err := env.check(""); err != nil {
+		// Name the variable that set it.
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			ce.Source = envOf[ce.Setting]
+		}
+		return cfg, err
 	}
 	cfg.merge(env)
 	if err := overrides.check(""); err != nil {
