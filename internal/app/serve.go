@@ -132,7 +132,7 @@ Ctrl-C stops it; runs it started go on.`,
 				if h, err = kernelgw.FrontJupyter(sc, jupyterURL); err != nil {
 					return usagef("serve: --jupyter-url: %v", err)
 				}
-				fmt.Fprintf(s.errOut, "  Jupyter (%s), with the sidecar under %s/: open\n    %s/\n", jupyterURL, kernelgw.Prefix, url)
+				fmt.Fprintf(s.errOut, "  Jupyter (%s), with the sidecar under its base URL's %s/: open\n    %s/\n", jupyterURL, kernelgw.Prefix, url)
 			}
 
 			served := make(chan error, 1)
