@@ -341,6 +341,9 @@ func (a *Argo) Delete(ctx context.Context, id string) error {
 	if !wf.Status.Phase.Completed() {
 		return fmt.Errorf("delete %s: %w (cancel it first)", id, cluster.ErrRunning)
 	}
+	if err := a.deleteStored(ctx, wf); err != nil {
+		return err
+	}
 	if err := a.workflows().Delete(ctx, id, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return a.explain("delete "+id, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/pipelinegen"
@@ -125,4 +126,83 @@ func keptRun(wf *wfv1.Workflow, step string) string {
 		return linkedFrom(wf, step)
 	}
 	return wf.Name
+}
+
+// reusedOrigins maps each reused step of wf to the run that computed its
+// outputs, as the step's script names it (see linkScript).
+func reusedOrigins(wf *wfv1.Workflow) map[string]string {
+	out := map[string]string{}
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		if t.Script == nil {
+			continue
+		}
+		step := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations)
+		if m := linkedFromRE.FindStringSubmatch(t.Script.Source); m != nil && reusedSteps(wf)[step] {
+			out[step] = m[1]
+		}
+	}
+	return out
+}
+
+// deleteStored removes from the store what a finished run in marshal mode
+// "artifacts" left there, before the run itself goes: a store that
+// cannot be reached fails the delete and the run stays, so that nothing
+// is left in the store that no run names. Outputs that later runs reuse
+// (they point at the run that computed them) stay until the last of those
+// runs is deleted, which removes them with its own. A backend with no
+// store configured cannot reach the objects and leaves them, as Argo's
+// own delete does.
+func (a *Argo) deleteStored(ctx context.Context, wf *wfv1.Workflow) error {
+	prefix, ok := runKeyPrefix(wf)
+	if !ok || a.opts.Store == nil {
+		return nil
+	}
+	opts := metav1.ListOptions{}
+	if nb := wf.Labels[pipelinegen.LabelNotebook]; nb != "" {
+		// Only runs of the same notebook reuse each other's steps.
+		opts.LabelSelector = pipelinegen.LabelNotebook + "=" + nb
+	}
+	list, err := a.workflows().List(ctx, opts)
+	if err != nil {
+		return a.explain("delete "+wf.Name+": looking for runs that reuse its steps", err)
+	}
+	exists := map[string]bool{}
+	readBy := map[string]map[string]bool{} // run -> its steps other runs reuse
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.Name == wf.Name || other.DeletionTimestamp != nil {
+			continue // a run being deleted has already let go of the store
+		}
+		if p, ok := runKeyPrefix(other); !ok || p != prefix {
+			continue
+		}
+		exists[other.Name] = true
+		for step, origin := range reusedOrigins(other) {
+			if readBy[origin] == nil {
+				readBy[origin] = map[string]bool{}
+			}
+			readBy[origin][step] = true
+		}
+	}
+	store, err := a.openRunStore(ctx, wf, prefix)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w (the run is kept)", wf.Name, err)
+	}
+	var keep []string
+	for step := range readBy[wf.Name] {
+		keep = append(keep, step)
+	}
+	if err := store.DeleteRun(ctx, wf.Name, keep...); err != nil {
+		return fmt.Errorf("delete %s: its files in %s/%s: %w (the run is kept; delete it again once the store can be reached)", wf.Name, store.Config().Target(), wf.Name, err)
+	}
+	for step, origin := range reusedOrigins(wf) {
+		if origin == wf.Name || exists[origin] || readBy[origin][step] {
+			continue
+		}
+		if err := store.DeleteStep(ctx, origin, step); err != nil {
+			return fmt.Errorf("delete %s: the outputs of its step %s kept for it in %s/%s: %w (the run is kept)", wf.Name, step, store.Config().Target(), origin, err)
+		}
+	}
+	return nil
 }

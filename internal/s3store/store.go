@@ -601,20 +601,44 @@ func (s *Store) Runs(ctx context.Context) ([]string, error) {
 	return runs, nil
 }
 
-// DeleteRun removes every object of a run: its steps' manifests first, so
-// that a delete broken off midway leaves no step that looks whole with
-// values missing (a reader finds it incomplete, and a cache does not
-// reuse it).
-func (s *Store) DeleteRun(ctx context.Context, run string) error {
+// DeleteRun removes every object of a run but those of the steps in keep
+// (steps whose outputs other runs still read): its steps' manifests
+// first, so that a delete broken off midway leaves no step that looks
+// whole with values missing (a reader finds it incomplete, and a cache
+// does not reuse it).
+func (s *Store) DeleteRun(ctx context.Context, run string, keep ...string) error {
 	if err := checkNames("run", run); err != nil {
 		return err
 	}
-	manifests := func(rest string) bool { return path.Base(rest) == ManifestFile }
+	kept := map[string]bool{}
+	for _, k := range keep {
+		kept[k] = true
+	}
+	gone := func(rest string) bool {
+		step, _, _ := strings.Cut(rest, "/")
+		return !kept[step]
+	}
+	manifests := func(rest string) bool { return gone(rest) && path.Base(rest) == ManifestFile }
 	if err := s.removeWhere(ctx, s.prefix(run), manifests); err != nil {
 		return fmt.Errorf("delete run %s: %w", run, err)
 	}
-	if err := s.removeWhere(ctx, s.prefix(run), func(string) bool { return true }); err != nil {
+	if err := s.removeWhere(ctx, s.prefix(run), gone); err != nil {
 		return fmt.Errorf("delete run %s: %w", run, err)
+	}
+	return nil
+}
+
+// DeleteStep removes every object of a step of a run, its manifest first.
+func (s *Store) DeleteStep(ctx context.Context, run, step string) error {
+	if err := checkNames("run", run, "step", step); err != nil {
+		return err
+	}
+	prefix := s.prefix(path.Join(run, step))
+	if err := s.removeWhere(ctx, prefix, func(rest string) bool { return rest == ManifestFile }); err != nil {
+		return fmt.Errorf("delete step %s of run %s: %w", step, run, err)
+	}
+	if err := s.removeWhere(ctx, prefix, func(string) bool { return true }); err != nil {
+		return fmt.Errorf("delete step %s of run %s: %w", step, run, err)
 	}
 	return nil
 }

@@ -421,11 +421,18 @@ func TestDeleteRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.DeleteRun(ctx, "r1"); err != nil {
+	// Kept: a step other runs still read.
+	if err := s.DeleteRun(ctx, "r1", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if steps, err := s.Steps(ctx, "r1"); err != nil || fmt.Sprint(steps) != "[b]" {
+		t.Errorf("run r1 after DeleteRun keeping b: steps %v, %v", steps, err)
+	}
+	if err := s.DeleteStep(ctx, "r1", "b"); err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(keys(t, s)); got != "[team/r10/a/manifest.json team/r10/a/output.log team/r10/a/report.html team/r10/a/x.pkl]" {
-		t.Errorf("after DeleteRun(r1) the bucket holds %v, want run r10's step alone", got)
+		t.Errorf("after deleting run r1 the bucket holds %v, want run r10's step alone", got)
 	}
 
 	srv.Kill()
