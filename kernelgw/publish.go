@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/datainsight/datainsight/cluster"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
@@ -50,6 +51,7 @@ func (s *Sidecar) publish(at service.Place, id string) {
 		}()
 		var wg sync.WaitGroup
 		wg.Add(2)
+		logsDone := make(chan struct{})
 		go func() {
 			defer wg.Done()
 			events, err := s.svc.Watch(s.ctx, at, id)
@@ -58,6 +60,16 @@ func (s *Sidecar) publish(at service.Place, id string) {
 				return
 			}
 			for ev := range events {
+				if ev.Type == cluster.EventRun && ev.Phase.Done() {
+					// The run's end is the last thing its topic says: its
+					// steps' last lines go first, so that a client that
+					// stops listening at the end has them all.
+					select {
+					case <-logsDone:
+					case <-time.After(lastLinesWait):
+					case <-s.ctx.Done():
+					}
+				}
 				if err := s.rpc.Publish(topic, "run.event", ev); err != nil {
 					log.Error("sidecar: publish a run event", "err", err)
 				}
@@ -65,6 +77,7 @@ func (s *Sidecar) publish(at service.Place, id string) {
 		}()
 		go func() {
 			defer wg.Done()
+			defer close(logsDone)
 			w := &lineWriter{emit: func(step, line string) {
 				if err := s.rpc.Publish(topic, "run.log", LogLine{Run: id, Step: step, Line: line}); err != nil {
 					log.Error("sidecar: publish a log line", "err", err)
@@ -79,6 +92,10 @@ func (s *Sidecar) publish(at service.Place, id string) {
 		wg.Wait()
 	}()
 }
+
+// lastLinesWait bounds how long a run's end waits for its last output
+// lines to be published.
+const lastLinesWait = 5 * time.Second
 
 // lineWriter splits the output of every step ("STEP | line" lines) into
 // lines, each with its step. A line longer than maxLine is sent in pieces,

@@ -392,8 +392,17 @@ func TestRunOverWebSocket(t *testing.T) {
 				t.Fatal(err)
 			}
 			events = append(events, ev)
-			ended = ended || ev.Type == cluster.EventRun && ev.Phase.Done()
+			if ev.Type == cluster.EventRun && ev.Phase.Done() {
+				ended = true
+				// The run's end is the last message of its topic.
+				if !haveLines() {
+					t.Errorf("the run's end came before its steps' last lines: %v", logs)
+				}
+			}
 		case "run.log":
+			if ended {
+				t.Errorf("a line after the run's end: %s", m.Params)
+			}
 			var l kernelgw.LogLine
 			if err := json.Unmarshal(m.Params, &l); err != nil {
 				t.Fatal(err)
