@@ -372,7 +372,21 @@ func (s *Store) putFile(ctx context.Context, key, file string, opts TransferOpti
 	}
 	// The file as a ReaderAt: minio-go then uploads its parts in parallel
 	// straight from it, with no buffer per part.
-	if _, err := s.core.Client.PutObject(ctx, s.cfg.Bucket, key, f, fi.Size(), po); err != nil {
+	_, err = s.core.Client.PutObject(ctx, s.cfg.Bucket, key, f, fi.Size(), po)
+	if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+		// The server dropped the multipart upload under parts still being
+		// sent: MinIO does this on a disk that fills midway, and the part
+		// that got the real cause (the store is full) is not always the
+		// one whose error comes back first. One more try, a part at a
+		// time, from the start of the file, ends in that cause (or
+		// succeeds, if it was transient).
+		po.NumThreads = 1
+		if po.Progress != nil {
+			po.Progress = &progressReader{u: Update{Key: key, File: file, Total: fi.Size()}, report: opts.Progress}
+		}
+		_, err = s.core.Client.PutObject(ctx, s.cfg.Bucket, key, io.NewSectionReader(f, 0, fi.Size()), fi.Size(), po)
+	}
+	if err != nil {
 		return s.wrap("upload "+file+" to", key, err)
 	}
 	return nil
