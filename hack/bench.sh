@@ -46,6 +46,11 @@ echo "## local backend"
 hack/bench-local.sh
 
 echo
+echo "## local run with a MinIO store vs without (10-step chain, per step)"
+hack/minio/build.sh >/dev/null
+hack/bench-artifacts.sh
+
+echo
 echo "## logs of a 200 MB step log, beside cat of the same file"
 go test ./cluster/local/ -run '^$' -bench 'LogTail' -count "$COUNT" | medians
 hack/bench-logs.sh
