@@ -3,6 +3,7 @@ package kernelgw
 import (
 	"context"
 	"errors"
+	"os"
 	"sort"
 
 	"github.com/datainsight/datainsight/kernelgw/rpc"
@@ -11,10 +12,13 @@ import (
 
 // ExploreParams are explore's params.
 type ExploreParams struct {
-	Run    string `json:"run" doc:"A past local run of the notebook."`
+	Run    string `json:"run" doc:"A past run of the notebook: a local one, or an Argo one in marshal mode artifacts (backend argo)."`
 	Step   string `json:"step" doc:"The step of that run whose inputs to load."`
 	Kernel string `json:"kernel,omitempty" doc:"The id of a running kernel of the sidecar's Jupyter server (the notebook's own kernel), where the values are bound. Omitted, the result's code is for the caller to run in its own namespace instead: the kernel-side magic, whose kernel cannot take a request of the sidecar's while it runs the magic's cell."`
 	Path   string `json:"path,omitempty" doc:"The notebook the run is of: local runs are recorded beside it (default: the notebook root's runs)."`
+	// An Argo run's values are fetched from its object store (marshal
+	// mode artifacts, with the sidecar's artifact store configured).
+	Backend Backend `json:"backend,omitempty" doc:"The run's backend (default local). An Argo run's step inputs are fetched from its object store: marshal mode artifacts, with the sidecar's artifact store configured."`
 }
 
 // Explored is a name explore bound in the kernel.
@@ -163,6 +167,9 @@ for name, value, source, size in _loaded:
     ns[name] = value
     out["bound"].append(_describe(name, value, source, size))
 del _loaded, _groups, _manifests
+if CLEANUP:
+    import shutil
+    shutil.rmtree(CLEANUP, ignore_errors=True)  # loaded values (even memory-mapped ones) outlive their files
 print(MARKER + json.dumps(out))
 `
 
@@ -176,7 +183,11 @@ func (s *Sidecar) explore(ctx context.Context, _ *rpc.Conn, p ExploreParams) (Ex
 	case p.Step == "":
 		return ExploreResult{}, rpc.FieldError("step", "required: a step of the run")
 	}
-	at, err := s.place(p.Path, Backend(service.BackendLocal))
+	backend := p.Backend
+	if backend == "" {
+		backend = Backend(service.BackendLocal)
+	}
+	at, err := s.place(p.Path, backend)
 	if err != nil {
 		return ExploreResult{}, err
 	}
@@ -197,10 +208,19 @@ func (s *Sidecar) explore(ctx context.Context, _ *rpc.Conn, p ExploreParams) (Ex
 	for _, prm := range in.Params {
 		params = append(params, []string{prm.Name, prm.Literal})
 	}
+	// A folder fetched for the purpose goes once its values are loaded,
+	// by the code that loads them (run later, where there is no kernel).
+	cleanup := ""
+	if in.Temporary {
+		cleanup = in.Root
+	}
 	code, err := runtimeSnippet(exploreCode, "_datainsight_explore", map[string]any{
-		"INPUTS": inputs, "PARAMS": params, "MARKER": exploreMarker,
+		"INPUTS": inputs, "PARAMS": params, "MARKER": exploreMarker, "CLEANUP": cleanup,
 	})
 	if err != nil {
+		if cleanup != "" {
+			os.RemoveAll(cleanup)
+		}
 		return ExploreResult{}, err
 	}
 	res := ExploreResult{Run: in.Run.ID, Step: p.Step}
@@ -208,6 +228,9 @@ func (s *Sidecar) explore(ctx context.Context, _ *rpc.Conn, p ExploreParams) (Ex
 		res.Bound, res.Unavailable = []Explored{}, []Unavailable{}
 		res.Code, res.Marker = code, exploreMarker
 		return res, nil
+	}
+	if cleanup != "" {
+		defer os.RemoveAll(cleanup) // the code removes it too, unless it failed first
 	}
 	if err := s.kernelAnswer(ctx, p.Kernel, "explore", code, exploreMarker, &res); err != nil {
 		return ExploreResult{}, err

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/cluster/argo"
+	"github.com/datainsight/datainsight/internal/s3store"
 	"github.com/datainsight/datainsight/pipelinegen"
 )
 
@@ -36,6 +38,9 @@ type StepInputs struct {
 	// Params are the pipeline parameters the step used and their values
 	// in the run, as Python literals.
 	Params []StepParam
+	// Temporary says Root is a folder made for these inputs (fetched from
+	// object storage), for whoever loads them to remove.
+	Temporary bool
 }
 
 // StepInput is one value a step loaded.
@@ -68,6 +73,9 @@ func (s *Service) StepInputs(ctx context.Context, at Place, id, step string) (*S
 		return nil, err
 	}
 	if lb == nil {
+		if a, ok := b.(*argo.Argo); ok {
+			return s.storeStepInputs(ctx, a, id, step)
+		}
 		return nil, ErrNotLocal
 	}
 	r, err := b.Get(ctx, id)
@@ -130,6 +138,36 @@ func (s *Service) StepInputs(ctx context.Context, at Place, id, step string) (*S
 			continue
 		}
 		out.Params = append(out.Params, StepParam{Name: name, Type: types[name], Literal: lit})
+	}
+	sort.Slice(out.Params, func(i, j int) bool { return out.Params[i].Name < out.Params[j].Name })
+	return out, nil
+}
+
+// storeStepInputs fetches what step of an Argo run in marshal mode
+// artifacts loaded, from the run's object store into a temporary folder.
+// Every step of an Argo run is given every parameter.
+func (s *Service) storeStepInputs(ctx context.Context, a *argo.Argo, id, step string) (*StepInputs, error) {
+	root, err := os.MkdirTemp("", "datainsight-explore-")
+	if err != nil {
+		return nil, err
+	}
+	r, ins, err := a.FetchStepInputs(ctx, id, step, root, s3store.TransferOptions{})
+	if err != nil {
+		os.RemoveAll(root)
+		switch {
+		case errors.Is(err, argo.ErrUnknownStep):
+			return nil, fmt.Errorf("%w: %v", ErrUnknownStep, err)
+		case errors.Is(err, argo.ErrNotInStore):
+			return nil, fmt.Errorf("%w: run %s: %v", ErrNotLocal, id, err)
+		}
+		return nil, err
+	}
+	out := &StepInputs{Run: r, Step: step, Root: root, Temporary: true}
+	for _, in := range ins {
+		out.Inputs = append(out.Inputs, StepInput{Name: in.Name, Producer: in.Producer, Dir: in.Dir, Unavailable: in.Unavailable})
+	}
+	for name, lit := range r.Parameters {
+		out.Params = append(out.Params, StepParam{Name: name, Literal: lit})
 	}
 	sort.Slice(out.Params, func(i, j int) bool { return out.Params[i].Name < out.Params[j].Name })
 	return out, nil

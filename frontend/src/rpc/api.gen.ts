@@ -184,7 +184,7 @@ export interface Event {
 }
 
 export interface ExploreParams {
-  /** A past local run of the notebook. */
+  /** A past run of the notebook: a local one, or an Argo one in marshal mode artifacts (backend argo). */
   run: string;
   /** The step of that run whose inputs to load. */
   step: string;
@@ -192,6 +192,8 @@ export interface ExploreParams {
   kernel?: string;
   /** The notebook the run is of: local runs are recorded beside it (default: the notebook root's runs). */
   path?: string;
+  /** The run's backend (default local). An Argo run's step inputs are fetched from its object store: marshal mode artifacts, with the sidecar's artifact store configured. */
+  backend?: Backend;
 }
 
 export interface ExploreResult {

@@ -4,7 +4,7 @@
     %datainsight status [RUN]
     %datainsight logs RUN [STEP]
     %datainsight check [NOTEBOOK]
-    %datainsight explore RUN STEP [--notebook NOTEBOOK]
+    %datainsight explore RUN STEP [--notebook NOTEBOOK] [--backend argo]
 
 Errors (no sidecar, a refused token, a failed method, bad arguments) are
 printed as one line on stderr, never as a traceback.
@@ -34,7 +34,7 @@ USAGE = """usage:
   %datainsight status [RUN]
   %datainsight logs RUN [STEP]
   %datainsight check [NOTEBOOK]
-  %datainsight explore RUN STEP [--notebook NOTEBOOK]"""
+  %datainsight explore RUN STEP [--notebook NOTEBOOK] [--backend argo]"""
 
 
 class UsageError(Exception):
@@ -69,6 +69,7 @@ def _parsers():
     explore.add_argument("run")
     explore.add_argument("step")
     explore.add_argument("--notebook")
+    explore.add_argument("--backend", choices=("local", "argo"))
     return {"run": run, "status": status, "logs": logs, "check": check, "explore": explore}
 
 
@@ -279,6 +280,8 @@ class Magic:
         """Binds here the values a step of a past run loaded, and the
         parameters it used, to debug that step's cells."""
         req = {"run": o.run, "step": o.step}
+        if o.backend:
+            req["backend"] = o.backend
         path = self.resolve(o.notebook) if o.notebook else self.runs.get(o.run) or self._own_resolved()
         if path:
             req["path"] = path
