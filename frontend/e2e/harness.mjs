@@ -57,7 +57,8 @@ export async function sleep(ms) {
 
 /** A Jupyter server with the app and the datainsight extension, on a notebook folder of its own. */
 export class Lab {
-  static async start() {
+  /** Starts a server; extra files are copied into its notebook folder too. */
+  static async start({ extra = [] } = {}) {
     const bin = process.env.DATAINSIGHT_BIN;
     requireParts(bin);
     const lab = new Lab();
@@ -67,6 +68,9 @@ export class Lab {
     fs.copyFileSync(path.join(repo, 'examples', 'iris.ipynb'), path.join(lab.root, 'iris.ipynb'));
     for (const f of fs.readdirSync(path.join(here, 'fixtures'))) {
       fs.copyFileSync(path.join(here, 'fixtures', f), path.join(lab.root, f));
+    }
+    for (const f of extra) {
+      fs.copyFileSync(f, path.join(lab.root, path.basename(f)));
     }
     lab.port = await freePort();
     lab.token = Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
@@ -153,7 +157,13 @@ export class Lab {
     }
   }
 
+  /** Stops the server (its kernels and sidecar with it) and removes its folders. */
   async stop() {
+    await this._stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async _stop() {
     if (!this.proc || this.proc.exitCode !== null) {
       return;
     }
@@ -237,7 +247,6 @@ export async function openNotebook(page, lab, name) {
   if (!page.url().startsWith(lab.url)) {
     await page.goto(lab.notebookUrl(name));
     await page.waitForSelector('body[data-datainsight-lab="ready"]', { state: 'attached', timeout: 60_000 });
-    await widenSidebar(page, 380);
   } else {
     await command(page, 'docmanager:open', { path: name });
   }
@@ -248,12 +257,15 @@ export async function openNotebook(page, lab, name) {
   );
   await page.click('#datainsight-panel .di-Tab:has-text("Pipeline")');
   await page.waitForSelector('#datainsight-panel .di-DagNode', { timeout: 60_000 });
+  if ((await page.locator('#datainsight-panel').boundingBox()).width < 360) {
+    await widenSidebar(page, 380);
+  }
   await kernelIdle(page);
 }
 
 /** Runs a command of the app (window.jupyterapp). */
 export async function command(page, id, args = {}) {
-  return page.evaluate(([id, args]) => window.jupyterapp.commands.execute(id, args), [id, args]);
+  await page.evaluate(([id, args]) => window.jupyterapp.commands.execute(id, args).then(() => undefined), [id, args]);
 }
 
 /** Waits until the notebook file on disk satisfies ok (it is saved asynchronously). */

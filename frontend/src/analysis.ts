@@ -37,6 +37,7 @@ export class NotebookAnalysis {
     private readonly client: SidecarClient,
     private readonly model: INotebookModel,
     private path: string,
+    ready: Promise<unknown>,
     private readonly debounceMs = 250
   ) {
     // Cells' sources, tags and outputs, cells added or moved (contentChanged),
@@ -46,7 +47,12 @@ export class NotebookAnalysis {
     model.metadataChanged.connect(this._onMetadata, this);
     client.reconnected.connect(this._onReconnect, this);
     client.stateChanged.connect(this._onState, this);
-    this.refresh();
+    // The first analysis once the notebook's content is in: an empty model
+    // is not worth a call.
+    void ready.then(() => {
+      this._ready = true;
+      this.refresh();
+    });
   }
 
   get state(): IAnalysisState {
@@ -158,7 +164,7 @@ export class NotebookAnalysis {
   }
 
   private async _analyze(): Promise<void> {
-    if (this._disposed) {
+    if (this._disposed || !this._ready) {
       return;
     }
     if (this._inFlight) {
@@ -225,4 +231,5 @@ export class NotebookAnalysis {
   private _sent: SentCell[] | null = null;
   private _revision = '';
   private _disposed = false;
+  private _ready = false;
 }

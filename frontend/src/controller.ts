@@ -23,7 +23,7 @@ export class NotebookState {
     onEdit: (cell: Cell) => void
   ) {
     const path = panel.context.path;
-    this.analysis = new NotebookAnalysis(client, panel.context.model, path);
+    this.analysis = new NotebookAnalysis(client, panel.context.model, path, panel.context.ready);
     this.runs = new RunsModel(client, path);
     this.decorator = new CellDecorator(panel, onEdit);
     panel.context.pathChanged.connect((_, p) => {
@@ -173,7 +173,6 @@ export class PanelController {
       const state = new NotebookState(panel, this.client, this.onEdit);
       s = state;
       this._states.set(panel, state);
-      void panel.context.ready.then(() => undefined);
       state.analysis.changed.connect(() => {
         this._decorate(state);
         if (this._current === state) {

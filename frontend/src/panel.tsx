@@ -78,8 +78,14 @@ function PanelView(props: IViewProps): JSX.Element {
     ['pipeline', 'Pipeline'],
     ['runs', 'Runs']
   ];
+  // The times of the analysis shown (performance.now(), ms): for the
+  // benchmarks, which read them from the page.
   return (
-    <div className="di-PanelBody">
+    <div
+      className="di-PanelBody"
+      data-analysis-asked={s?.analysis.state.askedAt ?? 0}
+      data-analysis-answered={s?.analysis.state.answeredAt ?? 0}
+    >
       <Connection controller={c} />
       {notice && (
         <div className={`di-Notice${notice.error ? ' di-mod-error' : ''}`} role={notice.error ? 'alert' : 'status'}>
@@ -525,7 +531,13 @@ function RunDetail(props: ITabProps & { run: Run }): JSX.Element {
   const done = isDone(run.phase);
   const kernel = () => s.panel.sessionContext.session?.kernel?.id;
   return (
-    <section className="di-Section di-RunDetail" aria-labelledby="di-run-title" data-run={run.id} data-phase={run.phase}>
+    <section
+      className="di-Section di-RunDetail"
+      aria-labelledby="di-run-title"
+      data-run={run.id}
+      data-phase={run.phase}
+      data-last-notification={c.client.lastNotificationAt}
+    >
       <h3 id="di-run-title" className="di-SectionTitle">
         Run {run.id} <PhaseBadge phase={run.phase} />
       </h3>

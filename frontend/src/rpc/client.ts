@@ -88,6 +88,11 @@ export class SidecarClient {
     return this._reconnected;
   }
 
+  /** When the last notification arrived (performance.now(), ms): the panel shows it, for latency measurements. */
+  get lastNotificationAt(): number {
+    return this._lastNotificationAt;
+  }
+
   /** Notifications the sidecar pushes (run.event, run.log). */
   get notified(): ISignal<this, Notification> {
     return this._notified;
@@ -272,6 +277,7 @@ export class SidecarClient {
       return;
     }
     if (typeof m.method === 'string' && m.id === undefined) {
+      this._lastNotificationAt = performance.now();
       this._notified.emit({ method: m.method as NotificationName, params: m.params as never });
       return;
     }
@@ -301,6 +307,7 @@ export class SidecarClient {
   private _pending = new Map<number, Pending>();
   private _queue: [number, string, string][] = [];
   private _disposed = false;
+  private _lastNotificationAt = 0;
   private _stateChanged = new Signal<this, ConnectionState>(this);
   private _reconnected = new Signal<this, void>(this);
   private _notified = new Signal<this, Notification>(this);
