@@ -6,9 +6,10 @@ import (
 	"net/http"
 )
 
-// dist holds what hack/frontend/build.sh copies in: the prebuilt JupyterLab
-// extension (labextension/). Without a build it holds only index.html,
-// which says so: go build works without npm.
+// dist holds the panel's built files once a build copies them in: the
+// prebuilt JupyterLab extension under labextension/ (hack/frontend/build.sh
+// does not make it yet). Without them it holds only index.html, which says
+// the panel is not built: go build works without npm.
 //
 //go:embed all:dist
 var dist embed.FS

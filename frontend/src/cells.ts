@@ -90,6 +90,12 @@ export class CellDecorator {
   /** Shows the analysis and the run's states on the cells. */
   update(d: IDecoration): void {
     this._last = d;
+    for (const [cell, chip] of this._chips) {
+      if (cell.isDisposed) {
+        chip.dispose();
+        this._chips.delete(cell);
+      }
+    }
     const nb = this.panel.content;
     const steps = d.analysis ? cellSteps(d.analysis) : new Map<number, string>();
     const byName = new Map<string, Step>();
