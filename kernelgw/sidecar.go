@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
+	"github.com/datainsight/datainsight/frontend"
 	"github.com/datainsight/datainsight/kernelgw/jupyter"
 	"github.com/datainsight/datainsight/kernelgw/rpc"
 	"github.com/datainsight/datainsight/service"
@@ -61,6 +63,7 @@ type Sidecar struct {
 	watching map[string]bool // runs and notebooks being published, by topic
 
 	drafts drafts // notebooks as clients edit them, for analyze's edits
+	panel  http.Handler
 	wg     sync.WaitGroup
 }
 
@@ -87,7 +90,8 @@ func New(svc *service.Service, opts Options) (*Sidecar, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Sidecar{svc: svc, root: root, rpc: srv, log: log, detach: opts.Detach,
-		jupyter: opts.Jupyter, ctx: ctx, cancel: cancel, watching: map[string]bool{}}
+		jupyter: opts.Jupyter, ctx: ctx, cancel: cancel, watching: map[string]bool{},
+		panel: http.StripPrefix(panelPrefix, frontend.Handler())}
 	if err := s.register(); err != nil {
 		cancel()
 		return nil, err
@@ -101,11 +105,22 @@ func (s *Sidecar) Root() string { return s.root.Dir() }
 // RPC is the underlying server, for its method list.
 func (s *Sidecar) RPC() *rpc.Server { return s.rpc }
 
-// ServeHTTP serves the RPC endpoints (POST /rpc, GET /rpc/methods, GET /ws).
-func (s *Sidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.rpc.ServeHTTP(w, r) }
+// ServeHTTP serves the RPC endpoints (POST /rpc, GET /rpc/methods, GET /ws)
+// and, under /panel/, the JupyterLab panel's built assets (or a page
+// saying the binary has none): public files, like JupyterLab's own.
+func (s *Sidecar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, panelPrefix+"/") {
+		s.panel.ServeHTTP(w, r)
+		return
+	}
+	s.rpc.ServeHTTP(w, r)
+}
+
+// panelPrefix is where the sidecar serves the panel's assets.
+const panelPrefix = "/panel"
 
 // Serve serves on l until Close; it returns nil after Close.
-func (s *Sidecar) Serve(l net.Listener) error { return s.rpc.Serve(l) }
+func (s *Sidecar) Serve(l net.Listener) error { return s.rpc.ServeHandler(l, s) }
 
 // ServeHandler is Serve with h in front of the sidecar (FrontJupyter).
 func (s *Sidecar) ServeHandler(l net.Listener, h http.Handler) error { return s.rpc.ServeHandler(l, h) }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/datainsight/datainsight/cluster"
+	"github.com/datainsight/datainsight/frontend"
 	"github.com/datainsight/datainsight/internal/testenv"
 	"github.com/datainsight/datainsight/kernelgw"
 	"github.com/datainsight/datainsight/kernelgw/jupyter"
@@ -751,5 +752,29 @@ func TestNotebookSubscription(t *testing.T) {
 	}
 	if r, _ := s.post(t, "", "notebook.subscribe", map[string]any{"path": "nb.ipynb"}); r.Error == nil || !strings.Contains(r.Error.Message, "WebSocket") {
 		t.Errorf("notebook.subscribe over HTTP: %+v, want an error saying it needs a WebSocket", r.Error)
+	}
+}
+
+// The sidecar serves the panel's assets under /panel/ (public files, no
+// token), or a page that says this binary has none.
+func TestPanelAssets(t *testing.T) {
+	s := start(t)
+	resp, err := http.Get(s.url + "/panel/labextension/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if frontend.Built() {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body.String(), `"name"`) {
+			t.Errorf("GET /panel/labextension/package.json: %d %.200s", resp.StatusCode, body.String())
+		}
+	} else if resp.StatusCode != http.StatusNotFound || !strings.Contains(body.String(), "not built") {
+		t.Errorf("GET /panel/labextension/package.json without a build: %d %.200s, want 404 and the not-built page", resp.StatusCode, body.String())
+	}
+	// The RPC endpoints still want the token.
+	if r, status := s.post(t, "none", "runs", map[string]any{}); status != http.StatusUnauthorized {
+		t.Errorf("runs without a token beside the panel: %d %+v", status, r.Error)
 	}
 }
