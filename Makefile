@@ -9,12 +9,20 @@ PYTHON ?= /usr/bin/python3
 EXAMPLE ?= examples/iris.ipynb
 FUZZTIME ?= 5m
 
-.PHONY: all build deps stack minio run test test-short test-cluster test-artifacts bench fuzz vet clean
+.PHONY: all build assets deps stack minio run test test-short test-cluster test-artifacts test-ui demo bench bench-ui fuzz vet clean
 
 all: build
 
 build:
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags "-s -w -X github.com/datainsight/datainsight/internal/app.version=$(VERSION)" -o bin/datainsight ./cmd/datainsight
+
+# The JupyterLab panel (frontend/): its npm packages from the lock file, the
+# RPC declarations generated from the sidecar's Go types, the TypeScript,
+# the prebuilt extension (embedded by the next build) and the small
+# JupyterLab app the UI tests and the demo serve. `make build` alone works
+# without it: the sidecar then serves a "panel not built" page.
+assets:
+	hack/frontend/build.sh
 
 deps:
 	hack/install-deps.sh
@@ -41,12 +49,30 @@ minio:
 test: deps stack minio
 	$(GO) vet ./...
 	DATAINSIGHT_REQUIRE_TOOLS=1 DATAINSIGHT_PYTHON=$(PYTHON) hack/stack/in-netns.sh $(GO) test -timeout 30m ./...
+	hack/test-ui.sh
 
 test-short:
 	$(GO) test -short ./...
 
 test-cluster: deps stack
 	DATAINSIGHT_REQUIRE_TOOLS=1 hack/stack/in-netns.sh $(GO) test -timeout 30m ./internal/kubestack/ ./cluster/argo/
+
+# The panel's tests alone: jest unit tests, then headless Chromium against
+# a real Jupyter server with the JupyterLab app, the sidecar and a kernel;
+# prints where the screenshots are.
+test-ui: deps
+	hack/test-ui.sh
+
+# Jupyter with the JupyterLab app, the panel and the sidecar on localhost,
+# on a folder of example notebooks; prints the URL to open.
+demo: deps build
+	hack/demo.sh
+
+# The panel's timings in headless Chromium on the 100-step synthetic
+# notebook: keystroke to redrawn pipeline, open to pipeline shown, a step's
+# state change to shown. Exits non-zero when a target is missed.
+bench-ui: build
+	hack/bench-ui.sh
 
 # The object-storage tests alone: MinIO, local runs through it, pull, the
 # artifacts-mode workflow against the API server.

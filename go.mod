@@ -2,6 +2,9 @@ module github.com/datainsight/datainsight
 
 go 1.26.0
 
+// The panel's npm packages: ./... need not walk their thousands of folders.
+ignore ./frontend/node_modules
+
 require (
 	github.com/argoproj/argo-workflows/v3 v3.7.3
 	github.com/distribution/reference v0.6.0

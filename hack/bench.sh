@@ -74,3 +74,6 @@ go test -tags bench -c -o /tmp/datainsight-argo.test ./cluster/argo/
 (cd cluster/argo && DATAINSIGHT_BIN="$PWD/../../bin/datainsight" \
   ../../hack/stack/in-netns.sh /tmp/datainsight-argo.test -test.run '^TestBenchmarks$' -test.timeout 20m 2>/dev/null |
   grep -E 'stack start-up|latency|tracking')
+echo
+echo "## the JupyterLab panel in headless Chromium (100-step synthetic notebook)"
+hack/bench-ui.sh || echo "(a panel target was missed: see above)"

@@ -4,11 +4,13 @@
 set -euo pipefail
 
 # Debian packages: the step runtime's interpreter and the libraries the
-# examples and the marshalling tests use, and Jupyter for end-to-end checks.
+# examples and the marshalling tests use, Jupyter for end-to-end checks, and
+# Chromium and jupyterlab_server for the panel's browser tests.
 packages=(
   gcc python3 python3-numpy python3-pandas python3-sklearn python3-dill python3-joblib
   python3-matplotlib python3-nbformat python3-nbclient python3-ipykernel jupyter-core jupyter-server
   python3-torch python3-xgboost iproute2
+  chromium python3-jupyterlab-server
 )
 
 missing=()
@@ -26,3 +28,10 @@ fi
 
 # Go modules, so that builds and tests need no network after this.
 go mod download
+
+# Node.js runs the panel's build and tests (its npm packages are installed
+# from the lock file by hack/frontend/install.sh).
+if ! command -v npm >/dev/null; then
+  echo "install-deps: npm is missing: install Node.js 20 or later" >&2
+  exit 1
+fi
