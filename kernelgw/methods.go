@@ -152,6 +152,7 @@ func (s *Sidecar) register() error {
 		rpc.Register(srv, "runs", "Lists runs, newest first.", s.runs),
 		rpc.Register(srv, "run.get", "Returns a run's state: its phase and each step's.", s.runGet),
 		rpc.Register(srv, "run.logs", "Returns a run's output so far: one step's, or every step's with each line prefixed \"STEP | \".", s.runLogs),
+		rpc.Register(srv, "config", "Returns the sidecar's configuration as a client shows it: the default backend, the namespace (read-only), the object stores.", s.config),
 		rpc.Register(srv, "run.definition", "Returns what a run carries out: its Argo Workflow as the cluster keeps it, or the pipeline a local run ran, in YAML.", s.runDefinition),
 		rpc.Register(srv, "run.report", "Returns a step's report: its cells as executed, with their outputs.", s.runReport),
 		rpc.Register(srv, "run.cancel", "Cancels a run: its running steps are stopped.", s.runCancel),
@@ -318,6 +319,27 @@ func (s *Sidecar) runGet(ctx context.Context, _ *rpc.Conn, p RunRef) (*cluster.R
 	}
 	r, err := s.svc.Get(ctx, at, p.Run)
 	return r, rpcError(err)
+}
+
+// ConfigResult is the sidecar's configuration, as a client shows it.
+type ConfigResult struct {
+	Backend        string `json:"backend" doc:"Where runs go unless a call says otherwise: local or argo."`
+	Namespace      string `json:"namespace,omitempty" doc:"The Kubernetes namespace Argo runs go to (the configuration's, else the kubeconfig context's): read-only, never taken from a request or a notebook."`
+	NamespaceError string `json:"namespace_error,omitempty" doc:"Why there is no namespace: no cluster configuration, for one."`
+	Marshal        string `json:"marshal,omitempty" doc:"The object store local runs keep their values in too, s3://BUCKET[/PREFIX], if any."`
+	ArtifactStore  string `json:"artifact_store,omitempty" doc:"The artifact repository's bucket as the sidecar reaches it, for Argo runs in marshal mode artifacts, if any."`
+	Jupyter        bool   `json:"jupyter" doc:"Whether the sidecar reaches the Jupyter server the kernels run in (check and explore with a kernel id need it)."`
+}
+
+func (s *Sidecar) config(_ context.Context, _ *rpc.Conn, _ struct{}) (ConfigResult, error) {
+	cfg := s.svc.Config()
+	res := ConfigResult{Backend: cfg.Backend, Marshal: cfg.Marshal, ArtifactStore: cfg.ArtifactStore, Jupyter: s.jupyter != nil}
+	if ns, err := s.svc.Namespace(); err != nil {
+		res.NamespaceError = err.Error()
+	} else {
+		res.Namespace = ns
+	}
+	return res, nil
 }
 
 // DefinitionResult is what a run carries out.

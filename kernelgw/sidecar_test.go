@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -776,5 +777,59 @@ func TestPanelAssets(t *testing.T) {
 	// The RPC endpoints still want the token.
 	if r, status := s.post(t, "none", "runs", map[string]any{}); status != http.StatusUnauthorized {
 		t.Errorf("runs without a token beside the panel: %d %+v", status, r.Error)
+	}
+}
+
+// config shows what the sidecar was configured with; the namespace is the
+// configuration's and nothing a request says.
+func TestConfig(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(notebook), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc := service.New(service.Config{Backend: "local", Namespace: "team-a", Kubeconfig: filepath.Join(t.TempDir(), "none"), Marshal: "s3://b-u-c/p"}, service.Options{})
+	auth, _ := rpc.TokenAuth(token)
+	sc, err := kernelgw.New(svc, kernelgw.Options{Root: root, Auth: auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sc)
+	defer srv.Close()
+	defer sc.Close(context.Background())
+	s := &sidecar{url: srv.URL, root: root}
+	var cfg kernelgw.ConfigResult
+	s.call(t, "config", map[string]any{}, &cfg)
+	if cfg.Backend != "local" || cfg.Marshal != "s3://b-u-c/p" || cfg.Jupyter {
+		t.Errorf("config: %+v", cfg)
+	}
+	// No kubeconfig at that path: the namespace cannot be had, and says why.
+	if cfg.Namespace != "" || !strings.Contains(cfg.NamespaceError, "no cluster configuration") {
+		t.Errorf("config without a cluster: namespace %q, error %q", cfg.Namespace, cfg.NamespaceError)
+	}
+	if r, _ := s.post(t, "", "config", map[string]any{"namespace": "other"}); r.Error == nil || r.Error.Code != rpc.CodeInvalidParams {
+		t.Errorf("config with a namespace in the request: %+v, want invalid params", r.Error)
+	}
+
+	// With a cluster configured, the configured namespace over the context's.
+	kubeconfig := filepath.Join(t.TempDir(), "config")
+	kc := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n" +
+		"contexts: [{name: x, context: {cluster: c, namespace: from-context}}]\ncurrent-context: x\n"
+	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ configured, want string }{{"team-a", "team-a"}, {"", "from-context"}} {
+		svc := service.New(service.Config{Backend: "argo", Namespace: tc.configured, Kubeconfig: kubeconfig}, service.Options{})
+		sc, err := kernelgw.New(svc, kernelgw.Options{Root: root, Auth: auth})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sc)
+		var cfg kernelgw.ConfigResult
+		(&sidecar{url: srv.URL, root: root}).call(t, "config", map[string]any{}, &cfg)
+		if cfg.Backend != "argo" || cfg.Namespace != tc.want || cfg.NamespaceError != "" {
+			t.Errorf("config with namespace %q configured: %+v, want namespace %s", tc.configured, cfg, tc.want)
+		}
+		srv.Close()
+		sc.Close(context.Background())
 	}
 }

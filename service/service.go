@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/datainsight/datainsight/analyzer"
@@ -205,9 +206,8 @@ func (s *Service) evictLocal() {
 	delete(s.locals, oldest)
 }
 
-// argo returns a client of the configured cluster and namespace; nb's
-// folder is where its steps run when the workspace volume is mounted.
-func (s *Service) argo(nb NotebookRef) (*argo.Argo, error) {
+// cluster is the configured cluster and the namespace Argo runs go to.
+func (s *Service) cluster() (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if s.cfg.Kubeconfig != "" {
 		rules.ExplicitPath = s.cfg.Kubeconfig
@@ -215,13 +215,31 @@ func (s *Service) argo(nb NotebookRef) (*argo.Argo, error) {
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: s.cfg.Context})
 	rc, err := cc.ClientConfig()
 	if err != nil {
-		return nil, &ClusterError{Err: fmt.Errorf("no cluster configuration: %w", err)}
+		return nil, "", &ClusterError{Err: fmt.Errorf("no cluster configuration: %w", err)}
 	}
 	ns := s.cfg.Namespace
 	if ns == "" {
 		if ns, _, err = cc.Namespace(); err != nil {
-			return nil, &ClusterError{Err: err}
+			return nil, "", &ClusterError{Err: err}
 		}
+	}
+	return rc, ns, nil
+}
+
+// Namespace is the namespace Argo runs go to (the configuration's, else
+// the kubeconfig context's), or why there is none: for showing, as the
+// panel does; nothing a client sends changes it.
+func (s *Service) Namespace() (string, error) {
+	_, ns, err := s.cluster()
+	return ns, err
+}
+
+// argo returns a client of the configured cluster and namespace; nb's
+// folder is where its steps run when the workspace volume is mounted.
+func (s *Service) argo(nb NotebookRef) (*argo.Argo, error) {
+	rc, ns, err := s.cluster()
+	if err != nil {
+		return nil, err
 	}
 	opts := argo.Options{ArtifactRepository: s.cfg.ArtifactRepository, NotebookDir: nb.AnalysisDir(),
 		Store: s.cfg.ArtifactStoreConfig}

@@ -113,6 +113,21 @@ export interface CompileResult {
   diagnostics: Diagnostic[] | null;
 }
 
+export interface ConfigResult {
+  /** Where runs go unless a call says otherwise: local or argo. */
+  backend: string;
+  /** The Kubernetes namespace Argo runs go to (the configuration's, else the kubeconfig context's): read-only, never taken from a request or a notebook. */
+  namespace?: string;
+  /** Why there is no namespace: no cluster configuration, for one. */
+  namespace_error?: string;
+  /** The object store local runs keep their values in too, s3://BUCKET[/PREFIX], if any. */
+  marshal?: string;
+  /** The artifact repository's bucket as the sidecar reaches it, for Argo runs in marshal mode artifacts, if any. */
+  artifact_store?: string;
+  /** Whether the sidecar reaches the Jupyter server the kernels run in (check and explore with a kernel id need it). */
+  jupyter: boolean;
+}
+
 export interface DefinitionResult {
   /** Workflow (an Argo run: the Workflow as the cluster keeps it, without its status) or Pipeline (a local run: the pipeline it ran). */
   kind: string;
@@ -553,6 +568,8 @@ export interface Methods {
   check: { params: CheckParams; result: CheckResult };
   /** Compiles a notebook into an Argo Workflow (YAML). A notebook with errors is refused; data.diagnostics has them. */
   compile: { params: CompileParams; result: CompileResult };
+  /** Returns the sidecar's configuration as a client shows it: the default backend, the namespace (read-only), the object stores. */
+  config: { params: Record<string, never>; result: ConfigResult };
   /** Describes a running kernel's Python (version, executable, installed distributions) and how the interpreter local runs use differs from it. */
   env: { params: EnvParams; result: EnvResult };
   /** Loads into a running kernel the inputs a step of a past local run loaded (the values, from the steps that saved them, and the step's parameters), bound under their names: the step can then be run, or its values inspected, as the run saw them. */
