@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/datainsight/datainsight/internal/s3store"
+	"github.com/datainsight/datainsight/service"
 )
 
 func newPullCmd(s *streams) *cobra.Command {
@@ -78,17 +79,20 @@ progress on a terminal; a download broken off is resumed.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "object storage to pull from: s3://BUCKET[/PREFIX] (default: the local runs folder, or the store the local run used)")
-	cmd.Flags().StringVar(&runsDir, "runs-dir", "", "where local runs are recorded (default $DATAINSIGHT_RUNS_DIR, else .datainsight/runs in the current folder)")
+	cmd.Flags().StringVar(&runsDir, "runs-dir", "", "where local runs are recorded (default $DATAINSIGHT_RUNS_DIR, else the config file's runs_dir, else .datainsight/runs in the current folder)")
 	cmd.Flags().StringVarP(&outDir, "output", "o", "", "folder to put the values in (default: a folder named after the step)")
 	return cmd
 }
 
+// pullRunsDir is the local runs folder: the flag, else the configuration's
+// (DATAINSIGHT_RUNS_DIR, the config file), else the current folder's.
 func pullRunsDir(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
+	cfg, err := service.LoadConfig(os.Getenv, service.Config{RunsDir: flag})
+	if err != nil {
+		return "", err
 	}
-	if d := os.Getenv("DATAINSIGHT_RUNS_DIR"); d != "" {
-		return d, nil
+	if cfg.RunsDir != "" {
+		return cfg.RunsDir, nil
 	}
 	return filepath.Join(".datainsight", "runs"), nil
 }
