@@ -11,10 +11,14 @@ import type { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import type { NotebookState, PanelController } from './controller';
-import { buildGraph, layoutGraph, sortedDiagnostics, stepColor } from './dag/model';
+import { LayoutClient } from './dag/layoutClient';
+import type { ILayoutWorker } from './dag/layoutClient';
+import { LAYOUT_WORKER_SOURCE } from './dag/layoutWorker.gen';
+import type { Layout } from './dag/model';
+import { buildGraph, sortedDiagnostics, stepColor } from './dag/model';
 import { DagView } from './dag/view';
 import { openReport } from './report';
-import type { Backend, Diagnostic, Parameter, Run, StepStatus } from './rpc/api.gen';
+import type { Analysis, Backend, Diagnostic, Parameter, Run, StepStatus } from './rpc/api.gen';
 import { describeError } from './rpc/client';
 import { isDone } from './runs';
 import { TagEditor } from './tagEditor';
@@ -158,6 +162,42 @@ function Connection(props: { controller: PanelController }): JSX.Element | null 
   );
 }
 
+/** Starts the layout worker from its bundled code (a Blob URL: nothing to serve beside the extension). */
+function startLayoutWorker(): ILayoutWorker | null {
+  if (typeof Worker === 'undefined') {
+    return null;
+  }
+  const url = URL.createObjectURL(new Blob([LAYOUT_WORKER_SOURCE], { type: 'text/javascript' }));
+  try {
+    return new Worker(url, { name: 'datainsight-layout' }) as unknown as ILayoutWorker;
+  } finally {
+    // The worker has its script once started; the URL is not needed after.
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+}
+
+const layouts = new LayoutClient(startLayoutWorker);
+
+/**
+ * The layout of a notebook's pipeline: at once for a graph of the shape
+ * last laid out (typing inside a step), else from the worker, the last
+ * layout of this notebook staying on screen until the new one arrives.
+ */
+function useLayout(s: NotebookState, a: Analysis | null): Layout | null {
+  const graph = React.useMemo(() => (a ? buildGraph(a) : null), [a]);
+  const now = React.useMemo(() => (graph ? layouts.cached(graph) : null), [graph]);
+  const [laid, setLaid] = React.useState<{ of: NotebookState; layout: Layout } | null>(null);
+  React.useEffect(() => {
+    if (graph && !now) {
+      layouts.request(graph, layout => setLaid({ of: s, layout }));
+    }
+  }, [graph, now, s]);
+  if (now) {
+    return now;
+  }
+  return laid && laid.of === s ? laid.layout : null;
+}
+
 interface ITabProps extends IViewProps {
   state: NotebookState;
 }
@@ -165,7 +205,7 @@ interface ITabProps extends IViewProps {
 function PipelineTab(props: ITabProps): JSX.Element {
   const { controller: c, state: s } = props;
   const a = s.analysis.state.analysis;
-  const graph = React.useMemo(() => (a ? layoutGraph(buildGraph(a)) : null), [a]);
+  const graph = useLayout(s, a);
   const run = s.shownRun;
   const phases = new Map<string, string>();
   for (const st of run?.steps ?? []) {
@@ -200,7 +240,11 @@ function PipelineTab(props: ITabProps): JSX.Element {
         {graph ? (
           <DagView layout={graph} phases={phases} onOpenStep={openStep} />
         ) : (
-          !s.analysis.state.error && <p className="di-Empty">Analysing the notebook…</p>
+          !s.analysis.state.error && (
+            <p className="di-Empty" role="status">
+              {a ? 'Laying out the pipeline…' : 'Analysing the notebook…'}
+            </p>
+          )
         )}
         {a && <Diagnostics items={sortedDiagnostics(a)} onJump={(cell, line) => c.jumpTo(cell, line)} />}
       </section>

@@ -180,56 +180,100 @@ function nodeWidth(name: string): number {
   return Math.max(70, Math.round(name.length * CHAR_WIDTH) + 34);
 }
 
+/** What the layout needs of a graph: sizes and connections only (structured-clonable, for a worker). */
+export interface LayoutRequest {
+  nodes: { id: string; width: number; height: number }[];
+  edges: { from: string; to: string; labelWidth: number; labelHeight: number }[];
+}
+
+/** Where dagre put things, in the request's order. */
+export interface LayoutResult {
+  nodes: { x: number; y: number; width: number; height: number }[];
+  edges: { points: { x: number; y: number }[]; labelX: number; labelY: number }[];
+  width: number;
+  height: number;
+}
+
+/** The layout depends only on the graph's shape and labels: this key says when two graphs share one. */
+export function layoutKey(g: PipelineGraph): string {
+  return JSON.stringify([g.nodes.map(n => n.id), g.edges.map(e => [e.from, e.to, e.kind, e.label])]);
+}
+
+/** The sizes and connections of a graph, for computeLayout. */
+export function layoutRequest(g: PipelineGraph): LayoutRequest {
+  return {
+    nodes: g.nodes.map(n => ({ id: n.id, width: nodeWidth(n.id), height: NODE_HEIGHT })),
+    edges: g.edges.map(e => {
+      const text = shortLabel(e.label);
+      return {
+        from: e.from,
+        to: e.to,
+        labelWidth: text ? Math.round(text.length * 6.2) + 8 : 0,
+        labelHeight: text ? 16 : 0
+      };
+    })
+  };
+}
+
 /**
- * Lays the graph out top to bottom with dagre. The layout depends only on
- * the graph's shape and labels, so it is kept for a graph equal to the
- * last one: typing inside a step redraws without laying out again.
+ * Lays a graph out top to bottom with dagre. Pure and slow on large
+ * graphs (about a second for 100 steps): the panel runs it in a worker
+ * (layoutClient.ts, layoutWorker.ts).
  */
-export function layoutGraph(g: PipelineGraph): Layout {
-  const key = JSON.stringify([g.nodes.map(n => n.id), g.edges.map(e => [e.from, e.to, e.kind, e.label])]);
-  if (cache && cache.key === key) {
-    return reuse(cache.layout, g);
-  }
+export function computeLayout(r: LayoutRequest): LayoutResult {
   const dg = new dagre.graphlib.Graph({ multigraph: true });
   dg.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 46, edgesep: 12, marginx: 12, marginy: 12 });
   dg.setDefaultEdgeLabel(() => ({}));
-  for (const n of g.nodes) {
-    dg.setNode(n.id, { width: nodeWidth(n.id), height: NODE_HEIGHT });
+  for (const n of r.nodes) {
+    dg.setNode(n.id, { width: n.width, height: n.height });
   }
-  g.edges.forEach((e, i) => {
-    const text = shortLabel(e.label);
-    dg.setEdge(
-      e.from,
-      e.to,
-      {
-        width: text ? Math.round(text.length * 6.2) + 8 : 0,
-        height: text ? 16 : 0,
-        labelpos: 'c'
-      },
-      `e${i}`
-    );
+  r.edges.forEach((e, i) => {
+    dg.setEdge(e.from, e.to, { width: e.labelWidth, height: e.labelHeight, labelpos: 'c' }, `e${i}`);
   });
   dagre.layout(dg);
-  const nodes = g.nodes.map((n): PlacedNode => {
+  const nodes = r.nodes.map(n => {
     const p = dg.node(n.id);
-    return { ...n, x: p.x ?? 0, y: p.y ?? 0, width: p.width, height: p.height };
+    return { x: p.x ?? 0, y: p.y ?? 0, width: p.width, height: p.height };
   });
-  const edges = g.edges.map((e, i): PlacedEdge => {
+  const edges = r.edges.map((e, i) => {
     const p = dg.edge({ v: e.from, w: e.to, name: `e${i}` });
     const points = (p?.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y }));
     const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
-    return { ...e, points, labelX: p?.x ?? mid.x, labelY: p?.y ?? mid.y };
+    return { points, labelX: p?.x ?? mid.x, labelY: p?.y ?? mid.y };
   });
   const gl = dg.graph();
-  const layout = { nodes, edges, width: gl.width ?? 0, height: gl.height ?? 0 };
+  return { nodes, edges, width: gl.width ?? 0, height: gl.height ?? 0 };
+}
+
+/** A graph placed by a result computed for it (same nodes and edges, same order). */
+export function placeGraph(g: PipelineGraph, r: LayoutResult): Layout {
+  return {
+    nodes: g.nodes.map((n, i): PlacedNode => ({ ...n, ...r.nodes[i] })),
+    edges: g.edges.map((e, i): PlacedEdge => ({ ...e, ...r.edges[i] })),
+    width: r.width,
+    height: r.height
+  };
+}
+
+/**
+ * Lays the graph out on the calling thread (tests, and the panel where no
+ * worker can start). The layout is kept for a graph of the same shape:
+ * typing inside a step redraws without laying out again.
+ */
+export function layoutGraph(g: PipelineGraph): Layout {
+  const key = layoutKey(g);
+  if (cache && cache.key === key) {
+    return reuse(cache.layout, g);
+  }
+  const layout = placeGraph(g, computeLayout(layoutRequest(g)));
   cache = { key, layout };
   return layout;
 }
 
 let cache: { key: string; layout: Layout } | null = null;
 
-/** The cached layout with the new graph's node details (positions kept). */
-function reuse(l: Layout, g: PipelineGraph): Layout {
+/** A layout with the new graph's node details (positions kept); the graph must have the layout's shape. */
+export function reuse(l: Layout, g: PipelineGraph): Layout {
   const byId = new Map(g.nodes.map(n => [n.id, n]));
   return {
     ...l,
