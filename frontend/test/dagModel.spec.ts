@@ -1,4 +1,13 @@
-import { buildGraph, cellSteps, layoutGraph, PALETTE, sortedDiagnostics, stepColor, stepSummary } from '../src/dag/model';
+import {
+  buildGraph,
+  cellSteps,
+  layoutGraph,
+  PALETTE,
+  sortedDiagnostics,
+  stepColor,
+  stepSummary,
+  transitiveReduction
+} from '../src/dag/model';
 import type { Analysis, Step } from '../src/rpc/api.gen';
 
 function step(name: string, cells: number[], after: string[], ins: Record<string, string>, extra: Partial<Step> = {}): Step {
@@ -121,6 +130,114 @@ describe('layoutGraph', () => {
     const l = layoutGraph(buildGraph({ ...analysis, steps, file_edges: [], diagnostics: [] }));
     expect(l.nodes).toHaveLength(100);
     expect(new Set(l.nodes.map(n => `${n.x},${n.y}`)).size).toBe(100);
+  });
+});
+
+describe('transitiveReduction', () => {
+  type E = { from: string; to: string };
+  const reaches = (edges: E[], from: string, to: string): boolean => {
+    const seen = new Set<string>();
+    const todo = [from];
+    while (todo.length) {
+      const u = todo.pop()!;
+      for (const e of edges) {
+        if (e.from === u && !seen.has(e.to)) {
+          if (e.to === to) {
+            return true;
+          }
+          seen.add(e.to);
+          todo.push(e.to);
+        }
+      }
+    }
+    return false;
+  };
+  // A seeded pseudo-random DAG: edges only from lower to higher numbers, many of them long.
+  const randomDag = (n: number, m: number, seed: number): { nodes: string[]; edges: E[] } => {
+    let x = seed;
+    const rnd = (k: number) => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return (x >>> 8) % k;
+    };
+    const nodes = Array.from({ length: n }, (_, i) => `n${i}`);
+    const edges: E[] = [];
+    for (let k = 0; k < m; k++) {
+      const a = rnd(n - 1);
+      const b = a + 1 + rnd(n - 1 - a);
+      edges.push({ from: nodes[a], to: nodes[b] });
+    }
+    return { nodes, edges };
+  };
+
+  it('drops only implied edges and keeps every path', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { nodes, edges } = randomDag(30, 90, seed);
+      const kept = transitiveReduction(nodes, edges);
+      const reduced = edges.filter((_, i) => kept[i]);
+      expect(reduced.length).toBeLessThan(edges.length);
+      edges.forEach((e, i) => {
+        // Every pair the graph connects is still connected.
+        expect(reaches(reduced, e.from, e.to)).toBe(true);
+        // An edge is dropped exactly when a longer path implies it.
+        const others = edges.filter(o => !(o.from === e.from && o.to === e.to));
+        expect(kept[i]).toBe(!reaches(others, e.from, e.to));
+      });
+    }
+  });
+
+  it('drops a shortcut, keeps parallel edges together, and keeps everything in a cycle', () => {
+    const chain = [
+      { from: 'a', to: 'b' },
+      { from: 'b', to: 'c' },
+      { from: 'a', to: 'c' },
+      { from: 'a', to: 'b' }
+    ];
+    expect(transitiveReduction(['a', 'b', 'c'], chain)).toEqual([true, true, false, true]);
+    const cycle = [
+      { from: 'a', to: 'b' },
+      { from: 'b', to: 'a' },
+      { from: 'a', to: 'c' },
+      { from: 'b', to: 'c' }
+    ];
+    expect(transitiveReduction(['a', 'b', 'c'], cycle)).toEqual([true, true, true, true]);
+  });
+
+  it('draws every edge of a graph with shortcuts, labelled, from its source to its target', () => {
+    const steps: Step[] = [];
+    for (let i = 0; i < 12; i++) {
+      const ins: Record<string, string> = {};
+      for (const back of [1, 3, 7]) {
+        if (i >= back) {
+          ins[`v${i - back}_${i}`] = `s${i - back}`;
+        }
+      }
+      steps.push(step(`s${i}`, [i], Object.values(ins), ins));
+    }
+    const file_edges = [{ from: 's0', to: 's11', path: 'model.pkl' }];
+    const g = buildGraph({ ...analysis, steps, file_edges, diagnostics: [] });
+    const l = layoutGraph(g);
+    expect(l.edges.map(e => [e.from, e.to, e.kind, e.label])).toEqual(g.edges.map(e => [e.from, e.to, e.kind, e.label]));
+    const byId = new Map(l.nodes.map(n => [n.id, n]));
+    for (const e of l.edges) {
+      const a = byId.get(e.from)!;
+      const b = byId.get(e.to)!;
+      expect(a.y).toBeLessThan(b.y);
+      const first = e.points[0];
+      const last = e.points[e.points.length - 1];
+      expect(e.points.length).toBeGreaterThanOrEqual(2);
+      // Starts at the source and ends at the target (at their borders, or near them).
+      expect(Math.abs(first.y - a.y)).toBeLessThanOrEqual(a.height / 2 + 1);
+      expect(Math.abs(first.x - a.x)).toBeLessThanOrEqual(a.width / 2 + 1);
+      expect(Math.abs(last.y - b.y)).toBeLessThanOrEqual(b.height / 2 + 1);
+      expect(Math.abs(last.x - b.x)).toBeLessThanOrEqual(b.width / 2 + 1);
+      expect(Number.isFinite(e.labelX) && Number.isFinite(e.labelY)).toBe(true);
+      expect(e.labelY).toBeGreaterThan(a.y);
+      expect(e.labelY).toBeLessThan(b.y);
+    }
+    const file = l.edges.find(e => e.kind === 'file')!;
+    expect(file.label).toBe('model.pkl');
+    // s0 → s11 is implied (s0 → s1 → … → s11), so it is one of the curves drawn after dagre.
+    expect(file.points.length).toBeGreaterThan(2);
   });
 });
 

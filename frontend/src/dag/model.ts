@@ -216,11 +216,121 @@ export function layoutRequest(g: PipelineGraph): LayoutRequest {
 }
 
 /**
- * Lays a graph out top to bottom with dagre. Pure and slow on large
- * graphs (about a second for 100 steps): the panel runs it in a worker
+ * Which edges are in the transitive reduction of the graph: an edge u → v
+ * is left out (false) when v can also be reached from u by a longer path,
+ * so that the edges kept still connect every pair the graph connects.
+ * Parallel edges (a data and a file edge between the same steps) share
+ * their fate. A graph with a cycle has no unique reduction: every edge is
+ * kept. Edges from or to a node not in nodes are kept.
+ */
+export function transitiveReduction(nodes: string[], edges: { from: string; to: string }[]): boolean[] {
+  const index = new Map<string, number>();
+  nodes.forEach((id, i) => index.set(id, i));
+  const n = nodes.length;
+  const succ: Set<number>[] = nodes.map(() => new Set<number>());
+  for (const e of edges) {
+    const u = index.get(e.from);
+    const v = index.get(e.to);
+    if (u !== undefined && v !== undefined && u !== v) {
+      succ[u].add(v);
+    }
+  }
+  // Topological order (Kahn); a cycle leaves nodes out of it.
+  const indegree = new Array<number>(n).fill(0);
+  for (const s of succ) {
+    for (const v of s) {
+      indegree[v]++;
+    }
+  }
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (indegree[i] === 0) {
+      order.push(i);
+    }
+  }
+  for (let k = 0; k < order.length; k++) {
+    for (const v of succ[order[k]]) {
+      if (--indegree[v] === 0) {
+        order.push(v);
+      }
+    }
+  }
+  if (order.length < n) {
+    return edges.map(() => true);
+  }
+  // reach[u]: the nodes reachable from u by a path of one edge or more, as bits.
+  const words = Math.ceil(n / 32);
+  const reach = nodes.map(() => new Uint32Array(words));
+  const has = (bits: Uint32Array, v: number) => (bits[v >>> 5] & (1 << (v & 31))) !== 0;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const u = order[k];
+    const r = reach[u];
+    for (const v of succ[u]) {
+      r[v >>> 5] |= 1 << (v & 31);
+      const rv = reach[v];
+      for (let w = 0; w < words; w++) {
+        r[w] |= rv[w];
+      }
+    }
+  }
+  // u → v is implied when another successor of u reaches v.
+  const implied = new Set<string>();
+  for (let u = 0; u < n; u++) {
+    for (const v of succ[u]) {
+      for (const w of succ[u]) {
+        if (w !== v && has(reach[w], v)) {
+          implied.add(`${u} ${v}`);
+          break;
+        }
+      }
+    }
+  }
+  return edges.map(e => {
+    const u = index.get(e.from);
+    const v = index.get(e.to);
+    return u === undefined || v === undefined || !implied.has(`${u} ${v}`);
+  });
+}
+
+/** Points along a curve from the bottom of one node to the top of another, for an edge dagre did not route. */
+function curve(
+  a: { x: number; y: number; height: number },
+  b: { x: number; y: number; height: number }
+): { x: number; y: number }[] {
+  const x0 = a.x;
+  const y0 = a.y + a.height / 2;
+  const x3 = b.x;
+  const y3 = b.y - b.height / 2;
+  const bend = Math.max(20, (y3 - y0) / 2);
+  const y1 = y0 + bend;
+  const y2 = y3 - bend;
+  const points: { x: number; y: number }[] = [];
+  const steps = 12;
+  for (let i = 0; i <= steps; i++) {
+    const t = i / steps;
+    const s = 1 - t;
+    // Cubic Bézier with control points straight below the source and above the target.
+    const x = s * s * s * x0 + 3 * s * s * t * x0 + 3 * s * t * t * x3 + t * t * t * x3;
+    const y = s * s * s * y0 + 3 * s * s * t * y1 + 3 * s * t * t * y2 + t * t * t * y3;
+    points.push({ x, y });
+  }
+  return points;
+}
+
+/**
+ * Lays a graph out top to bottom with dagre. Dagre gets only the
+ * transitive reduction of the graph (transitiveReduction): an edge implied
+ * by a longer path would span many ranks and cost dagre a chain of dummy
+ * nodes, for a layout that the longer path decides anyway. Those edges are
+ * drawn afterwards as curves from the placed nodes, labels included. Pure,
+ * and still slow-ish on large graphs: the panel runs it in a worker
  * (layoutClient.ts, layoutWorker.ts).
  */
 export function computeLayout(r: LayoutRequest): LayoutResult {
+  const kept = transitiveReduction(
+    r.nodes.map(n => n.id),
+    r.edges
+  );
   const dg = new dagre.graphlib.Graph({ multigraph: true });
   dg.setGraph({ rankdir: 'TB', nodesep: 24, ranksep: 46, edgesep: 12, marginx: 12, marginy: 12 });
   dg.setDefaultEdgeLabel(() => ({}));
@@ -228,21 +338,46 @@ export function computeLayout(r: LayoutRequest): LayoutResult {
     dg.setNode(n.id, { width: n.width, height: n.height });
   }
   r.edges.forEach((e, i) => {
-    dg.setEdge(e.from, e.to, { width: e.labelWidth, height: e.labelHeight, labelpos: 'c' }, `e${i}`);
+    if (kept[i]) {
+      dg.setEdge(e.from, e.to, { width: e.labelWidth, height: e.labelHeight, labelpos: 'c' }, `e${i}`);
+    }
   });
   dagre.layout(dg);
   const nodes = r.nodes.map(n => {
     const p = dg.node(n.id);
     return { x: p.x ?? 0, y: p.y ?? 0, width: p.width, height: p.height };
   });
+  const at = new Map(r.nodes.map((n, i) => [n.id, nodes[i]]));
+  const gl = dg.graph();
+  const width = gl.width ?? 0;
+  const height = gl.height ?? 0;
   const edges = r.edges.map((e, i) => {
+    if (!kept[i]) {
+      const points = curve(at.get(e.from)!, at.get(e.to)!);
+      // The label goes on the curve, as near its middle as it can without
+      // covering a step, and inside the drawing.
+      const half = e.labelWidth / 2;
+      const clampX = (x: number) => (width > 2 * half ? Math.min(Math.max(x, half), width - half) : x);
+      const middle = Math.floor(points.length / 2);
+      const byCloseness = points
+        .map((q, k) => ({ q, d: Math.abs(k - middle) }))
+        .sort((u, v) => u.d - v.d)
+        .map(u => u.q);
+      const clear = (q: { x: number; y: number }) =>
+        nodes.every(
+          n =>
+            Math.abs(clampX(q.x) - n.x) >= half + n.width / 2 ||
+            Math.abs(q.y - n.y) >= e.labelHeight / 2 + n.height / 2
+        );
+      const spot = (e.labelWidth > 0 && byCloseness.find(clear)) || points[middle];
+      return { points, labelX: clampX(spot.x), labelY: spot.y };
+    }
     const p = dg.edge({ v: e.from, w: e.to, name: `e${i}` });
     const points = (p?.points ?? []).map((q: { x: number; y: number }) => ({ x: q.x, y: q.y }));
     const mid = points[Math.floor(points.length / 2)] ?? { x: 0, y: 0 };
     return { points, labelX: p?.x ?? mid.x, labelY: p?.y ?? mid.y };
   });
-  const gl = dg.graph();
-  return { nodes, edges, width: gl.width ?? 0, height: gl.height ?? 0 };
+  return { nodes, edges, width, height };
 }
 
 /** A graph placed by a result computed for it (same nodes and edges, same order). */
