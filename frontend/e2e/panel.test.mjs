@@ -154,6 +154,46 @@ describe('the Datainsight panel', () => {
     await screenshot(page, 'run-succeeded-graph');
   });
 
+  stage('shows the namespace in the settings, and a run\'s definition from the keyboard', async () => {
+    // No kubeconfig here: the settings say why there is no namespace.
+    await page.click('#datainsight-panel .di-Settings summary');
+    const ns = page.locator('#datainsight-panel .di-Settings .di-Namespace');
+    await page.waitForFunction(() => /^Namespace: none \(/.test(document.querySelector('#datainsight-panel .di-Namespace')?.textContent || ''));
+    assert.match(await ns.textContent(), /^Namespace: none \(.*no cluster configuration.*\)$/);
+    await ns.scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-namespace');
+    await page.click('#datainsight-panel .di-Settings summary');
+    await showTab('Runs');
+    const steps = await page.$$eval('#datainsight-panel .di-Steps .di-Step', rows => rows.map(r => r.dataset.step));
+    assert.equal(steps.length, 6);
+    const button = page.locator('#datainsight-panel .di-RunActions button:has-text("Definition")');
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const view = page.locator('.di-Definition');
+    await view.waitFor();
+    assert.equal(await view.getAttribute('data-kind'), 'Pipeline');
+    assert.match(await view.locator('.di-Definition-kind').textContent(), /^Pipeline of run /);
+    const yaml = await view.locator('.di-Definition-yaml').textContent();
+    for (const step of steps) {
+      assert.ok(yaml.includes(step), `step ${step} in the definition:\n${yaml}`);
+    }
+    // The YAML has the focus; Tab-reachable Download button beside it.
+    await page.waitForFunction(() => document.activeElement?.classList.contains('di-Definition-yaml'));
+    await page.keyboard.press('Shift+Tab');
+    await page.waitForFunction(() => document.activeElement?.classList.contains('di-Definition-download'));
+    const [file] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    assert.match(file.suggestedFilename(), /\.pipeline\.yaml$/);
+    await screenshot(page, 'run-definition');
+    await page.evaluate(() => {
+      for (const w of window.jupyterapp.shell.widgets('main')) {
+        if (w.id.startsWith('datainsight-definition-')) {
+          w.close();
+        }
+      }
+    });
+    await view.waitFor({ state: 'detached' });
+  });
+
   stage('shows a step\'s logs and its report', async () => {
     await showTab('Runs');
     await page.click('button[aria-label="Logs of step split"]');

@@ -11,6 +11,7 @@ import { Signal } from '@lumino/signaling';
 
 import { NotebookAnalysis } from './analysis';
 import { CellDecorator, Failure, failingLine } from './cells';
+import { SidecarConfig } from './config';
 import type { Run } from './rpc/api.gen';
 import { describeError, SidecarClient } from './rpc/client';
 import { isDone, RunsModel } from './runs';
@@ -60,9 +61,14 @@ export class PanelController {
     private readonly onEdit: (cell: Cell) => void
   ) {
     client.stateChanged.connect(this._emit, this);
+    this.config = new SidecarConfig(client);
+    this.config.changed.connect(this._emit, this);
     tracker.currentChanged.connect(this._onCurrent, this);
     this._onCurrent();
   }
+
+  /** The sidecar's configuration, read once per connection. */
+  readonly config: SidecarConfig;
 
   /** Emitted when anything the panel shows changes. */
   get changed(): ISignal<this, void> {
@@ -155,6 +161,7 @@ export class PanelController {
       s.dispose();
     }
     this._states.clear();
+    this.config.dispose();
     Signal.clearData(this);
   }
 

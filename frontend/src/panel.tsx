@@ -17,6 +17,8 @@ import { LAYOUT_WORKER_SOURCE } from './dag/layoutWorker.gen';
 import type { Layout } from './dag/model';
 import { buildGraph, sortedDiagnostics, stepColor } from './dag/model';
 import { DagView } from './dag/view';
+import { namespaceLine } from './config';
+import { download, openDefinition } from './definition';
 import { openReport } from './report';
 import type { Analysis, Backend, Diagnostic, Parameter, Run, StepStatus } from './rpc/api.gen';
 import { describeError } from './rpc/client';
@@ -262,7 +264,7 @@ function PipelineTab(props: ITabProps): JSX.Element {
           <p className="di-Empty">Select a code cell to edit its pipeline tags.</p>
         )}
       </section>
-      <Settings model={model} />
+      <Settings model={model} controller={c} />
     </>
   );
 }
@@ -295,7 +297,9 @@ function RunBar(props: ITabProps): JSX.Element {
   const { controller: c, state: s } = props;
   const a = s.analysis.state.analysis;
   const params: Parameter[] = a?.parameters ?? [];
-  const [backend, setBackend] = React.useState<Backend>('local');
+  // The backend the user picked, else the sidecar's default.
+  const [picked, setBackend] = React.useState<Backend | null>(null);
+  const backend: Backend = picked ?? c.config.defaultBackend ?? 'local';
   const [overrides, setOverrides] = React.useState<Record<string, string>>({});
   const [showParams, setShowParams] = React.useState(false);
   const down = c.client.state !== 'open';
@@ -390,17 +394,6 @@ function RunBar(props: ITabProps): JSX.Element {
   );
 }
 
-function download(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/yaml' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
 interface SettingsValue {
   name?: string;
   description?: string;
@@ -412,8 +405,9 @@ interface SettingsValue {
 }
 
 /** The notebook's pipeline settings (metadata.datainsight), edited through the model. */
-function Settings(props: { model: INotebookModel }): JSX.Element {
+function Settings(props: { model: INotebookModel; controller: PanelController }): JSX.Element {
   const { model } = props;
+  const config = props.controller.config;
   const value = ((model.getMetadata('datainsight') as SettingsValue | undefined) ?? {}) as SettingsValue;
   const kale = (model.getMetadata('kubeflow_notebook') as Record<string, unknown> | undefined) ?? {};
   const set = (key: string, v: unknown) => {
@@ -462,6 +456,9 @@ function Settings(props: { model: INotebookModel }): JSX.Element {
         placeholder="one per core"
         onCommit={v => set('parallelism', v ? Number(v) : undefined)}
       />
+      <p className="di-Field di-Namespace" role="status" data-namespace={config.value?.namespace ?? ''}>
+        {namespaceLine(config.value, config.error)}
+      </p>
       <p className="di-FieldHelp">
         The namespace of cluster runs comes from the sidecar's configuration, never from the notebook. Volumes and the
         other settings are kept as they are; problems with them show under the pipeline.
@@ -620,6 +617,19 @@ function RunDetail(props: ITabProps & { run: Run }): JSX.Element {
           }
         >
           Delete
+        </button>
+        <button
+          className="di-Button"
+          aria-label={`Definition of run ${run.id}: what it carries out, in YAML`}
+          disabled={c.isBusy('Definition')}
+          onClick={() =>
+            c.act('Definition', async () => {
+              const def = await s.runs.definition(run.id);
+              openDefinition(props.addToMainArea, run.id, def);
+            })
+          }
+        >
+          Definition
         </button>
       </div>
       <ul className="di-Steps" aria-label={`Steps of run ${run.id}`}>

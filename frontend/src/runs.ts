@@ -7,7 +7,7 @@
 import type { ISignal } from '@lumino/signaling';
 import { Signal } from '@lumino/signaling';
 
-import type { Backend, Event, LogLine, Run, RunParams, StepStatus } from './rpc/api.gen';
+import type { Backend, DefinitionResult, Event, LogLine, Run, RunParams, StepStatus } from './rpc/api.gen';
 import { describeError, Notification, SidecarClient } from './rpc/client';
 
 /** Phases after which nothing changes. */
@@ -197,6 +197,11 @@ export class RunsModel {
   async report(id: string, step: string): Promise<string> {
     const res = await this.client.call('run.report', { ...this._ref(id), step });
     return res.report;
+  }
+
+  /** What a run carries out: its Argo Workflow, or the pipeline a local run ran, in YAML. */
+  async definition(id: string): Promise<DefinitionResult> {
+    return this.client.call('run.definition', this._ref(id));
   }
 
   dispose(): void {
