@@ -1,9 +1,11 @@
 // Browser tests of the panel against the real parts (harness.mjs): a notebook
 // opened in JupyterLab, its pipeline drawn, a cell tagged with the keyboard
 // and saved, a cell edited, local runs followed to their end, a run
-// cancelled, a failing step marked in its cell, the dark theme, and the
-// sidecar dying and coming back. Each stage leaves a screenshot in OUT.
+// cancelled, a failing step marked in its cell, the failed run retried, a run
+// resubmitted and deleted, a notebook compiled, the metrics table, the dark
+// theme, and the sidecar dying and coming back. Each stage leaves a screenshot in OUT.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
 import { browser, command, fileSatisfies, Lab, openNotebook, OUT, screenshot } from './harness.mjs';
@@ -56,6 +58,16 @@ async function activeCellIndex() {
 
 async function showTab(name) {
   await page.click(`#datainsight-panel .di-Tab:has-text("${name}")`);
+}
+
+/** The ids of the runs the panel lists. */
+async function runIds() {
+  return page.$$eval('#datainsight-panel .di-RunList .di-RunItem', bs => bs.map(b => b.dataset.run));
+}
+
+/** A button of the selected run's actions. */
+function runAction(name) {
+  return page.locator(`#datainsight-panel .di-RunActions button:has-text("${name}")`);
 }
 
 describe('the Datainsight panel', () => {
@@ -206,6 +218,23 @@ describe('the Datainsight panel', () => {
     await screenshot(page, 'logs-and-report');
   });
 
+  stage('puts the run\'s pipeline metrics in a table', async () => {
+    await showTab('Runs');
+    const table = page.locator('#datainsight-panel table.di-Metrics');
+    await table.waitFor();
+    const rows = await table.locator('tbody tr').evaluateAll(trs =>
+      trs.map(tr => [tr.querySelector('th').textContent, [...tr.querySelectorAll('td')].map(td => td.textContent)])
+    );
+    const names = rows.map(([k]) => k);
+    assert.ok(names.some(k => /forest.accuracy/.test(k)) && names.some(k => /logreg.accuracy/.test(k)), `metrics ${names}`);
+    for (const [k, values] of rows) {
+      const v = Number(values[0]);
+      assert.ok(v > 0 && v <= 1, `metric ${k} = ${values[0]}`);
+    }
+    await table.scrollIntoViewIfNeeded();
+    await screenshot(page, 'metrics');
+  });
+
   stage('cancels a run', async () => {
     await openNotebook(page, lab, 'slow.ipynb');
     await page.click('#datainsight-panel .di-RunButton');
@@ -236,6 +265,91 @@ describe('the Datainsight panel', () => {
     await page.waitForSelector('.jp-Cell.di-cell-failing .cm-line.di-failing-line');
     assert.match(await page.locator('.jp-Cell.di-cell-failing .cm-line.di-failing-line').textContent(), /x \/ 0/);
     await screenshot(page, 'failed-step-marked');
+  });
+
+  stage('retries the failed run in place: the failed step runs again, the one that succeeded does not', async () => {
+    const ids = await runIds();
+    const id = await page.getAttribute('#datainsight-panel .di-RunDetail', 'data-run');
+    assert.equal(await runAction('Retry failed').isEnabled(), true);
+    // Every phase the run shows from here on, so a retry that never left Failed is caught.
+    await page.evaluate(() => {
+      window.__diPhases = [];
+      const seen = () => window.__diPhases.push(document.querySelector('#datainsight-panel .di-RunDetail')?.dataset.phase);
+      window.__diPhaseObserver = new MutationObserver(seen);
+      window.__diPhaseObserver.observe(document.querySelector('#datainsight-panel'), { subtree: true, childList: true, attributes: true, attributeFilter: ['data-phase'] });
+    });
+    await runAction('Retry failed').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.__diPhases.some(p => p && p !== 'Failed'));
+    await page.waitForSelector(`#datainsight-panel .di-RunDetail[data-run="${id}"][data-phase="Failed"]`, { timeout: 120_000 });
+    const phases = await page.evaluate(() => {
+      window.__diPhaseObserver.disconnect();
+      return window.__diPhases;
+    });
+    assert.ok(phases.some(p => p === 'Pending' || p === 'Running'), `phases seen: ${phases}`);
+    // The same run, attempted again: no new run in the list.
+    assert.deepEqual(await runIds(), ids);
+    assert.equal(await page.getAttribute('#datainsight-panel .di-Steps .di-Step[data-step="prepare"]', 'data-phase'), 'Succeeded');
+    assert.equal(await page.getAttribute('#datainsight-panel .di-Steps .di-Step[data-step="divide"]', 'data-phase'), 'Failed');
+    await page.waitForSelector('.jp-Cell.di-cell-failing .di-CellChip-failure');
+    await screenshot(page, 'run-retried');
+  });
+
+  stage('resubmits a finished run as a new one, and deletes that one', async () => {
+    const before = await runIds();
+    const old = await page.getAttribute('#datainsight-panel .di-RunDetail', 'data-run');
+    await runAction('Resubmit').click();
+    // A new run, selected, at the end of which the list has one more.
+    await page.waitForFunction(
+      ([old, n]) => {
+        const d = document.querySelector('#datainsight-panel .di-RunDetail');
+        return d && d.dataset.run !== old && document.querySelectorAll('#datainsight-panel .di-RunList .di-RunItem').length === n + 1;
+      },
+      [old, before.length]
+    );
+    const id = await page.getAttribute('#datainsight-panel .di-RunDetail', 'data-run');
+    assert.ok(!before.includes(id), `resubmitted run ${id} is new`);
+    assert.deepEqual((await runIds()).filter(r => r !== id).sort(), [...before].sort());
+    assert.equal(await page.getAttribute(`#datainsight-panel .di-RunItem[data-run="${id}"]`, 'aria-pressed'), 'true');
+    await page.waitForSelector(`#datainsight-panel .di-RunDetail[data-run="${id}"][data-phase="Failed"]`, { timeout: 120_000 });
+    assert.equal(await page.getAttribute('#datainsight-panel .di-Steps .di-Step[data-step="divide"]', 'data-phase'), 'Failed');
+    await screenshot(page, 'run-resubmitted');
+    // Delete asks first; the answer is yes.
+    const asked = [];
+    const answer = d => {
+      asked.push(d.message());
+      void d.accept();
+    };
+    page.on('dialog', answer);
+    try {
+      await runAction('Delete').click();
+      await page.waitForSelector(`#datainsight-panel .di-RunItem[data-run="${id}"]`, { state: 'detached' });
+    } finally {
+      page.off('dialog', answer);
+    }
+    assert.deepEqual(asked, [`Delete run ${id} and its records?`]);
+    assert.equal(await page.locator(`#datainsight-panel .di-RunDetail[data-run="${id}"]`).count(), 0);
+    // Gone from the records too, not only from the list: a refresh reads them again.
+    await page.click('#datainsight-panel #di-runs-title .di-LinkButton');
+    await page.waitForSelector('#datainsight-panel #di-runs-title .di-LinkButton:has-text("refresh")');
+    await page.waitForFunction(n => document.querySelectorAll('#datainsight-panel .di-RunList .di-RunItem').length === n, before.length);
+    assert.deepEqual((await runIds()).sort(), [...before].sort());
+    assert.ok(!(await runIds()).includes(id));
+    await screenshot(page, 'run-deleted');
+  });
+
+  stage('compiles the notebook: the downloaded workflow names its steps', async () => {
+    await showTab('Pipeline');
+    const button = page.locator('#datainsight-panel .di-RunBar button:has-text("Compile")');
+    const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    assert.equal(file.suggestedFilename(), 'fails.workflow.yaml');
+    const yaml = fs.readFileSync(await file.path(), 'utf8');
+    assert.match(yaml, /^kind: Workflow$/m);
+    for (const step of ['prepare', 'divide']) {
+      assert.match(yaml, new RegExp(`name: ${step}\\b`), `step ${step} in the workflow:\n${yaml}`);
+    }
+    await page.waitForFunction(() => /Compiled: fails\.workflow\.yaml downloaded/.test(document.querySelector('#datainsight-panel')?.textContent || ''));
+    await screenshot(page, 'compiled');
   });
 
   stage('follows the dark theme', async () => {
