@@ -574,11 +574,33 @@ func (a *Argo) Resubmit(ctx context.Context, id string) (*cluster.Run, error) {
 	return toRun(created), nil
 }
 
-// stepPairs reads the step ↔ task mapping kept on the workflow.
+// stepPairs reads the step ↔ task mapping kept on the workflow; a
+// damaged one reads as none (toRun says so: damagedRecord).
 func stepPairs(wf *wfv1.Workflow) [][2]string {
 	var pairs [][2]string
 	json.Unmarshal([]byte(wf.Annotations[annotationSteps]), &pairs)
 	return pairs
+}
+
+// damagedRecord says which of the annotations a run keeps its steps in
+// cannot be read (edited by hand, or cut short), "" when none: without
+// them the run shows no steps, and the user should hear why.
+func damagedRecord(wf *wfv1.Workflow) string {
+	var bad []string
+	for key, into := range map[string]any{annotationSteps: &[][2]string{}, annotationReused: &[]string{}} {
+		v, ok := wf.Annotations[key]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal([]byte(v), into); err != nil {
+			bad = append(bad, fmt.Sprintf("annotation %s: %v", key, err))
+		}
+	}
+	sort.Strings(bad)
+	if len(bad) == 0 {
+		return ""
+	}
+	return "the workflow's record of its steps is damaged (" + strings.Join(bad, "; ") + ")"
 }
 
 // nodeFor finds the status node of a DAG task.
@@ -636,6 +658,12 @@ func toRun(wf *wfv1.Workflow) *cluster.Run {
 			}
 		}
 		r.Steps = append(r.Steps, st)
+	}
+	if d := damagedRecord(wf); d != "" {
+		if r.Message != "" {
+			d = r.Message + "; " + d
+		}
+		r.Message = d
 	}
 	if r.Phase == cluster.Failed && r.Message == "" {
 		var failed []string
