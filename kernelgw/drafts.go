@@ -134,20 +134,13 @@ func (s *Sidecar) analyze(ctx context.Context, c *rpc.Conn, p AnalyzeParams) (An
 
 // dropDraftsAtEnd forgets c's drafts when c closes (or the sidecar does).
 func (s *Sidecar) dropDraftsAtEnd(c *rpc.Conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ctx.Err() != nil { // closing: Close waits for s.wg, no Add after
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.goOnce("", func() {
 		select {
 		case <-c.Done():
 		case <-s.ctx.Done():
 		}
 		s.drafts.drop(c)
-	}()
+	})
 }
 
 // edited is the notebook an analyze with edits names: this connection's

@@ -200,8 +200,11 @@ func outputText(res *jupyter.Result) string {
 	return b.String()
 }
 
-func TestMagicRunsTheNotebook(t *testing.T) {
-	root := t.TempDir()
+// magicKernel serves a sidecar on root and starts a kernel of a real
+// Jupyter server there, its environment pointing the kernel-side package
+// at the sidecar, with %load_ext datainsight done.
+func magicKernel(t testing.TB, root string) (*sidecar, *jupyter.Kernel) {
+	t.Helper()
 	s := startIn(t, root, nil)
 	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root, Env: []string{
 		"PYTHONPATH=" + pythonPackage(t),
@@ -209,8 +212,27 @@ func TestMagicRunsTheNotebook(t *testing.T) {
 		"DATAINSIGHT_TOKEN=" + token,
 	}})
 	k := kernel(t, jupyterClient(t, srv))
-
 	execute(t, k, "%load_ext datainsight", nil, time.Minute)
+	return s, k
+}
+
+// boundOnly checks that the kernel's names now are those it had (before,
+// as namespace printed them) plus added, and nothing else.
+func boundOnly(t *testing.T, k *jupyter.Kernel, before string, added ...string) {
+	t.Helper()
+	var names []string
+	json.Unmarshal([]byte(strings.ReplaceAll(strings.TrimSpace(before), "'", `"`)), &names)
+	want := append(names, added...)
+	slicesSort(want)
+	after := namespace(t, k)
+	if got := strings.ReplaceAll(strings.TrimSpace(after), "'", `"`); got != mustJSONList(want) {
+		t.Errorf("the kernel's names, want only %v added:\nbefore %s\nafter  %s", added, before, after)
+	}
+}
+
+func TestMagicRunsTheNotebook(t *testing.T) {
+	root := t.TempDir()
+	s, k := magicKernel(t, root)
 	res := execute(t, k, "%datainsight run nb.ipynb", nil, 4*time.Minute)
 	text := outputText(res)
 	m := regexp.MustCompile(`(?m)^run (\S+) Succeeded$`).FindStringSubmatch(text)
@@ -340,14 +362,7 @@ func TestExploreLoadsAStepsInputsIntoTheKernel(t *testing.T) {
 		t.Errorf("explore: factor %+v, want a parameter", got["factor"])
 	}
 	// Nothing but the inputs was bound.
-	after := namespace(t, k)
-	var names []string
-	json.Unmarshal([]byte(strings.ReplaceAll(strings.TrimSpace(before), "'", `"`)), &names)
-	wantAfter := append(names, "df", "factor", "label", "values")
-	slicesSort(wantAfter)
-	if afterNames := strings.ReplaceAll(strings.TrimSpace(after), "'", `"`); afterNames != mustJSONList(wantAfter) {
-		t.Errorf("explore left other names in the kernel:\nbefore %s\nafter  %s", before, after)
-	}
+	boundOnly(t, k, before, "df", "factor", "label", "values")
 
 	// The values are in the kernel, as the run had them (the parameter's
 	// value of the run, not its default).
@@ -488,14 +503,7 @@ func mustJSONList(s []string) string {
 // the figure.
 func BenchmarkMagicRunToFirstStep(b *testing.B) {
 	root := b.TempDir()
-	s := startIn(b, root, nil)
-	srv := jupytertest.Start(b, &jupytertest.Options{RootDir: root, Env: []string{
-		"PYTHONPATH=" + pythonPackage(b),
-		"DATAINSIGHT_URL=" + s.url,
-		"DATAINSIGHT_TOKEN=" + token,
-	}})
-	k := kernel(b, jupyterClient(b, srv))
-	execute(b, k, "%load_ext datainsight", nil, time.Minute)
+	s, k := magicKernel(b, root)
 	started := regexp.MustCompile(`run (\S+) started`)
 
 	// firstStep waits for the run to end and returns when its first step
@@ -562,19 +570,12 @@ func BenchmarkMagicRunToFirstStep(b *testing.B) {
 // Jupyter client is given to the sidecar here.
 func TestMagicsCheckAndExplore(t *testing.T) {
 	root := t.TempDir()
-	s := startIn(t, root, nil)
 	for name, body := range map[string]string{"check.ipynb": checkNotebook, "explore.ipynb": exploreNotebook} {
 		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := jupytertest.Start(t, &jupytertest.Options{RootDir: root, Env: []string{
-		"PYTHONPATH=" + pythonPackage(t),
-		"DATAINSIGHT_URL=" + s.url,
-		"DATAINSIGHT_TOKEN=" + token,
-	}})
-	k := kernel(t, jupyterClient(t, srv))
-	execute(t, k, "%load_ext datainsight", nil, time.Minute)
+	_, k := magicKernel(t, root)
 
 	// check: the values of the kernel that no step could be given.
 	execute(t, k, "import threading\nimport pandas as pd\nf = open('check.ipynb')\ngen = (i * i for i in range(3))\n"+
@@ -593,9 +594,7 @@ func TestMagicsCheckAndExplore(t *testing.T) {
 	if regexp.MustCompile(`(?m)^(df|n) \(`).MatchString(out) {
 		t.Errorf("%%datainsight check lists values that can be saved:\n%s", out)
 	}
-	if after := namespace(t, k); after != before {
-		t.Errorf("%%datainsight check changed the namespace:\nbefore %s\nafter  %s", before, after)
-	}
+	boundOnly(t, k, before) // nothing
 	if got := execute(t, k, "print(list(gen))", nil, time.Minute).Stdout(); strings.TrimSpace(got) != "[0, 1, 4]" {
 		t.Errorf("the generator after the check: %q, want [0, 1, 4]", got)
 	}
@@ -615,13 +614,7 @@ func TestMagicsCheckAndExplore(t *testing.T) {
 	if got := execute(t, k, "print(values, df['a'].tolist(), label, factor)", nil, time.Minute).Stdout(); strings.TrimSpace(got) != "[1, 2, 3] [10, 20, 30] made 5" {
 		t.Errorf("after %%datainsight explore the kernel prints %q, want the run's values", got)
 	}
-	var names []string
-	json.Unmarshal([]byte(strings.ReplaceAll(strings.TrimSpace(before), "'", `"`)), &names)
-	wantAfter := append(names, "df", "factor", "label", "values")
-	slicesSort(wantAfter)
-	if after := strings.ReplaceAll(strings.TrimSpace(namespace(t, k)), "'", `"`); after != mustJSONList(wantAfter) {
-		t.Errorf("%%datainsight explore left other names:\nbefore %s\nafter  %s", before, after)
-	}
+	boundOnly(t, k, before, "df", "factor", "label", "values")
 	// A step the run does not have: one line, no traceback.
 	bad := execute(t, k, "%datainsight explore "+m[1]+" nope", nil, time.Minute)
 	if e := bad.Stderr(); !strings.Contains(e, `"nope"`) || strings.Contains(e, "Traceback") {

@@ -33,17 +33,8 @@ func (s *Sidecar) subscribe(c *rpc.Conn, at service.Place, id string) error {
 // it goes on until the run ends or the sidecar closes.
 func (s *Sidecar) publish(at service.Place, id string) {
 	topic := runTopic(id)
-	s.mu.Lock()
-	if s.watching[topic] || s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	s.watching[topic] = true
-	s.wg.Add(1)
-	s.mu.Unlock()
 	log := s.log.With("run", id)
-	go func() {
-		defer s.wg.Done()
+	s.goOnce(topic, func() {
 		defer func() {
 			s.mu.Lock()
 			delete(s.watching, topic)
@@ -90,6 +81,26 @@ func (s *Sidecar) publish(at service.Place, id string) {
 			}
 		}()
 		wg.Wait()
+	})
+}
+
+// goOnce runs f in a goroutine that Close waits for, unless the sidecar is
+// closing or, for a topic other than "", a goroutine for that topic is
+// under way: it marks the topic watched, and f unmarks it (under s.mu)
+// when it ends, unless the sidecar is closing and nothing starts again.
+func (s *Sidecar) goOnce(topic string, f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx.Err() != nil || topic != "" && s.watching[topic] {
+		return // closing: Close waits for s.wg, so no Add after it
+	}
+	if topic != "" {
+		s.watching[topic] = true
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
 	}()
 }
 

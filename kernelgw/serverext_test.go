@@ -193,19 +193,7 @@ func (s *extServer) dialWS(t *testing.T, h http.Header) (*wsClient, *http.Respon
 	if err != nil {
 		return nil, resp, err
 	}
-	c := &wsClient{t: t, conn: conn, msgs: make(chan response, 1024)}
-	go func() {
-		defer close(c.msgs)
-		for {
-			var m response
-			if err := conn.ReadJSON(&m); err != nil {
-				return
-			}
-			c.msgs <- m
-		}
-	}()
-	t.Cleanup(func() { conn.Close() })
-	return c, resp, nil
+	return readAll(t, conn), resp, nil
 }
 
 // runOverWS runs nb.ipynb over c and reads run.event notifications until

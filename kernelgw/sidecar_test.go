@@ -302,6 +302,12 @@ func (s *sidecar) dial(t *testing.T) *wsClient {
 	if err != nil {
 		t.Fatalf("dial: %v (%v)", err, resp)
 	}
+	return readAll(t, conn)
+}
+
+// readAll makes a wsClient of conn, reading every message into its queue
+// until conn closes (when t ends, at the latest).
+func readAll(t *testing.T, conn *websocket.Conn) *wsClient {
 	c := &wsClient{t: t, conn: conn, msgs: make(chan response, 1024)}
 	go func() {
 		defer close(c.msgs)

@@ -98,16 +98,7 @@ func (s *Sidecar) relative(abs string) string {
 // subscribed any more or the sidecar closes; one watcher per notebook,
 // whatever the number of clients.
 func (s *Sidecar) watchNotebook(abs, rel, topic string, last fileStamp) {
-	s.mu.Lock()
-	if s.watching[topic] || s.ctx.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	s.watching[topic] = true
-	s.wg.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
+	s.goOnce(topic, func() {
 		// Whether anyone still listens is decided under s.mu, as
 		// watchNotebook decides to start a watcher, after its client has
 		// subscribed: a watcher never ends unseen by a new subscriber.
@@ -146,7 +137,7 @@ func (s *Sidecar) watchNotebook(abs, rel, topic string, last fileStamp) {
 				s.log.Error("sidecar: publish a notebook's analysis", "path", rel, "err", err)
 			}
 		}
-	}()
+	})
 }
 
 // fileStamp tells a file's versions apart without reading it.

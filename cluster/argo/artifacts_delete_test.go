@@ -23,18 +23,7 @@ func TestArtifactsModeDelete(t *testing.T) {
 	ctx := context.Background()
 	t.Setenv(s3store.EnvAccessKey, e.srv.AccessKey)
 	t.Setenv(s3store.EnvSecretKey, e.srv.SecretKey)
-	p := compile(t, `# metadata: {"datainsight": {"marshal": {"mode": "artifacts"}}}
-# %% tags=["pipeline-parameters"]
-scale = 2
-# %% tags=["block:load"]
-data = [1, 2, 3]
-# %% tags=["block:left"]
-left = sum(data)
-# %% tags=["block:right"]
-right = max(data) * scale
-# %% tags=["block:join"]
-print(left + right)
-`)
+	p := compile(t, diamondArtifacts)
 	// steps returns the steps of run that have anything in the store.
 	steps := func(run string) string {
 		set := map[string]bool{}

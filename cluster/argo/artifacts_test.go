@@ -75,6 +75,22 @@ type artifactsEnv struct {
 	exec  *executorStandIn
 }
 
+// diamondArtifacts is a notebook in marshal mode artifacts whose steps
+// form a diamond (load; left and right from it; join of both), with a
+// parameter only right reads.
+const diamondArtifacts = `# metadata: {"datainsight": {"marshal": {"mode": "artifacts"}}}
+# %% tags=["pipeline-parameters"]
+scale = 2
+# %% tags=["block:load"]
+data = [1, 2, 3]
+# %% tags=["block:left"]
+left = sum(data)
+# %% tags=["block:right"]
+right = max(data) * scale
+# %% tags=["block:join"]
+print(left + right)
+`
+
 func newArtifactsEnv(t *testing.T) *artifactsEnv {
 	t.Helper()
 	stack := kubestack.Shared(t)
@@ -499,18 +515,7 @@ func TestArtifactsModeCacheInTheStore(t *testing.T) {
 	ctx := context.Background()
 	t.Setenv(s3store.EnvAccessKey, e.srv.AccessKey)
 	t.Setenv(s3store.EnvSecretKey, e.srv.SecretKey)
-	p := compile(t, `# metadata: {"datainsight": {"marshal": {"mode": "artifacts"}}}
-# %% tags=["pipeline-parameters"]
-scale = 2
-# %% tags=["block:load"]
-data = [1, 2, 3]
-# %% tags=["block:left"]
-left = sum(data)
-# %% tags=["block:right"]
-right = max(data) * scale
-# %% tags=["block:join"]
-print(left + right)
-`)
+	p := compile(t, diamondArtifacts)
 	key := func(run, step, file string) string { return path.Join(artifactsPrefix, run, step, file) }
 	cached := func(r *cluster.Run) string {
 		var names []string

@@ -44,14 +44,7 @@ func (b *syncBuffer) String() string {
 func TestServe(t *testing.T) {
 	runtimeDir := t.TempDir()
 	t.Setenv("DATAINSIGHT_RUNTIME_DIR", runtimeDir)
-	t.Setenv("DATAINSIGHT_TOKEN", "")
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	root := t.TempDir()
-	nb := `{"cells": [{"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:a"]}, "outputs": [], "source": ["print(1)"]}],
- "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`
-	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(nb), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := serveRoot(t)
 
 	srv := startServe(t, "--addr", "127.0.0.1:0", "--root", root)
 	url, port, file := srv.url, srv.port, srv.file
@@ -96,6 +89,21 @@ func TestServe(t *testing.T) {
 	if _, err := os.Stat(file); !os.IsNotExist(err) {
 		t.Errorf("the runtime file is still there after serve stopped (%v)", err)
 	}
+}
+
+// serveRoot is a notebook root holding nb.ipynb (one step, a), for a
+// serve with a generated token and no config file.
+func serveRoot(t *testing.T) string {
+	t.Helper()
+	t.Setenv("DATAINSIGHT_TOKEN", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	root := t.TempDir()
+	nb := `{"cells": [{"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:a"]}, "outputs": [], "source": ["print(1)"]}],
+ "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`
+	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(nb), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
 
 // served is `datainsight serve` running in-process.
@@ -162,14 +170,7 @@ func startServe(t *testing.T, args ...string) *served {
 // Jupyter pointed at the sidecar runs code in a kernel.
 func TestServeInFrontOfJupyter(t *testing.T) {
 	t.Setenv("DATAINSIGHT_RUNTIME_DIR", t.TempDir())
-	t.Setenv("DATAINSIGHT_TOKEN", "")
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	root := t.TempDir()
-	nb := `{"cells": [{"cell_type": "code", "execution_count": null, "id": "a", "metadata": {"tags": ["block:a"]}, "outputs": [], "source": ["print(1)"]}],
- "metadata": {}, "nbformat": 4, "nbformat_minor": 5}`
-	if err := os.WriteFile(filepath.Join(root, "nb.ipynb"), []byte(nb), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := serveRoot(t)
 	jp := jupytertest.Start(t, &jupytertest.Options{RootDir: root})
 	srv := startServe(t, "--addr", "127.0.0.1:0", "--root", root, "--jupyter", "--jupyter-url", jp.URL, "--jupyter-token", jp.Token)
 	defer srv.stop(t)
