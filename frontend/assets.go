@@ -6,10 +6,10 @@ import (
 	"net/http"
 )
 
-// dist holds the panel's built files once a build copies them in: the
-// prebuilt JupyterLab extension under labextension/ (hack/frontend/build.sh
-// does not make it yet). Without them it holds only index.html, which says
-// the panel is not built: go build works without npm.
+// dist holds the panel's built files once hack/frontend/build.sh has made
+// them: the prebuilt JupyterLab extension under labextension/. Without them
+// it holds only index.html, which says the panel is not built: go build
+// works without npm.
 //
 //go:embed all:dist
 var dist embed.FS

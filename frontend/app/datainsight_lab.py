@@ -14,12 +14,18 @@ authentication::
 
 ``datainsight`` must be on PATH (or set
 ``--DatainsightExtension.binary=/path/to/datainsight``).
+
+With ``DATAINSIGHT_LAB_EXTENSIONS=DIR`` (or
+``--DatainsightLab.extra_labextensions_path=DIR``) the app loads the
+prebuilt extensions in DIR, as JupyterLab does; a prebuilt panel found
+there replaces the source one.
 """
 
 import os
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_data_dir
 from jupyterlab_server import LabServerApp
+from traitlets import default
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("DATAINSIGHT_LAB_BUILD", os.path.join(HERE, "build"))
@@ -45,10 +51,19 @@ class DatainsightLab(LabServerApp):
     themes_dir = os.path.join(BUILD, "themes")
     app_settings_dir = os.path.join(BUILD, "settings")
 
+    @default("extra_labextensions_path")
+    def _default_extra_labextensions_path(self):
+        # Folders of prebuilt extensions to load ($DATAINSIGHT_LAB_EXTENSIONS,
+        # separated like PATH), e.g. the share/jupyter/labextensions of an
+        # install of the datainsight Python package.
+        paths = os.environ.get("DATAINSIGHT_LAB_EXTENSIONS", "")
+        return [p for p in paths.split(os.pathsep) if p]
+
     def initialize_settings(self):
-        # No federated (prebuilt) extensions: this app bundles its own.
+        # Prebuilt (federated) extensions only from extra_labextensions_path,
+        # never from the machine's Jupyter folders: unless one is given, the
+        # app runs the panel from source.
         self.labextensions_path = []
-        self.extra_labextensions_path = []
         # The settings and workspaces of this app, apart from JupyterLab's.
         if not self.user_settings_dir:
             self.user_settings_dir = os.path.join(jupyter_config_dir(), "datainsight_lab", "user-settings")

@@ -1,9 +1,12 @@
 // Bundles the JupyterLab app (index.js) into build/static, and copies the
 // settings schemas and the themes that jupyterlab_server serves beside it.
+// The app is a module federation host, as JupyterLab is: it shares the
+// packages the prebuilt extension takes from its host (scripts/core.js).
 const path = require('path');
 const fs = require('fs');
 const rspack = require('@rspack/core');
 const extensions = require('./extensions.js');
+const core = require('../scripts/core.js');
 
 const here = __dirname;
 const build = path.join(here, 'build');
@@ -92,6 +95,17 @@ module.exports = {
     ]
   },
   plugins: [
-    new CopyLabAssets()
+    new CopyLabAssets(),
+    // Webpack's own container protocol (not module federation 2): the
+    // prebuilt extension is built by JupyterLab's builder with webpack.
+    new rspack.container.ModuleFederationPluginV1({
+      name: 'datainsight_lab',
+      shared: Object.fromEntries(
+        Object.entries(core.sharedSingletons()).map(([name, version]) => [
+          name,
+          { singleton: true, version, requiredVersion: `^${version}` }
+        ])
+      )
+    })
   ]
 };

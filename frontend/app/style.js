@@ -21,4 +21,3 @@ import '@jupyterlab/statusbar-extension/style/index.js';
 import '@jupyterlab/tooltip-extension/style/index.js';
 import '@jupyterlab/translation-extension/style/index.js';
 import '@jupyterlab/ui-components-extension/style/index.js';
-import '../style/index.js';

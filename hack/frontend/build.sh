@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the panel: the RPC declarations from the sidecar's Go types, the
-# TypeScript, and the JupyterLab app the tests and the demo serve
+# TypeScript, the prebuilt JupyterLab extension (frontend/dist/labextension,
+# embedded by the next go build, and kernelgw/python/labextension, which
+# pip installs), and the JupyterLab app the tests and the demo serve
 # (frontend/app/build). Installs the npm packages first if needed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,4 +18,4 @@ $GO run ./frontend/internal/rpcts > "$tmp"
 cmp -s "$tmp" frontend/src/rpc/api.gen.ts || cp "$tmp" frontend/src/rpc/api.gen.ts
 cd frontend
 npm run --silent build
-echo "frontend/build: built in $((SECONDS - start))s (app: frontend/app/build)"
+echo "frontend/build: built in $((SECONDS - start))s (prebuilt extension: frontend/dist/labextension; app: frontend/app/build)"
