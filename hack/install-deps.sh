@@ -5,12 +5,13 @@ set -euo pipefail
 
 # Debian packages: the step runtime's interpreter and the libraries the
 # examples and the marshalling tests use, Jupyter for end-to-end checks, and
-# Chromium and jupyterlab_server for the panel's browser tests.
+# Chromium and jupyterlab_server for the panel's browser tests, pip and
+# setuptools for the test that installs the Python package with the panel.
 packages=(
   gcc python3 python3-numpy python3-pandas python3-sklearn python3-dill python3-joblib
   python3-matplotlib python3-nbformat python3-nbclient python3-ipykernel jupyter-core jupyter-server
   python3-torch python3-xgboost iproute2
-  chromium python3-jupyterlab-server
+  chromium python3-jupyterlab-server python3-pip python3-setuptools
 )
 
 missing=()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the panel's npm packages from the committed lock file (npm ci),
 # once per lock: a later run with the same lock does nothing. Also checks
-# the machine packages the UI tests use (Debian's chromium and
-# jupyterlab_server), naming what to install when one is missing.
+# the machine packages the UI tests use (Debian's chromium,
+# jupyterlab_server, and pip, which installs the Python package with the
+# prebuilt panel), naming what to install when one is missing.
 set -euo pipefail
 cd "$(dirname "$0")/../../frontend"
 
@@ -30,6 +31,7 @@ if [ "${1:-}" = "--ui-tests" ]; then
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   /usr/bin/python3 -c 'import jupyterlab_server, jupyter_server, ipykernel' 2>/dev/null ||
     missing+=(python3-jupyterlab-server jupyter-server python3-ipykernel)
+  /usr/bin/python3 -c 'import setuptools, pip' 2>/dev/null || missing+=(python3-pip python3-setuptools)
   if ((${#missing[@]})); then
     echo "frontend/install: the UI tests need the Debian packages: ${missing[*]} (apt-get install -y ${missing[*]})" >&2
     exit 1
