@@ -287,3 +287,46 @@ export async function fileSatisfies(lab, name, ok, timeout = 15_000) {
     await sleep(200);
   }
 }
+
+/**
+ * Runs code in the kernel of the open notebook `name` (as a request of its
+ * own: no cell is added, nothing enters the history) and returns what it
+ * printed; fails with the kernel's error if the code raised.
+ */
+export async function kernelExecute(page, name, code) {
+  return page.evaluate(
+    async ([name, code]) => {
+      const nb = [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === name);
+      const kernel = nb?.sessionContext?.session?.kernel;
+      if (!kernel) {
+        throw new Error(`${name} has no kernel`);
+      }
+      const future = kernel.requestExecute({ code, store_history: false, allow_stdin: false });
+      let out = '';
+      let error = '';
+      future.onIOPub = msg => {
+        if (msg.header.msg_type === 'stream') {
+          out += msg.content.text;
+        } else if (msg.header.msg_type === 'error') {
+          error = `${msg.content.ename}: ${msg.content.evalue}`;
+        }
+      };
+      const reply = await future.done;
+      if (error || reply.content.status !== 'ok') {
+        throw new Error(`the kernel of ${name} raised ${error || reply.content.status} running:\n${code}`);
+      }
+      return out;
+    },
+    [name, code]
+  );
+}
+
+/** The value of a Python expression in the notebook's kernel, through JSON (no name is left in the kernel). */
+export async function kernelJSON(page, name, expr) {
+  const out = await kernelExecute(page, name, `print(__import__("json").dumps(${expr}))`);
+  try {
+    return JSON.parse(out);
+  } catch {
+    throw new Error(`the kernel of ${name} printed no JSON for ${expr}:\n${out}`);
+  }
+}

@@ -1,14 +1,16 @@
 // Browser tests of the panel against the real parts (harness.mjs): a notebook
 // opened in JupyterLab, its pipeline drawn, a cell tagged with the keyboard
-// and saved, a cell edited, local runs followed to their end, a run
-// cancelled, a failing step marked in its cell, the failed run retried, a run
-// resubmitted and deleted, a notebook compiled, the metrics table, the dark
-// theme, and the sidecar dying and coming back. Each stage leaves a screenshot in OUT.
+// and saved, a cell edited, local runs followed to their end, Check of the
+// values in the notebook's kernel, a run's step inputs explored into the
+// kernel (both asserted against what the kernel holds), a run cancelled, a
+// failing step marked in its cell, the failed run retried, a run resubmitted
+// and deleted, a notebook compiled, the metrics table, the dark theme, and
+// the sidecar dying and coming back. Each stage leaves a screenshot in OUT.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { browser, command, fileSatisfies, Lab, openNotebook, OUT, screenshot } from './harness.mjs';
+import { browser, command, fileSatisfies, kernelExecute, kernelIdle, kernelJSON, Lab, openNotebook, OUT, screenshot } from './harness.mjs';
 
 let lab;
 let chromium;
@@ -69,6 +71,45 @@ async function runIds() {
 function runAction(name) {
   return page.locator(`#datainsight-panel .di-RunActions button:has-text("${name}")`);
 }
+
+/** Takes the panel's message away, so that the next one cannot be mistaken for it. */
+async function dismissNotice() {
+  const button = page.locator('#datainsight-panel .di-Notice button[aria-label="Dismiss the message"]');
+  if (await button.count()) {
+    await button.click();
+  }
+  await page.waitForSelector('#datainsight-panel .di-Notice', { state: 'detached' });
+}
+
+/** The panel's message once it matches re: its text, whether it is shown as an error, its role. */
+async function noticeMatching(re) {
+  await page.waitForFunction(
+    ([src, flags]) => new RegExp(src, flags).test(document.querySelector('#datainsight-panel .di-Notice span')?.textContent || ''),
+    [re.source, re.flags]
+  );
+  const notice = page.locator('#datainsight-panel .di-Notice');
+  return {
+    text: await notice.locator('span').textContent(),
+    error: (await notice.getAttribute('class')).split(' ').includes('di-mod-error'),
+    role: await notice.getAttribute('role')
+  };
+}
+
+/** Runs every cell of the notebook in focus in its kernel, and waits until the kernel is done. */
+async function runAllCells() {
+  await command(page, 'notebook:run-all-cells');
+  await kernelIdle(page);
+}
+
+async function clickCheck() {
+  await showTab('Pipeline');
+  await dismissNotice();
+  await page.click('#datainsight-panel .di-RunBar button:has-text("Check")');
+  return noticeMatching(/^Check/);
+}
+
+/** The values iris.ipynb's steps output (datainsight analyze), which Check looks for in the kernel. */
+const IRIS_OUTS = ['df', 'features', 'forest', 'forest_accuracy', 'labels', 'logreg', 'logreg_accuracy', 'x_test', 'x_train', 'y_test', 'y_train'];
 
 describe('the Datainsight panel', () => {
   stage('opens with the notebook and draws its pipeline', async () => {
@@ -233,6 +274,98 @@ describe('the Datainsight panel', () => {
     }
     await table.scrollIntoViewIfNeeded();
     await screenshot(page, 'metrics');
+  });
+
+  stage('checks the values in the kernel: none there before the cells ran, then all 11 outputs can be passed between steps', async () => {
+    const nb = 'iris.ipynb';
+    await command(page, 'docmanager:open', { path: nb });
+    const inKernel = `sorted(n for n in ${JSON.stringify(IRIS_OUTS)} if n in globals())`;
+    assert.deepEqual(await kernelJSON(page, nb, inKernel), [], 'the kernel is fresh: no cell has run');
+    let notice = await clickCheck();
+    const fresh = notice.text.match(/^Check: all 0 output value\(s\) in the kernel can be passed between steps; not in the kernel yet \(their cells have not run\): (.*)$/);
+    assert.ok(fresh, notice.text);
+    assert.deepEqual(fresh[1].split(', ').sort(), IRIS_OUTS);
+    assert.equal(notice.error, false);
+    await runAllCells();
+    assert.deepEqual(await kernelJSON(page, nb, inKernel), IRIS_OUTS, 'every step\'s cells ran in the kernel');
+    notice = await clickCheck();
+    assert.equal(notice.text, `Check: all ${IRIS_OUTS.length} output value(s) in the kernel can be passed between steps.`);
+    assert.equal(notice.error, false);
+    assert.equal(notice.role, 'status');
+    await screenshot(page, 'check-all-passable');
+  });
+
+  stage('explores steps of the local run: their inputs, as the run saved them, and their parameters are bound in the kernel', async () => {
+    const nb = 'iris.ipynb';
+    // What the kernel computed itself when its cells ran (the run computed the same: same data, same seed).
+    const splits = `{n: [list(v.shape), str(int(__import__("pandas").util.hash_pandas_object(v).sum()))] for n, v in (("x_train", x_train), ("x_test", x_test), ("y_train", y_train), ("y_test", y_test))}`;
+    const mine = await kernelJSON(page, nb, splits);
+    assert.deepEqual(mine.x_train[0], [105, 5]);
+    assert.deepEqual(mine.y_test[0], [45]);
+    assert.deepEqual(await kernelJSON(page, nb, '[list(df.shape), "petal_ratio" in df.columns]'), [[150, 6], true]);
+    // Taken away or changed, so that only Explore can bring them back.
+    await kernelExecute(page, nb, 'del df, x_train, x_test, y_train, y_test\nN_ESTIMATORS = SEED = TEST_SIZE = 0');
+    await showTab('Runs');
+    await page.waitForSelector('#datainsight-panel .di-RunDetail[data-phase="Succeeded"]');
+    const explore = step => page.locator(`#datainsight-panel button[aria-label="Explore step ${step}: load its inputs into the kernel"]`);
+
+    // features reads df as read_data saved it: before features added its column.
+    await dismissNotice();
+    await explore('features').click();
+    let notice = await noticeMatching(/^Explore features/);
+    assert.equal(notice.text, 'Explore features: bound df (pandas.core.frame.DataFrame) in the kernel.');
+    assert.equal(notice.error, false);
+    const state = `{"others": sorted(n for n in ("x_train", "x_test", "y_train", "y_test") if n in globals()), "params": [N_ESTIMATORS, SEED, TEST_SIZE]}`;
+    assert.deepEqual(
+      await kernelJSON(page, nb, `{"df": [list(df.shape), "petal_ratio" in df.columns, bool(df.equals(iris.frame.rename(columns=lambda c: c.replace(" (cm)", "").replace(" ", "_"))))], **${state}}`),
+      { df: [[150, 5], false, true], others: [], params: [0, 0, 0] }
+    );
+    await screenshot(page, 'explore-features');
+
+    // train_forest, from the keyboard: split's four values and its two parameters, not TEST_SIZE.
+    await dismissNotice();
+    await explore('train_forest').focus();
+    await page.keyboard.press('Enter');
+    notice = await noticeMatching(/^Explore train_forest/);
+    const bound = notice.text.match(/^Explore train_forest: bound (.*) in the kernel\.$/);
+    assert.ok(bound, notice.text);
+    assert.deepEqual(bound[1].split(', ').sort(), [
+      'N_ESTIMATORS (int)',
+      'SEED (int)',
+      'x_test (pandas.core.frame.DataFrame)',
+      'x_train (pandas.core.frame.DataFrame)',
+      'y_test (pandas.core.series.Series)',
+      'y_train (pandas.core.series.Series)'
+    ]);
+    assert.equal(notice.error, false);
+    assert.deepEqual(await kernelJSON(page, nb, splits), mine, 'the run\'s splits equal the kernel\'s own');
+    assert.deepEqual((await kernelJSON(page, nb, state)).params, [50, 7, 0]);
+    await screenshot(page, 'explore-train-forest');
+  });
+
+  stage('check names the values the kernel holds that cannot be passed on, with their steps; without a kernel it says to start one', async () => {
+    const nb = 'unsavable.ipynb';
+    await openNotebook(page, lab, nb);
+    await page.evaluate(name => [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === name).sessionContext.shutdown(), nb);
+    await page.waitForFunction(name => ![...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === name).sessionContext.session, nb);
+    let notice = await clickCheck();
+    assert.equal(notice.text, 'Check looks into the notebook\'s kernel: start the kernel and run the cells first.');
+    assert.equal(notice.error, true);
+    assert.equal(notice.role, 'alert');
+    await screenshot(page, 'check-no-kernel');
+    await page.evaluate(name => [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === name).sessionContext.changeKernel({ name: 'python3' }), nb);
+    await page.waitForFunction(name => [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === name).sessionContext.session?.kernel?.status === 'idle', nb, { timeout: 60_000 });
+    await runAllCells();
+    // What the kernel holds: squares only it knows to be a generator (the analysis sees a call).
+    assert.deepEqual(await kernelJSON(page, nb, '[type(squares).__name__, type(log).__module__ + "." + type(log).__qualname__, count, total]'), ['generator', '_io.TextIOWrapper', 4, 14]);
+    notice = await clickCheck();
+    assert.match(notice.text, /^Check: 2 value\(s\) cannot be passed between steps: /);
+    assert.ok(notice.text.includes('squares (generator, step produce): generators cannot be pickled'), notice.text);
+    assert.ok(notice.text.includes('log (_io.TextIOWrapper, step produce): open files cannot be passed between steps'), notice.text);
+    assert.doesNotMatch(notice.text, /\bcount\b/);
+    assert.equal(notice.error, true);
+    assert.equal(notice.role, 'alert');
+    await screenshot(page, 'check-unsavable');
   });
 
   stage('cancels a run', async () => {
