@@ -148,11 +148,26 @@ func TestCheckFindsUnsavableValuesInTheKernel(t *testing.T) {
 	if out := execute(t, k, "print(list(gen))", nil, time.Minute).Stdout(); strings.TrimSpace(out) != "[0, 1, 4]" {
 		t.Errorf("the generator after the check: %q, want [0, 1, 4]", out)
 	}
+
 	// A second check (the runtime already loaded in the kernel) agrees.
 	var again kernelgw.CheckResult
 	s.call(t, "check", map[string]any{"path": "check.ipynb", "kernel": k.ID()}, &again)
 	if len(again.Unsavable) != 3 || again.Checked != 5 {
 		t.Errorf("second check: %+v, want the same 3 of 5", again)
+	}
+
+	// A generator kept in a dict fails the save as well: the check looks
+	// into plain containers and says where.
+	execute(t, k, "n = {'rows': (i for i in range(2)), 'k': 1}\n", nil, time.Minute)
+	s.call(t, "check", map[string]any{"path": "check.ipynb", "kernel": k.ID()}, &res)
+	var nested *kernelgw.Unsavable
+	for i := range res.Unsavable {
+		if res.Unsavable[i].Name == "n" {
+			nested = &res.Unsavable[i]
+		}
+	}
+	if nested == nil || nested.Type != "dict" || !strings.Contains(nested.Reason, "it holds a generator at ['rows']: generators") {
+		t.Errorf("check of a dict holding a generator: %+v, want n (dict) with the generator's place and reason", res.Unsavable)
 	}
 
 	// A kernel that does not exist is a NotFound error naming the field.

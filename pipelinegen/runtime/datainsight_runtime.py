@@ -431,8 +431,51 @@ def _lock_types():
     return (_thread.LockType, type(_thread.RLock()))
 
 
+# How many elements of plain containers _unsavable_reason looks at, at
+# most: enough for any structure of settings or results, bounded for a list
+# of a million numbers.
+_WALK_LIMIT = 10000
+
+
 def _unsavable_reason(value):
-    """Why value can never be passed between steps, or None."""
+    """Why value can never be passed between steps, or None.
+
+    Looks into plain containers (lists, tuples, sets, dicts) too, up to
+    _WALK_LIMIT elements: a generator kept in a dict fails the save just as
+    one on its own does, and the reason then says where it is.
+    """
+    reason = _unsavable_own(value)
+    if reason or not isinstance(value, (list, tuple, set, frozenset, dict)):
+        return reason
+    budget = _WALK_LIMIT
+    seen = {id(value)}
+    stack = [(value, "")]
+    while stack:
+        container, where = stack.pop()
+        if isinstance(container, dict):
+            children = []
+            for k, v in container.items():
+                children.append((k, "%s (a key)" % where))
+                children.append((v, "%s[%r]" % (where, k)))
+        elif isinstance(container, (set, frozenset)):
+            children = [(v, "%s (an element of a set)" % where) for v in container]
+        else:
+            children = [(v, "%s[%d]" % (where, i)) for i, v in enumerate(container)]
+        for child, path in children:
+            budget -= 1
+            if budget < 0:
+                return None
+            reason = _unsavable_own(child)
+            if reason:
+                return "it holds a %s at %s: %s" % (_type_label(child), path.strip(), reason)
+            if isinstance(child, (list, tuple, set, frozenset, dict)) and id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, path))
+    return None
+
+
+def _unsavable_own(value):
+    """Why value itself, not looking inside it, can never be saved, or None."""
     if isinstance(value, types.GeneratorType):
         return "generators cannot be pickled; recompute it in the step that uses it"
     if isinstance(value, (types.CoroutineType, types.AsyncGeneratorType)):

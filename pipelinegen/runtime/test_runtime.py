@@ -505,6 +505,11 @@ class LazyImportTest(TempRoot):
         self.assertEqual(json.loads(r.stdout.strip().splitlines()[-1]), [])
 
 
+class _Refuses(object):
+    def __reduce__(self):
+        raise TypeError("not today")
+
+
 class ErrorMessageTest(TempRoot):
     def save_error(self, value, name="v", cell=5):
         with self.assertRaises(di.MarshalError) as cm:
@@ -515,6 +520,25 @@ class ErrorMessageTest(TempRoot):
         msg = self.save_error((i for i in range(3)), name="gen")
         self.assertEqual(msg, "cannot save 'gen' (generator, defined in cell 5): generators cannot be pickled; "
                               "recompute it in the step that uses it")
+
+    def test_unsavable_inside_containers(self):
+        # A generator in a dict fails pickle as one on its own does: the
+        # reason says where it is, before any file is written.
+        msg = self.save_error({"rows": (i for i in range(3)), "n": 3}, name="data")
+        self.assertEqual(msg, "cannot save 'data' (dict, defined in cell 5): it holds a generator at ['rows']: "
+                              "generators cannot be pickled; recompute it in the step that uses it")
+        with open(__file__) as f:
+            msg = self.save_error([1, (2, {"log": f})])
+        self.assertIn("it holds a _io.TextIOWrapper at [1][1]['log']: open files cannot be passed", msg)
+        d = self.steps[-1].dir
+        self.assertEqual([f for f in (os.listdir(d) if os.path.isdir(d) else []) if f.startswith("v.")], [])
+        # Cycles end; plain data and numbers past the walk's bound pass.
+        loop = {"a": [1, 2]}
+        loop["self"] = loop
+        self.assertIsNone(di._unsavable_reason(loop))
+        self.assertIsNone(di._unsavable_reason(list(range(di._WALK_LIMIT * 3))))
+        late = list(range(di._WALK_LIMIT * 2)) + [(i for i in ())]
+        self.assertIsNone(di._unsavable_reason(late))  # past the bound: pickle names it at save time
 
     def test_open_file_lock_module(self):
         import threading
@@ -549,8 +573,11 @@ class ErrorMessageTest(TempRoot):
     def test_nested_unpicklable_names_pickles_reason(self):
         import threading
         msg = self.save_error({"ok": 1, "lock": threading.Lock()}, name="state", cell=7)
-        self.assertIn("cannot save 'state' (dict, defined in cell 7): pickle failed: TypeError: cannot pickle "
-                      "'_thread.lock' object", msg)
+        self.assertEqual(msg, "cannot save 'state' (dict, defined in cell 7): it holds a _thread.lock at ['lock']: "
+                              "locks cannot be passed between steps; create it in the step that uses it")
+        # What only pickle knows it refuses, pickle's own words say.
+        msg = self.save_error({"ok": 1, "x": _Refuses()}, name="state", cell=7)
+        self.assertIn("cannot save 'state' (dict, defined in cell 7): pickle failed: TypeError: not today", msg)
 
     def test_all_failures_reported_and_no_manifest(self):
         step = self.step("prod", exit_on_error=True)
