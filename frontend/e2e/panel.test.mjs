@@ -215,6 +215,27 @@ describe('the Datainsight panel', () => {
     assert.match(await ns.textContent(), /^Namespace: none \(.*no cluster configuration.*\)$/);
     await ns.scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-namespace');
+    // The marshal volume's settings, typed and chosen, reach the file as
+    // DESIGN's keys; an existing claim hides the new volume's fields; and
+    // clearing them all removes the object.
+    const marshalOnDisk = async ok => (await fileSatisfies(lab, 'iris.ipynb', d => ok(d.metadata.datainsight?.marshal))).metadata.datainsight?.marshal;
+    await page.fill('#di-setting-marshal-size', '2Gi');
+    await page.press('#di-setting-marshal-size', 'Enter');
+    await page.selectOption('#di-setting-marshal-access-mode', 'ReadWriteMany');
+    await command(page, 'docmanager:save');
+    assert.deepEqual(await marshalOnDisk(m => m?.access_mode === 'ReadWriteMany'), { size: '2Gi', access_mode: 'ReadWriteMany' });
+    await page.fill('#di-setting-marshal-pvc', 'shared-data');
+    await page.press('#di-setting-marshal-pvc', 'Enter');
+    await page.locator('#di-setting-marshal-size').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#di-setting-marshal-access-mode').count(), 0);
+    await screenshot(page, 'settings-marshal-claim');
+    await page.fill('#di-setting-marshal-pvc', '');
+    await page.press('#di-setting-marshal-pvc', 'Enter');
+    await page.fill('#di-setting-marshal-size', '');
+    await page.press('#di-setting-marshal-size', 'Enter');
+    await page.selectOption('#di-setting-marshal-access-mode', '');
+    await command(page, 'docmanager:save');
+    assert.equal(await marshalOnDisk(m => m === undefined), undefined);
     await page.click('#datainsight-panel .di-Settings summary');
     await showTab('Runs');
     const steps = await page.$$eval('#datainsight-panel .di-Steps .di-Step', rows => rows.map(r => r.dataset.step));

@@ -23,6 +23,8 @@ import { openReport } from './report';
 import type { Analysis, Backend, Diagnostic, Parameter, Run, StepStatus } from './rpc/api.gen';
 import { describeError } from './rpc/client';
 import { isDone } from './runs';
+import type { MarshalValue } from './settings';
+import { withMarshal } from './settings';
 import { TagEditor } from './tagEditor';
 
 export interface IPanelOptions {
@@ -400,7 +402,7 @@ interface SettingsValue {
   image?: string;
   parallelism?: number;
   timeout?: string;
-  marshal?: { mode?: string };
+  marshal?: MarshalValue;
   [k: string]: unknown;
 }
 
@@ -408,10 +410,13 @@ interface SettingsValue {
 function Settings(props: { model: INotebookModel; controller: PanelController }): JSX.Element {
   const { model } = props;
   const config = props.controller.config;
-  const value = ((model.getMetadata('datainsight') as SettingsValue | undefined) ?? {}) as SettingsValue;
+  // Read again at each change, not from this render: two changes in a row
+  // come before the panel redraws, and the second must keep the first.
+  const current = () => ((model.getMetadata('datainsight') as SettingsValue | undefined) ?? {}) as SettingsValue;
+  const value = current();
   const kale = (model.getMetadata('kubeflow_notebook') as Record<string, unknown> | undefined) ?? {};
   const set = (key: string, v: unknown) => {
-    const next: SettingsValue = { ...value };
+    const next: SettingsValue = { ...current() };
     if (v === '' || v === undefined || v === null || (typeof v === 'object' && Object.keys(v as object).length === 0)) {
       delete next[key];
     } else {
@@ -425,6 +430,7 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
       }
     });
   };
+  const setMarshal = (key: keyof MarshalValue, v: string) => set('marshal', withMarshal(current().marshal, key, v));
   const field = (key: 'name' | 'description' | 'image' | 'timeout', label: string, placeholder: string) => (
     <SettingField
       id={`di-setting-${key}`}
@@ -443,12 +449,53 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
       {field('timeout', 'Timeout', 'e.g. 2h')}
       <div className="di-Field">
         <label htmlFor="di-setting-marshal">Values between steps</label>
-        <select id="di-setting-marshal" value={value.marshal?.mode ?? ''} onChange={e => set('marshal', e.target.value ? { ...(value.marshal ?? {}), mode: e.target.value } : undefined)}>
+        <select id="di-setting-marshal" value={value.marshal?.mode ?? ''} onChange={e => setMarshal('mode', e.target.value)}>
           <option value="">default</option>
           <option value="pvc">a shared volume (pvc)</option>
           <option value="artifacts">artifacts in object storage</option>
         </select>
       </div>
+      {value.marshal?.mode !== 'artifacts' && (
+        <>
+          <SettingField
+            id="di-setting-marshal-pvc"
+            label="Existing claim"
+            value={value.marshal?.pvc ?? ''}
+            placeholder="none: a new volume per run"
+            onCommit={v => setMarshal('pvc', v)}
+          />
+          {!value.marshal?.pvc && (
+            <>
+              <SettingField
+                id="di-setting-marshal-size"
+                label="Volume size"
+                value={value.marshal?.size ?? ''}
+                placeholder="1Gi"
+                onCommit={v => setMarshal('size', v)}
+              />
+              <SettingField
+                id="di-setting-marshal-storage-class"
+                label="Storage class"
+                value={value.marshal?.storage_class ?? ''}
+                placeholder={String(kale['storage_class_name'] ?? 'the cluster\'s default')}
+                onCommit={v => setMarshal('storage_class', v)}
+              />
+              <div className="di-Field">
+                <label htmlFor="di-setting-marshal-access-mode">Access mode</label>
+                <select
+                  id="di-setting-marshal-access-mode"
+                  value={value.marshal?.access_mode ?? ''}
+                  onChange={e => setMarshal('access_mode', e.target.value)}
+                >
+                  <option value="">ReadWriteOnce (default: steps share one node)</option>
+                  <option value="ReadWriteMany">ReadWriteMany</option>
+                  <option value="ReadWriteOncePod">ReadWriteOncePod</option>
+                </select>
+              </div>
+            </>
+          )}
+        </>
+      )}
       <SettingField
         id="di-setting-parallelism"
         label="Steps at once"
@@ -460,8 +507,8 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
         {namespaceLine(config.value, config.error)}
       </p>
       <p className="di-FieldHelp">
-        The namespace of cluster runs comes from the sidecar's configuration, never from the notebook. Volumes and the
-        other settings are kept as they are; problems with them show under the pipeline.
+        The namespace of cluster runs comes from the sidecar's configuration, never from the notebook. Other volumes and
+        settings are kept as they are; problems with them show under the pipeline.
       </p>
     </details>
   );
