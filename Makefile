@@ -46,7 +46,9 @@ minio:
 # and nothing of the test stack should listen beyond loopback.
 # deps and stack installed every tool the tests use: a missing one fails its
 # tests instead of skipping them (internal/testenv).
+# The panel is built first: a Go test drives it in Chromium against the stack.
 test: deps stack minio
+	hack/frontend/build.sh
 	$(GO) vet ./...
 	DATAINSIGHT_REQUIRE_TOOLS=1 DATAINSIGHT_PYTHON=$(PYTHON) hack/stack/in-netns.sh $(GO) test -timeout 30m ./...
 	hack/test-ui.sh

@@ -533,6 +533,9 @@ function SettingField(props: { id: string; label: string; value: string; placeho
   );
 }
 
+/** The phases in which a step's message is shown under it. */
+const STEP_MESSAGE_PHASES = new Set(['Failed', 'Error', 'Pending']);
+
 function when(t?: string): string {
   if (!t) {
     return '';
@@ -694,6 +697,12 @@ function RunDetail(props: ITabProps & { run: Run }): JSX.Element {
               )}
               <span className="di-Step-time">{duration(st.started, st.finished)}</span>
             </div>
+            {/* Why a step failed or waits: on a cluster often the node's or
+                the scheduler's words (out of memory, no GPU free), which
+                the step's logs do not have. */}
+            {st.message && STEP_MESSAGE_PHASES.has(st.phase) && (
+              <p className={`di-Step-message${st.phase === 'Pending' ? '' : ' di-mod-error'}`}>{st.message}</p>
+            )}
             <div className="di-StepActions">
               <button className="di-LinkButton" aria-label={`Logs of step ${st.name}`} aria-pressed={logStep === st.name} onClick={() => setLogStep(logStep === st.name ? '' : st.name)}>
                 logs
