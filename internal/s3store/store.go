@@ -347,6 +347,9 @@ func (s *Store) each(ctx context.Context, files []string, f func(context.Context
 	return first
 }
 
+// maxSinglePut is the largest object S3 takes in one PUT.
+const maxSinglePut = 5 << 30
+
 func (s *Store) putFile(ctx context.Context, key, file string, opts TransferOptions) error {
 	f, err := os.Open(file)
 	if err != nil {
@@ -377,10 +380,14 @@ func (s *Store) putFile(ctx context.Context, key, file string, opts TransferOpti
 		// The server dropped the multipart upload under parts still being
 		// sent: MinIO does this on a disk that fills midway, and the part
 		// that got the real cause (the store is full) is not always the
-		// one whose error comes back first. One more try, a part at a
-		// time, from the start of the file, ends in that cause (or
-		// succeeds, if it was transient).
+		// one whose error comes back first. One more try, from the start
+		// of the file, ends in that cause (or succeeds, if it was
+		// transient): as one PUT where S3 allows one, for which the server
+		// checks the whole size against its free space before it writes
+		// (a part at a time could fill the disk midway again, and be
+		// dropped again), else a part at a time.
 		po.NumThreads = 1
+		po.DisableMultipart = fi.Size() <= maxSinglePut
 		if po.Progress != nil {
 			po.Progress = &progressReader{u: Update{Key: key, File: file, Total: fi.Size()}, report: opts.Progress}
 		}

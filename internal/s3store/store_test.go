@@ -9,6 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -378,6 +382,59 @@ func TestGetStepResumesAfterRestart(t *testing.T) {
 	n, _ := io.Copy(h, f)
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); n != size || got != m.Values["big"].Checksum {
 		t.Errorf("downloaded %d bytes with %s; want %d with %s", n, got, size, m.Values["big"].Checksum)
+	}
+}
+
+// A multipart upload the server drops under parts in flight (MinIO does
+// so on a disk that fills midway) is tried once more as one PUT, which the
+// server checks against its free space before it writes: here, where the
+// drop is the only fault, the step is stored whole.
+func TestPutStepRetriesADroppedUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a MinIO server: not under -short")
+	}
+	srv := miniotest.Start(t)
+	storeOn(t, srv, "runs", "") // the bucket
+	// Between the store and MinIO: the first part uploaded is answered as
+	// MinIO answers once it has dropped the upload.
+	var dropped, singlePuts atomic.Int32
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: srv.Endpoint})
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if r.Method == http.MethodPut && q.Has("uploadId") && dropped.CompareAndSwap(0, 1) {
+			io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>`+
+				`<Message>The specified multipart upload does not exist.</Message></Error>`)
+			return
+		}
+		if r.Method == http.MethodPut && !q.Has("uploadId") && strings.HasSuffix(r.URL.Path, "/x.pkl") {
+			singlePuts.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	ctx := context.Background()
+	s, err := Open(ctx, Config{Endpoint: strings.TrimPrefix(proxy.URL, "http://"), PlainHTTP: true, Bucket: "runs",
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := bytes.Repeat([]byte("0123456789abcdef"), 40<<20/16) // 40 MiB: three parts
+	if err := s.PutStep(ctx, "r1", "a", stepDir(t, map[string][]byte{"x": value}), TransferOptions{}); err != nil {
+		t.Fatalf("upload after a dropped multipart upload: %v", err)
+	}
+	if dropped.Load() != 1 || singlePuts.Load() != 1 {
+		t.Errorf("parts dropped %d, single PUTs of x.pkl %d: want the upload dropped once and tried again as one PUT",
+			dropped.Load(), singlePuts.Load())
+	}
+	dst := t.TempDir()
+	if _, err := s.GetStep(ctx, "r1", "a", dst, nil, TransferOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dst, "x.pkl")); !bytes.Equal(got, value) {
+		t.Errorf("x.pkl read back: %d bytes, not the %d uploaded", len(got), len(value))
 	}
 }
 
