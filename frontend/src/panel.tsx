@@ -431,6 +431,15 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
     });
   };
   const setMarshal = (key: keyof MarshalValue, v: string) => set('marshal', withMarshal(current().marshal, key, v));
+  const marshalField = (key: 'pvc' | 'size' | 'storage_class', label: string, placeholder: string) => (
+    <SettingField
+      id={`di-setting-marshal-${key.replace('_', '-')}`}
+      label={label}
+      value={value.marshal?.[key] ?? ''}
+      placeholder={placeholder}
+      onCommit={v => setMarshal(key, v)}
+    />
+  );
   const field = (key: 'name' | 'description' | 'image' | 'timeout', label: string, placeholder: string) => (
     <SettingField
       id={`di-setting-${key}`}
@@ -457,29 +466,11 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
       </div>
       {value.marshal?.mode !== 'artifacts' && (
         <>
-          <SettingField
-            id="di-setting-marshal-pvc"
-            label="Existing claim"
-            value={value.marshal?.pvc ?? ''}
-            placeholder="none: a new volume per run"
-            onCommit={v => setMarshal('pvc', v)}
-          />
+          {marshalField('pvc', 'Existing claim', 'none: a new volume per run')}
           {!value.marshal?.pvc && (
             <>
-              <SettingField
-                id="di-setting-marshal-size"
-                label="Volume size"
-                value={value.marshal?.size ?? ''}
-                placeholder="1Gi"
-                onCommit={v => setMarshal('size', v)}
-              />
-              <SettingField
-                id="di-setting-marshal-storage-class"
-                label="Storage class"
-                value={value.marshal?.storage_class ?? ''}
-                placeholder={String(kale['storage_class_name'] ?? 'the cluster\'s default')}
-                onCommit={v => setMarshal('storage_class', v)}
-              />
+              {marshalField('size', 'Volume size', '1Gi')}
+              {marshalField('storage_class', 'Storage class', String(kale['storage_class_name'] ?? 'the cluster\'s default'))}
               <div className="di-Field">
                 <label htmlFor="di-setting-marshal-access-mode">Access mode</label>
                 <select
