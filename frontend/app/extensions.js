@@ -1,5 +1,5 @@
 // The JupyterLab extensions the app is made of: JupyterLab's own, from npm,
-// and Datainsight's panel as a source plugin. build-assets.js copies the
+// and Datainsight's panel (app/main.js adds it). rspack.config.js copies the
 // schemas of the same packages, so that their settings load.
 module.exports = [
   '@jupyterlab/application-extension',
