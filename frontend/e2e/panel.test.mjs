@@ -124,6 +124,14 @@ describe('the Datainsight panel', () => {
     await chip.waitFor();
     assert.match(await page.locator('.jp-Cell:has(.di-CellChip-step[data-step="split"]) .di-CellChip-reads').textContent(), /features ← features/);
     assert.equal(await page.locator('#datainsight-panel .di-Connection').count(), 0);
+    // Every step a colour of its own (two of iris's names hash to the same
+    // one), and each cell's chip in its step's colour.
+    const colours = await page.$$eval('#datainsight-panel .di-DagNode', ns =>
+      Object.fromEntries(ns.map(n => [n.getAttribute('data-step'), n.style.getPropertyValue('--di-step-color')]))
+    );
+    assert.equal(new Set(Object.values(colours)).size, 6, JSON.stringify(colours));
+    const chipColour = await page.$eval('.jp-Cell .di-CellChip-step[data-step="split"]', n => n.style.getPropertyValue('--di-step-color'));
+    assert.equal(chipColour, colours.split);
     await screenshot(page, 'pipeline');
   });
 

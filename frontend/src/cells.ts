@@ -133,7 +133,7 @@ export class CellDecorator {
         edit.className = 'di-CellChip-step';
         edit.title = 'Edit this cell\'s pipeline tags';
         if (step) {
-          edit.style.setProperty('--di-step-color', stepColor(step));
+          edit.style.setProperty('--di-step-color', stepColor(step, d.analysis));
           edit.dataset.step = step;
           edit.textContent = step;
         } else if (info.role) {

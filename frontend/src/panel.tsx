@@ -677,7 +677,7 @@ function RunDetail(props: ITabProps & { run: Run }): JSX.Element {
         {(run.steps ?? []).map((st: StepStatus) => (
           <li key={st.name} className="di-Step" data-step={st.name} data-phase={st.phase}>
             <div className="di-Step-head">
-              <span className="di-StepDot" style={{ ['--di-step-color' as string]: stepColor(st.name) }}>
+              <span className="di-StepDot" style={{ ['--di-step-color' as string]: stepColor(st.name, s.analysis.state.analysis) }}>
                 {st.name}
               </span>
               <PhaseBadge phase={st.phase} cached={st.cached} />

@@ -118,7 +118,7 @@ export function TagEditor(props: ITagEditorProps): JSX.Element {
       <h3 id={`${id}-title`} className="di-SectionTitle">
         Cell {cellIndex}
         {inStep && (
-          <span className="di-StepDot" style={{ ['--di-step-color' as string]: stepColor(inStep) }}>
+          <span className="di-StepDot" style={{ ['--di-step-color' as string]: stepColor(inStep, analysis) }}>
             {inStep}
           </span>
         )}

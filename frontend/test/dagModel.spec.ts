@@ -78,8 +78,51 @@ describe('stepColor', () => {
   it('is a palette colour that depends on the name only', () => {
     expect(PALETTE).toContain(stepColor('train'));
     expect(stepColor('train')).toBe(stepColor('train'));
-    const colours = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(stepColor));
+    const colours = new Set(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map(n => stepColor(n)));
     expect(colours.size).toBeGreaterThan(3);
+  });
+
+  const pipeline = (...names: string[]) => ({ steps: names.map(name => ({ name, cells: [] })) }) as unknown as Analysis;
+
+  it('gives every step of a pipeline a colour of its own, up to the palette\'s size', () => {
+    // As many names as colours, whose hashed colours are only two: found, not assumed.
+    const two = [PALETTE[0], PALETTE[1]];
+    const names: string[] = [];
+    for (let i = 0; names.length < PALETTE.length; i++) {
+      if (two.includes(stepColor(`step_${i}`))) {
+        names.push(`step_${i}`);
+      }
+    }
+    expect(new Set(names.map(n => stepColor(n))).size).toBeLessThanOrEqual(2);
+    const a = pipeline(...names);
+    expect(new Set(names.map(n => stepColor(n, a))).size).toBe(names.length);
+  });
+
+  it('tells apart the iris pipeline\'s steps, two of which share a hashed colour', () => {
+    const iris = ['load_data', 'features', 'split', 'train_forest', 'train_logreg', 'evaluate'];
+    expect(new Set(iris.map(n => stepColor(n))).size).toBeLessThan(iris.length);
+    const a = pipeline(...iris);
+    expect(new Set(iris.map(n => stepColor(n, a))).size).toBe(iris.length);
+  });
+
+  it('keeps the hashed colour of a step no earlier step has, and of a step not in the pipeline', () => {
+    const a = pipeline('load', 'train');
+    expect(stepColor('load', a)).toBe(stepColor('load'));
+    expect(stepColor('gone', a)).toBe(stepColor('gone'));
+    // The same analysis, the same colours: worked out once.
+    expect(stepColor('train', a)).toBe(stepColor('train', a));
+  });
+
+  it('gives a later step that collides the next free colour, the earlier one keeps its own', () => {
+    let other = '';
+    for (let i = 0; !other; i++) {
+      if (`s${i}` !== 'first' && stepColor(`s${i}`) === stepColor('first')) {
+        other = `s${i}`;
+      }
+    }
+    const a = pipeline('first', other);
+    expect(stepColor('first', a)).toBe(stepColor('first'));
+    expect(stepColor(other, a)).toBe(PALETTE[(PALETTE.indexOf(stepColor('first')) + 1) % PALETTE.length]);
   });
 });
 

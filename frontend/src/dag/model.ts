@@ -51,17 +51,48 @@ export const PALETTE = [
   '#7f7f7f'
 ];
 
-/**
- * A step's colour: from a hash of its name, so that it does not change
- * when other steps are added or removed.
- */
-export function stepColor(name: string): string {
+function hashIndex(name: string): number {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) {
     h ^= name.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
-  return PALETTE[(h >>> 0) % PALETTE.length];
+  return (h >>> 0) % PALETTE.length;
+}
+
+/** Each analysis's colours, worked out once. */
+const coloursOf = new WeakMap<Analysis, Map<string, string>>();
+
+/**
+ * A step's colour: from a hash of its name, so that it does not change
+ * when other steps are added or removed. Given the pipeline's analysis,
+ * a step whose colour an earlier step (in pipeline order) already has
+ * takes the next free one instead: up to the palette's size, every step
+ * of a pipeline has a colour of its own. A step not in the analysis (of a
+ * past run) keeps its hashed colour.
+ */
+export function stepColor(name: string, a?: Analysis | null): string {
+  if (a) {
+    let colours = coloursOf.get(a);
+    if (!colours) {
+      colours = new Map();
+      const taken = new Set<number>();
+      for (const s of steps(a)) {
+        let i = hashIndex(s.name);
+        for (let probe = 0; taken.has(i) && probe < PALETTE.length; probe++) {
+          i = (i + 1) % PALETTE.length;
+        }
+        taken.add(i);
+        colours.set(s.name, PALETTE[i]);
+      }
+      coloursOf.set(a, colours);
+    }
+    const c = colours.get(name);
+    if (c) {
+      return c;
+    }
+  }
+  return PALETTE[hashIndex(name)];
 }
 
 function steps(a: Analysis): Step[] {
@@ -92,7 +123,7 @@ export function buildGraph(a: Analysis): PipelineGraph {
     const gpu = s.settings?.limits?.['nvidia.com/gpu'];
     return {
       id: s.name,
-      color: stepColor(s.name),
+      color: stepColor(s.name, a),
       cells,
       ins: s.ins ?? {},
       outs: s.outs ?? [],
