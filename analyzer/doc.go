@@ -84,6 +84,14 @@
 //     t.m(…) for a loop target t walking x, changes x. A call of a
 //     module's function (np.save) is none of these; instantiating a
 //     class still may run any of its methods.
+//   - Value calls (r18). A call of a value no name holds (rules[k](…),
+//     handlers[i](…), f()(…), in a step or in a function it calls) may run
+//     any function the notebook has bound at that point (a decorator may
+//     have kept it in a dict, a list may hold it): it does what each does
+//     to module-level names, as a call that may not happen, so the step
+//     loads the globals they read (a helper one of them calls). Their
+//     reads of modules are left out: the runtime gives a step the module
+//     bindings of the steps it loads from (r15). See visitValueFuncs.
 //   - Global random state (r13). A call of a function of a global random
 //     generator reads and changes that generator's state, a pseudo-value
 //     with a reserved name: __rng_numpy__ for numpy.random's module-level

@@ -31,6 +31,9 @@ func (w *walker) call(i int32) {
 		root = w.chain(fn)
 	default:
 		w.expr(fn)
+		// A call of a value no name holds (rules[k](…), f()(…)) may run
+		// any function of the notebook a value holds: see valueCall.
+		w.methodCalled(valueCall, i, false)
 	}
 	w.expr(args)
 	w.rngCall(fn)

@@ -46,7 +46,7 @@ const (
 	actDynamic                         // star import, globals(), locals(), vars(), exec, eval: any name may be read
 	actFileRead                        // a file is read: Path, or the path held by the module-level name Name
 	actFileWrite                       // a file is written: Path, or the path held by Name
-	actMethod                          // a method named Method is called on a value no name holds (f().m(…)): the graph applies the notebook's methods of that name
+	actMethod                          // a method named Method is called on a value no name holds (f().m(…)): the graph applies the notebook's methods of that name; Method valueCall: a value no name holds is called
 )
 
 // valueKind says what an actWrite binds, where the extractor can tell.
@@ -134,6 +134,14 @@ type aliasRef struct {
 // reads, rebinds and mutates among module-level names. Local names, parameters
 // and names bound in nested scopes are excluded; builtins are NOT (the graph
 // decides, since a notebook may shadow a builtin).
+// valueCall is the method name under which a call of a value no name
+// holds (rules[k](…), f()(…)) is recorded, as an actMethod in code that
+// runs now and in funcFacts.MethodCalls in a body: which function runs
+// depends on the value, so it may be any the notebook defines (a function
+// kept in a dict by a decorator, passed on in a list), with what that
+// function does to module-level names. No Python method has this name.
+const valueCall = "()"
+
 type funcFacts struct {
 	Name  string
 	Class bool     // a class: its methods' facts are merged here (instantiating or using it may run any)

@@ -1014,6 +1014,10 @@ func (g *graph) visit(st *stepRun, a action, fn *funcFacts, args []string, kwarg
 // (or one inside it; on another value for actMethod), and reports whether
 // a method of that name of the notebook changes its object.
 func (g *graph) methodCall(st *stepRun, a action) bool {
+	if a.Method == valueCall {
+		g.visitMethods(st, a, valueCall, map[*funcFacts]bool{})
+		return false
+	}
 	if len(g.methodIdx[a.Method]) == 0 {
 		return false
 	}
@@ -1028,6 +1032,10 @@ func (g *graph) methodCall(st *stepRun, a action) bool {
 
 // visitMethods applies what each notebook method named m may do.
 func (g *graph) visitMethods(st *stepRun, a action, m string, seen map[*funcFacts]bool) {
+	if m == valueCall {
+		g.visitValueFuncs(st, a, seen)
+		return
+	}
 	for _, mf := range g.methodsNamed(st, m) {
 		g.visit(st, a, mf, nil, nil, nil, seen, true)
 	}
@@ -1036,12 +1044,65 @@ func (g *graph) visitMethods(st *stepRun, a action, m string, seen map[*funcFact
 // methodsNamed returns the methods named m of the notebook's classes
 // bound now.
 func (g *graph) methodsNamed(st *stepRun, m string) []*funcFacts {
+	if m == valueCall {
+		return g.valueFuncs(st)
+	}
 	var out []*funcFacts
 	for _, cls := range g.methodIdx[m] {
 		if fn := g.funcOf(st, cls); fn != nil && fn.Class {
 			if mf := fn.Methods[m]; mf != nil && !slices.Contains(out, mf) {
 				out = append(out, mf)
 			}
+		}
+	}
+	return out
+}
+
+// visitValueFuncs applies what each function a value may hold may do,
+// its reads of modules aside: the runtime gives a step the module
+// bindings of the steps it loads values from, so a function kept in a
+// value finds its modules without the step replaying their imports (r15).
+func (g *graph) visitValueFuncs(st *stepRun, a action, seen map[*funcFacts]bool) {
+	for _, fn := range g.valueFuncs(st) {
+		if seen[fn] {
+			continue
+		}
+		seen[fn] = true
+		notModule := func(names []string) []string {
+			var out []string
+			for _, n := range names {
+				if b := g.current(st, n); b == nil || b.kind != bindModule {
+					out = append(out, n)
+				}
+			}
+			return out
+		}
+		cp := *fn
+		cp.Reads, cp.Mutates = notModule(fn.Reads), notModule(fn.Mutates)
+		g.visit(st, a, &cp, nil, nil, nil, seen, true)
+	}
+}
+
+// valueFuncs returns the notebook's functions bound now (not its
+// classes), in the order of their names: what a call of a value no name
+// holds may run.
+func (g *graph) valueFuncs(st *stepRun) []*funcFacts {
+	names := make([]string, 0, len(st.local)+len(g.last))
+	for name, b := range st.local {
+		if b.fn != nil && !b.fn.Class {
+			names = append(names, name)
+		}
+	}
+	for name, b := range g.last {
+		if _, shadowed := st.local[name]; !shadowed && b.fn != nil && !b.fn.Class {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var out []*funcFacts
+	for _, name := range names {
+		if fn := g.funcOf(st, name); fn != nil && !slices.Contains(out, fn) {
+			out = append(out, fn)
 		}
 	}
 	return out

@@ -146,12 +146,7 @@ func TestNotebooksMatchJupyter(t *testing.T) {
 // knownDivergent lists the corpus notebooks whose pipeline is known to
 // print something other than Jupyter, and why: each is a fault not fixed
 // yet, checked to still differ so that its fix is noticed.
-var knownDivergent = map[string]string{
-	// squeeze_rule (a step's function, registered in a dict) calls
-	// squeeze, a function of an earlier step; the step calling it through
-	// the dict never names squeeze, so it does not load it.
-	"decorators-and-registries": "a function passed on in a value reads globals its caller's step does not load",
-}
+var knownDivergent = map[string]string{}
 
 // checkNotebook runs the notebook top to bottom in Jupyter and as a local
 // pipeline and returns how the pipeline's run differs: a failed run, or

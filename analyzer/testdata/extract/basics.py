@@ -48,7 +48,7 @@ f(*xs, y)  # want: read xs, read y, call f
 f(a, *xs)  # want: read a, read xs, call f(a)
 f(**kw)  # want: read kw, call f
 f()  # want: call f
-f()()  # want: call f
+f()()  # want: call f, method ()
 g(h(x))  # want: read x, call h(x), call g(_)
 sum(v for v in vs)  # want: read vs, call sum(_)
 
