@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -100,11 +102,7 @@ func (a *Argo) FetchStepInputs(ctx context.Context, id, step, root string, opts 
 		status[s.Name] = s
 	}
 	var inputs []StepInput
-	producers := make([]string, 0, len(loads))
-	for p := range loads {
-		producers = append(producers, p)
-	}
-	sort.Strings(producers)
+	producers := slices.Sorted(maps.Keys(loads))
 	for _, producer := range producers {
 		names := loads[producer]
 		kept := from.Name

@@ -213,14 +213,7 @@ func (plan *resumePlan) apply(wf *wfv1.Workflow) {
 		plan.applyStore(wf)
 		return
 	}
-	var reused []string
-	for i := range wf.Spec.Templates {
-		t := &wf.Spec.Templates[i]
-		step := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations)
-		if !plan.reused[step] || t.Script == nil {
-			continue
-		}
-		reused = append(reused, step)
+	reused := plan.replaceReused(wf, func(t *wfv1.Template, step string) wfv1.Template {
 		var mounts []corev1.VolumeMount
 		for _, m := range t.Script.VolumeMounts {
 			if m.Name == pipelinegen.MarshalVolume {
@@ -231,28 +224,48 @@ func (plan *resumePlan) apply(wf *wfv1.Workflow) {
 		// goes where the step would, and where the steps after it will
 		// follow it on a ReadWriteOnce volume), little CPU and memory, no
 		// GPU, no retries.
-		*t = wfv1.Template{
+		c := reuseContainer(t.Script.Image, "256Mi")
+		c.VolumeMounts = mounts
+		c.Env = []corev1.EnvVar{{Name: "DATAINSIGHT_RUN_ID", Value: "{{workflow.name}}"}}
+		return wfv1.Template{
 			Name:         t.Name,
 			Metadata:     t.Metadata,
 			Affinity:     t.Affinity,
 			NodeSelector: t.NodeSelector,
 			Tolerations:  t.Tolerations,
-			Script: &wfv1.ScriptTemplate{
-				Container: corev1.Container{
-					Image:        t.Script.Image,
-					Command:      []string{"python3"},
-					VolumeMounts: mounts,
-					Env:          []corev1.EnvVar{{Name: "DATAINSIGHT_RUN_ID", Value: "{{workflow.name}}"}},
-					Resources: corev1.ResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
-					},
-				},
-				Source: linkScript(plan.from.Name, step),
-			},
+			Script:       &wfv1.ScriptTemplate{Container: c, Source: linkScript(plan.from.Name, step)},
 		}
-	}
+	})
 	plan.markReused(wf, reused)
+}
+
+// replaceReused replaces the template of each step plan reuses with the
+// one light makes of it, and returns those steps, in template order.
+func (plan *resumePlan) replaceReused(wf *wfv1.Workflow, light func(t *wfv1.Template, step string) wfv1.Template) []string {
+	var reused []string
+	for i := range wf.Spec.Templates {
+		t := &wf.Spec.Templates[i]
+		step := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations)
+		if !plan.reused[step] || t.Script == nil {
+			continue
+		}
+		reused = append(reused, step)
+		*t = light(t, step)
+	}
+	return reused
+}
+
+// reuseContainer is the container of a reused step's pod, which computes
+// nothing: the step's image, little CPU and memory, no GPU.
+func reuseContainer(image, memoryLimit string) corev1.Container {
+	return corev1.Container{
+		Image:   image,
+		Command: []string{"python3"},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memoryLimit)},
+		},
+	}
 }
 
 // markReused records on wf the steps it reuses, and the run it resumes.

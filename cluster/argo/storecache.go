@@ -9,8 +9,6 @@ import (
 	"sort"
 
 	wfv1 "github.com/argoproj/argo-workflows/v3/pkg/apis/workflow/v1alpha1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/datainsight/datainsight/internal/s3store"
@@ -184,34 +182,20 @@ func (plan *resumePlan) applyStore(wf *wfv1.Workflow) {
 			}
 		}
 	}
-	var reused []string
-	for i := range wf.Spec.Templates {
-		t := &wf.Spec.Templates[i]
-		step := pipelinegen.StepName(t.Metadata.Labels, t.Metadata.Annotations)
-		if !plan.reused[step] || t.Script == nil {
-			continue
-		}
-		reused = append(reused, step)
+	reused := plan.replaceReused(wf, func(t *wfv1.Template, step string) wfv1.Template {
 		// Nothing to fetch or compute: little CPU and memory, no GPU, no
 		// retries, no artifacts; where the step would have gone.
-		*t = wfv1.Template{
+		return wfv1.Template{
 			Name:         t.Name,
 			Metadata:     t.Metadata,
 			NodeSelector: t.NodeSelector,
 			Tolerations:  t.Tolerations,
 			Script: &wfv1.ScriptTemplate{
-				Container: corev1.Container{
-					Image:   t.Script.Image,
-					Command: []string{"python3"},
-					Resources: corev1.ResourceRequirements{
-						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
-						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("128Mi")},
-					},
-				},
-				Source: storeReuseScript(plan.origins[step], step),
+				Container: reuseContainer(t.Script.Image, "128Mi"),
+				Source:    storeReuseScript(plan.origins[step], step),
 			},
 		}
-	}
+	})
 	sort.Strings(reused)
 	plan.markReused(wf, reused)
 }

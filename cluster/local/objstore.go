@@ -3,8 +3,10 @@ package local
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,11 +93,7 @@ func (r *runner) stageInputs(ctx context.Context, s *pipelinegen.Step, log *step
 	for name, producer := range s.Ins {
 		byProducer[producer] = append(byProducer[producer], name)
 	}
-	producers := make([]string, 0, len(byProducer))
-	for p := range byProducer {
-		producers = append(producers, p)
-	}
-	sort.Strings(producers)
+	producers := slices.Sorted(maps.Keys(byProducer))
 	for _, p := range producers {
 		names := byProducer[p]
 		sort.Strings(names)

@@ -98,4 +98,4 @@ function coreMetadata() {
   };
 }
 
-module.exports = { bareImports, coreMetadata, isSingleton, sharedSingletons, undeclaredSingletons };
+module.exports = { bareImports, coreMetadata, sharedSingletons, undeclaredSingletons };

@@ -19,6 +19,7 @@ import { buildGraph, sortedDiagnostics, stepColor } from './dag/model';
 import { DagView } from './dag/view';
 import { namespaceLine } from './config';
 import { download, openDefinition } from './definition';
+import { TextField } from './fields';
 import { openReport } from './report';
 import type { Analysis, Backend, Diagnostic, Parameter, Run, StepStatus } from './rpc/api.gen';
 import { describeError } from './rpc/client';
@@ -432,7 +433,7 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
   };
   const setMarshal = (key: keyof MarshalValue, v: string) => set('marshal', withMarshal(current().marshal, key, v));
   const marshalField = (key: 'pvc' | 'size' | 'storage_class', label: string, placeholder: string) => (
-    <SettingField
+    <TextField
       id={`di-setting-marshal-${key.replace('_', '-')}`}
       label={label}
       value={value.marshal?.[key] ?? ''}
@@ -441,7 +442,7 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
     />
   );
   const field = (key: 'name' | 'description' | 'image' | 'timeout', label: string, placeholder: string) => (
-    <SettingField
+    <TextField
       id={`di-setting-${key}`}
       label={label}
       value={String(value[key] ?? '')}
@@ -487,7 +488,7 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
           )}
         </>
       )}
-      <SettingField
+      <TextField
         id="di-setting-parallelism"
         label="Steps at once"
         value={value.parallelism ? String(value.parallelism) : ''}
@@ -502,25 +503,6 @@ function Settings(props: { model: INotebookModel; controller: PanelController })
         settings are kept as they are; problems with them show under the pipeline.
       </p>
     </details>
-  );
-}
-
-function SettingField(props: { id: string; label: string; value: string; placeholder: string; onCommit: (v: string) => void }): JSX.Element {
-  const [draft, setDraft] = React.useState(props.value);
-  React.useEffect(() => setDraft(props.value), [props.value]);
-  const commit = () => draft.trim() !== props.value && props.onCommit(draft.trim());
-  return (
-    <div className="di-Field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        value={draft}
-        placeholder={props.placeholder}
-        onChange={e => setDraft(e.target.value)}
-        onBlur={commit}
-        onKeyDown={e => e.key === 'Enter' && commit()}
-      />
-    </div>
   );
 }
 

@@ -10,6 +10,7 @@ import type { INotebookModel } from '@jupyterlab/notebook';
 import * as React from 'react';
 
 import { stepColor } from './dag/model';
+import { NumberField, TextField } from './fields';
 import { cellTags, declaredSteps, editCellTags, renameStep } from './notebookTags';
 import type { Analysis } from './rpc/api.gen';
 import * as tags from './tags';
@@ -285,71 +286,4 @@ function suggestName(model: INotebookModel): string {
       return n;
     }
   }
-}
-
-function TextField(props: {
-  id: string;
-  label: string;
-  value: string;
-  placeholder?: string;
-  onCommit: (v: string) => void;
-}): JSX.Element {
-  const [draft, setDraft] = React.useState(props.value);
-  React.useEffect(() => setDraft(props.value), [props.value]);
-  const commit = () => {
-    if (draft.trim() !== props.value) {
-      props.onCommit(draft.trim());
-    }
-  };
-  return (
-    <div className="di-Field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        value={draft}
-        placeholder={props.placeholder}
-        spellCheck={false}
-        onChange={e => setDraft(e.target.value)}
-        onBlur={commit}
-        onKeyDown={e => {
-          if (e.key === 'Enter') {
-            e.preventDefault();
-            commit();
-          }
-        }}
-      />
-    </div>
-  );
-}
-
-function NumberField(props: { id: string; label: string; value: number; onCommit: (n: number) => void }): JSX.Element {
-  const [draft, setDraft] = React.useState(String(props.value || ''));
-  React.useEffect(() => setDraft(String(props.value || '')), [props.value]);
-  const commit = () => {
-    const n = draft.trim() === '' ? 0 : Math.max(0, Math.floor(Number(draft)));
-    if (!Number.isNaN(n) && n !== props.value) {
-      props.onCommit(n);
-    } else {
-      setDraft(String(props.value || ''));
-    }
-  };
-  return (
-    <div className="di-Field">
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        type="number"
-        min={0}
-        value={draft}
-        onChange={e => setDraft(e.target.value)}
-        onBlur={commit}
-        onKeyDown={e => {
-          if (e.key === 'Enter') {
-            e.preventDefault();
-            commit();
-          }
-        }}
-      />
-    </div>
-  );
 }
